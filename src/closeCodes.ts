@@ -1,0 +1,38 @@
+/**
+ * Every WebSocket close code the server sends, in one place (DESIGN.md "Close codes").
+ *
+ * y-websocket 3.1 stops reconnecting on 4400-4499 and retries on everything else, so a 44xx
+ * code is used only where no retry can help; conditions a retry can cure use 1xxx or 4503.
+ */
+export const CloseCode = {
+  normal: 1000,
+  policyViolation: 1008,
+  messageTooBig: 1009,
+  internalError: 1011,
+  serviceRestart: 1012,
+  tryAgainLater: 1013,
+  malformedMessage: 4400,
+  unauthorized: 4401,
+  forbidden: 4403,
+  quotaExceeded: 4429,
+  storeUnavailable: 4503,
+} as const;
+
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** What a client should do after a close with a given code. */
+export type ClientReaction = 'none' | 'retry' | 'reauthenticate' | 'stop';
+
+export const clientReactionByCode: Readonly<Record<CloseCode, ClientReaction>> = {
+  [CloseCode.normal]: 'none',
+  [CloseCode.policyViolation]: 'retry',
+  [CloseCode.messageTooBig]: 'retry',
+  [CloseCode.internalError]: 'retry',
+  [CloseCode.serviceRestart]: 'retry',
+  [CloseCode.tryAgainLater]: 'retry',
+  [CloseCode.malformedMessage]: 'stop',
+  [CloseCode.unauthorized]: 'reauthenticate',
+  [CloseCode.forbidden]: 'stop',
+  [CloseCode.quotaExceeded]: 'stop',
+  [CloseCode.storeUnavailable]: 'retry',
+};

@@ -1,0 +1,148 @@
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import type { LogLevel } from './log.js';
+
+/**
+ * One validated configuration: flags override WIRESOCKET_* environment variables, which
+ * override the defaults below. This is the only module that reads `process.env`.
+ */
+export interface ServeConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** Routing/control store: libSQL `file:` URL (default: in the data dir) or a libSQL/Turso URL. */
+  dbUrl: string;
+  dbAuthToken: string | undefined;
+  region: string;
+  /** Unique per running node; default derived from the host name and the listening port. */
+  nodeId: string | undefined;
+  /** Grace after the last client leaves a document before its session ends (spec: 10 s). */
+  graceMs: number;
+  /** Largest WebSocket message accepted; larger closes with 1009 (stops memory exhaustion). */
+  maxMessageBytes: number;
+  /** Time a client has to complete the upgrade and send its first message (stops idle slot hogging). */
+  handshakeTimeoutMs: number;
+  /** How often this node writes its heartbeat row. */
+  heartbeatIntervalMs: number;
+  /** Upper bound for a graceful shutdown before sockets are cut. */
+  shutdownTimeoutMs: number;
+  logLevel: LogLevel;
+}
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+export type Flags = Readonly<Record<string, string | boolean | undefined>>;
+
+interface Setting<T> {
+  flag: string;
+  env: string;
+  accepts: string;
+  schema: z.ZodType<T>;
+}
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const text = z.string().trim().min(1);
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Every setting of `serve`: its flag, its environment variable, and what it accepts. */
+const settings = {
+  port: { flag: 'port', env: 'WIRESOCKET_PORT', accepts: 'an integer from 0 to 65535', schema: integer(0, 65535) },
+  host: { flag: 'host', env: 'WIRESOCKET_HOST', accepts: 'a host name or IP address', schema: text },
+  dataDir: { flag: 'data-dir', env: 'WIRESOCKET_DATA_DIR', accepts: 'a directory path', schema: text },
+  dbUrl: { flag: 'db-url', env: 'WIRESOCKET_DB_URL', accepts: 'a libSQL URL (file:, libsql:, http(s):, ws(s):)', schema: z.string().regex(/^(file:|libsql:|https?:|wss?:|:memory:)/) },
+  dbAuthToken: { flag: 'db-auth-token', env: 'WIRESOCKET_DB_AUTH_TOKEN', accepts: 'a token string', schema: text },
+  region: { flag: 'region', env: 'WIRESOCKET_REGION', accepts: '1-64 characters of A-Z a-z 0-9 _ - .', schema: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/) },
+  nodeId: { flag: 'node-id', env: 'WIRESOCKET_NODE_ID', accepts: '1-128 characters of A-Z a-z 0-9 _ - . :', schema: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/) },
+  graceMs: { flag: 'grace-ms', env: 'WIRESOCKET_GRACE_MS', accepts: 'an integer number of milliseconds from 0 to 86400000', schema: integer(0, 86_400_000) },
+  maxMessageBytes: { flag: 'max-message-bytes', env: 'WIRESOCKET_MAX_MESSAGE_BYTES', accepts: 'an integer from 1024 to 1073741824', schema: integer(1024, 1 << 30) },
+  handshakeTimeoutMs: { flag: 'handshake-timeout-ms', env: 'WIRESOCKET_HANDSHAKE_TIMEOUT_MS', accepts: 'an integer number of milliseconds from 100 to 600000', schema: integer(100, 600_000) },
+  heartbeatIntervalMs: { flag: 'heartbeat-interval-ms', env: 'WIRESOCKET_HEARTBEAT_INTERVAL_MS', accepts: 'an integer number of milliseconds from 100 to 600000', schema: integer(100, 600_000) },
+  shutdownTimeoutMs: { flag: 'shutdown-timeout-ms', env: 'WIRESOCKET_SHUTDOWN_TIMEOUT_MS', accepts: 'an integer number of milliseconds from 100 to 60000', schema: integer(100, 60_000) },
+  logLevel: { flag: 'log-level', env: 'WIRESOCKET_LOG_LEVEL', accepts: logLevels.join(', '), schema: z.enum(logLevels) },
+} satisfies { [K in keyof ServeConfig]: Setting<NonNullable<ServeConfig[K]>> };
+
+export const serveDefaults = {
+  port: 1234,
+  host: '127.0.0.1',
+  dataDir: './.wiresocket',
+  region: 'local',
+  graceMs: 10_000,
+  maxMessageBytes: 16 * 1024 * 1024,
+  handshakeTimeoutMs: 10_000,
+  heartbeatIntervalMs: 5_000,
+  shutdownTimeoutMs: 8_000,
+  logLevel: 'info',
+} as const satisfies Partial<ServeConfig>;
+
+/** The flags `serve` understands (for the CLI parser). */
+export const serveFlagNames: readonly string[] = Object.values(settings).map((setting) => setting.flag);
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Builds the serve configuration or throws a ConfigError that names the setting. */
+export function loadServeConfig(flags: Flags = {}, env: Environment = process.env): ServeConfig {
+  const read = <K extends keyof typeof settings>(key: K) => readSetting(settings[key] as Setting<unknown>, flags, env);
+  const pick = <K extends keyof typeof settings>(key: K): ServeConfig[K] =>
+    (read(key) ?? (serveDefaults as Partial<ServeConfig>)[key]) as ServeConfig[K];
+  const dataDir = path.resolve(pick('dataDir'));
+  return {
+    port: pick('port'),
+    host: pick('host'),
+    dataDir,
+    dbUrl: pick('dbUrl') ?? defaultDbUrl(dataDir),
+    dbAuthToken: pick('dbAuthToken'),
+    region: pick('region'),
+    nodeId: pick('nodeId'),
+    graceMs: pick('graceMs'),
+    maxMessageBytes: pick('maxMessageBytes'),
+    handshakeTimeoutMs: pick('handshakeTimeoutMs'),
+    heartbeatIntervalMs: pick('heartbeatIntervalMs'),
+    shutdownTimeoutMs: pick('shutdownTimeoutMs'),
+    logLevel: pick('logLevel'),
+  };
+}
+
+/** Store settings shared by every CLI command: `--data-dir`, `--db-url` and their variables. */
+export interface StoreConfig {
+  dbUrl: string;
+  dbAuthToken: string | undefined;
+}
+
+export function loadStoreConfig(flags: Flags = {}, env: Environment = process.env): StoreConfig {
+  const dataDir = path.resolve((readSetting(settings.dataDir, flags, env) as string | undefined) ?? serveDefaults.dataDir);
+  return {
+    dbUrl: (readSetting(settings.dbUrl, flags, env) as string | undefined) ?? defaultDbUrl(dataDir),
+    dbAuthToken: readSetting(settings.dbAuthToken, flags, env) as string | undefined,
+  };
+}
+
+export function defaultNodeId(port: number): string {
+  return `${hostname().replace(/[^A-Za-z0-9_.-]/g, '-')}:${port}`;
+}
+
+function defaultDbUrl(dataDir: string): string {
+  return `file:${path.join(dataDir, 'wiresocket.db')}`;
+}
+
+/** The flag's value, else the variable's, else undefined; invalid values name both. */
+function readSetting<T>(setting: Setting<T>, flags: Flags, env: Environment): T | undefined {
+  const flagValue = flags[setting.flag];
+  const fromFlag = flagValue !== undefined;
+  const raw = fromFlag ? flagValue : env[setting.env];
+  if (raw === undefined || raw === '') {
+    if (fromFlag) throw new ConfigError(`--${setting.flag} needs a value: ${setting.accepts}`);
+    return undefined;
+  }
+  if (typeof raw === 'boolean') throw new ConfigError(`--${setting.flag} needs a value: ${setting.accepts}`);
+  const parsed = setting.schema.safeParse(raw);
+  if (!parsed.success) {
+    const source = fromFlag ? `--${setting.flag}` : `${setting.env} (environment)`;
+    throw new ConfigError(`${source} must be ${setting.accepts}; got ${JSON.stringify(raw)}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,47 @@
+import { CloseCode } from './closeCodes.js';
+
+/**
+ * The error catalog: each entry is a stable code, a default message, and the close code and HTTP
+ * status it maps to. Code that rejects a request throws `WiresocketError` with one of these.
+ */
+export const errorCatalog = {
+  TOKEN_MISSING: { message: 'no Bearer token was offered', closeCode: CloseCode.unauthorized, httpStatus: 401 },
+  TOKEN_INVALID: { message: 'the token is malformed or its signature does not verify', closeCode: CloseCode.unauthorized, httpStatus: 401 },
+  TOKEN_EXPIRED: { message: 'the token has expired', closeCode: CloseCode.unauthorized, httpStatus: 401 },
+  TOKEN_CLAIMS: { message: 'the token lacks a required claim (sub, tenantId, appId, exp)', closeCode: CloseCode.unauthorized, httpStatus: 401 },
+  APP_UNKNOWN: { message: 'the token names an app that is not registered', closeCode: CloseCode.unauthorized, httpStatus: 401 },
+  DOCUMENT_FORBIDDEN: { message: 'the token does not grant this document', closeCode: CloseCode.forbidden, httpStatus: 403 },
+  DOCUMENT_NAME_INVALID: { message: 'the document name is empty, too long or not valid percent-encoding', closeCode: CloseCode.malformedMessage, httpStatus: 400 },
+  QUOTA_EXCEEDED: { message: "the tenant's maxDocuments limit is reached", closeCode: CloseCode.quotaExceeded, httpStatus: 429 },
+  TENANT_UNKNOWN: { message: 'the tenant does not exist', closeCode: CloseCode.forbidden, httpStatus: 403 },
+  MESSAGE_MALFORMED: { message: 'the message could not be decoded', closeCode: CloseCode.malformedMessage, httpStatus: 400 },
+  MESSAGE_TEXT_FRAME: { message: 'document sockets carry binary frames only', closeCode: CloseCode.malformedMessage, httpStatus: 400 },
+  MESSAGE_UNKNOWN_TYPE: { message: 'unknown message type', closeCode: CloseCode.malformedMessage, httpStatus: 400 },
+  UPDATE_INVALID: { message: 'the Yjs update is empty or does not decode', closeCode: CloseCode.malformedMessage, httpStatus: 400 },
+  MESSAGE_TOO_BIG: { message: 'the message is larger than the configured limit', closeCode: CloseCode.messageTooBig, httpStatus: 413 },
+  HANDSHAKE_TIMEOUT: { message: 'the connection sent nothing within the handshake deadline', closeCode: CloseCode.tryAgainLater, httpStatus: 408 },
+  STORE_UNAVAILABLE: { message: 'a backing store is unavailable', closeCode: CloseCode.storeUnavailable, httpStatus: 503 },
+  SERVER_SHUTTING_DOWN: { message: 'the server is restarting', closeCode: CloseCode.serviceRestart, httpStatus: 503 },
+  INTERNAL: { message: 'unexpected server error', closeCode: CloseCode.internalError, httpStatus: 500 },
+} as const satisfies Record<string, { message: string; closeCode: CloseCode; httpStatus: number }>;
+
+export type ErrorCode = keyof typeof errorCatalog;
+
+export class WiresocketError extends Error {
+  readonly code: ErrorCode;
+  readonly closeCode: CloseCode;
+  readonly httpStatus: number;
+
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+    const entry = errorCatalog[code];
+    super(detail ? `${entry.message}: ${detail}` : entry.message, options);
+    this.name = 'WiresocketError';
+    this.code = code;
+    this.closeCode = entry.closeCode;
+    this.httpStatus = entry.httpStatus;
+  }
+}
+
+export function isWiresocketError(error: unknown): error is WiresocketError {
+  return error instanceof WiresocketError;
+}

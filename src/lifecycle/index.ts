@@ -1,0 +1,10 @@
+export { systemClock, type Clock, type TimerHandle } from './clock.js';
+export {
+  nextSessionState,
+  InvalidTransitionError,
+  type SessionState,
+  type SessionStateKind,
+  type SessionEvent,
+  type ArchiveReason,
+} from './sessionState.js';
+export { SessionLifecycle, type SessionLifecycleOptions } from './sessionLifecycle.js';
