@@ -1,0 +1,159 @@
+import type { ResultSet, Row } from '@libsql/client';
+import { rowNumber, rowString, type LibsqlDatabase } from './libsqlDatabase.js';
+import type {
+  ActiveConnection,
+  DocumentRoute,
+  NewDocumentRoute,
+  NodeRecord,
+  PinResult,
+  RoutingTable,
+} from './routingTable.js';
+
+// SQL is shared by every call; values always travel as parameters.
+
+/**
+ * The quota check and the insert in one statement: the row goes in only while the tenant has
+ * fewer routed documents than its limit, and never twice for one key. Inside a write batch
+ * (BEGIN IMMEDIATE) no other connection or process can insert between the count and the insert.
+ * The SELECT carries a WHERE, which SQLite needs to parse ON CONFLICT after INSERT ... SELECT.
+ */
+const insertRouteWithinQuota = `
+  INSERT INTO document_routing (doc_key, tenant_id, region, node_id, pinned_at)
+  SELECT ?, ?, ?, ?, ?
+  WHERE (SELECT COUNT(*) FROM document_routing WHERE tenant_id = ?)
+      < (SELECT max_documents FROM tenants WHERE tenant_id = ?)
+  ON CONFLICT (doc_key) DO NOTHING`;
+const selectRoute = 'SELECT doc_key, tenant_id, region, node_id, pinned_at FROM document_routing WHERE doc_key = ?';
+const selectMaxDocuments = 'SELECT max_documents FROM tenants WHERE tenant_id = ?';
+const countTenantRoutes = 'SELECT COUNT(*) AS n FROM document_routing WHERE tenant_id = ?';
+const deleteRoute = 'DELETE FROM document_routing WHERE doc_key = ?';
+
+const upsertConnection = `
+  INSERT INTO active_sessions (connection_id, doc_key, node_id, user_id, connected_at)
+  VALUES (?, ?, ?, ?, ?)
+  ON CONFLICT (connection_id) DO UPDATE SET
+    doc_key = excluded.doc_key, node_id = excluded.node_id,
+    user_id = excluded.user_id, connected_at = excluded.connected_at`;
+const deleteConnection = 'DELETE FROM active_sessions WHERE connection_id = ?';
+const countDocumentConnections = 'SELECT COUNT(*) AS n FROM active_sessions WHERE doc_key = ?';
+
+const upsertNode = `
+  INSERT INTO nodes (node_id, region, url, heartbeat_at)
+  VALUES (?, ?, ?, ?)
+  ON CONFLICT (node_id) DO UPDATE SET
+    region = excluded.region, url = excluded.url, heartbeat_at = excluded.heartbeat_at`;
+const deleteNodeConnections = 'DELETE FROM active_sessions WHERE node_id = ?';
+const deleteNode = 'DELETE FROM nodes WHERE node_id = ?';
+
+/**
+ * RoutingTable on libSQL/Turso: one file shared by the processes of an embedded install, or one
+ * remote database shared by every node. Each method is one round trip (one execute or one
+ * batch). The table owns the database it is given: `close()` closes it.
+ */
+export class LibsqlRoutingTable implements RoutingTable {
+  constructor(
+    private readonly database: LibsqlDatabase,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private get client() {
+    return this.database.client;
+  }
+
+  async getRoute(docKey: string): Promise<DocumentRoute | null> {
+    const result = await this.client.execute({ sql: selectRoute, args: [docKey] });
+    return firstRoute(result);
+  }
+
+  async countTenantDocuments(tenantId: string): Promise<number> {
+    const result = await this.client.execute({ sql: countTenantRoutes, args: [tenantId] });
+    return countOf(result);
+  }
+
+  async pinDocument(route: NewDocumentRoute): Promise<PinResult> {
+    const { docKey, tenantId, region, nodeId } = route;
+    const [insert, stored, tenant] = await this.client.batch(
+      [
+        { sql: insertRouteWithinQuota, args: [docKey, tenantId, region, nodeId, this.now(), tenantId, tenantId] },
+        { sql: selectRoute, args: [docKey] },
+        { sql: selectMaxDocuments, args: [tenantId] },
+      ],
+      'write',
+    );
+    return pinOutcome(insert, stored, tenant);
+  }
+
+  async unpinDocument(docKey: string): Promise<boolean> {
+    const result = await this.client.execute({ sql: deleteRoute, args: [docKey] });
+    return result.rowsAffected > 0;
+  }
+
+  async addConnection(connection: ActiveConnection): Promise<void> {
+    const { connectionId, docKey, nodeId, userId } = connection;
+    await this.client.execute({ sql: upsertConnection, args: [connectionId, docKey, nodeId, userId, this.now()] });
+  }
+
+  async removeConnection(connectionId: string): Promise<void> {
+    await this.client.execute({ sql: deleteConnection, args: [connectionId] });
+  }
+
+  async countConnections(docKey: string): Promise<number> {
+    const result = await this.client.execute({ sql: countDocumentConnections, args: [docKey] });
+    return countOf(result);
+  }
+
+  async heartbeat(node: NodeRecord): Promise<void> {
+    await this.client.execute({ sql: upsertNode, args: [node.nodeId, node.region, node.url, this.now()] });
+  }
+
+  async removeNode(nodeId: string): Promise<void> {
+    await this.client.batch(
+      [
+        { sql: deleteNodeConnections, args: [nodeId] },
+        { sql: deleteNode, args: [nodeId] },
+      ],
+      'write',
+    );
+  }
+
+  async ping(): Promise<void> {
+    await this.client.execute('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.database.close();
+  }
+}
+
+/**
+ * Reads the batch's answers in order: our insert happened; else the document was already routed;
+ * else the tenant is missing; else the only reason left is the quota.
+ */
+function pinOutcome(insert: ResultSet, stored: ResultSet, tenant: ResultSet): PinResult {
+  const route = firstRoute(stored);
+  if (insert.rowsAffected > 0 && route) return { kind: 'pinned', route };
+  if (route) return { kind: 'existing', route };
+  const tenantRow = tenant.rows[0];
+  if (!tenantRow) return { kind: 'unknown-tenant' };
+  return { kind: 'quota-exceeded', maxDocuments: rowNumber(tenantRow, 'max_documents') };
+}
+
+function firstRoute(result: ResultSet): DocumentRoute | null {
+  const row = result.rows[0];
+  return row ? routeFromRow(row) : null;
+}
+
+function routeFromRow(row: Row): DocumentRoute {
+  return {
+    docKey: rowString(row, 'doc_key'),
+    tenantId: rowString(row, 'tenant_id'),
+    region: rowString(row, 'region'),
+    nodeId: rowString(row, 'node_id'),
+    pinnedAt: rowNumber(row, 'pinned_at'),
+  };
+}
+
+function countOf(result: ResultSet): number {
+  const row = result.rows[0];
+  return row ? rowNumber(row, 'n') : 0;
+}

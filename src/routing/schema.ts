@@ -1,0 +1,127 @@
+import type { Client } from '@libsql/client';
+
+/**
+ * The control store's schema as an ordered list of migrations (DESIGN.md "Stores"). A migration
+ * is never edited once released: a change is a new entry with the next version. Times are
+ * integer milliseconds since the epoch.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly statements: readonly string[];
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'control store: tenants, apps, routing, sessions, nodes',
+    statements: [
+      `CREATE TABLE tenants (
+        tenant_id TEXT PRIMARY KEY,
+        max_documents INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      )`,
+      `CREATE TABLE apps (
+        tenant_id TEXT NOT NULL,
+        app_id TEXT NOT NULL,
+        key_kind TEXT NOT NULL,
+        key_algorithm TEXT NOT NULL,
+        key_material TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, app_id)
+      )`,
+      `CREATE TABLE document_routing (
+        doc_key TEXT PRIMARY KEY,
+        tenant_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        pinned_at INTEGER NOT NULL
+      )`,
+      // The quota check counts a tenant's rows on every first connect.
+      `CREATE INDEX document_routing_tenant ON document_routing (tenant_id)`,
+      `CREATE TABLE active_sessions (
+        connection_id TEXT PRIMARY KEY,
+        doc_key TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        connected_at INTEGER NOT NULL
+      )`,
+      // Counting a document's participants on every leave; reaping a dead node's rows.
+      `CREATE INDEX active_sessions_doc ON active_sessions (doc_key)`,
+      `CREATE INDEX active_sessions_node ON active_sessions (node_id)`,
+      `CREATE TABLE nodes (
+        node_id TEXT PRIMARY KEY,
+        region TEXT NOT NULL,
+        url TEXT NOT NULL,
+        heartbeat_at INTEGER NOT NULL
+      )`,
+    ],
+  },
+];
+
+const createVersionTable = `CREATE TABLE IF NOT EXISTS schema_version (
+  version INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  applied_at INTEGER NOT NULL
+)`;
+const selectVersions = 'SELECT version FROM schema_version ORDER BY version';
+const insertVersion = 'INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)';
+
+/**
+ * Brings the database up to the last migration and returns the versions this call applied.
+ *
+ * Each migration runs as one write batch whose first statement claims its version row. Two
+ * processes opening the same fresh file both try; SQLite's write lock lets one in, and the
+ * other's claim then fails on the primary key and rolls back its whole batch. The loser sees
+ * the version applied on re-reading and moves on, so every migration runs exactly once.
+ */
+export async function applyMigrations(client: Client, list: readonly Migration[] = migrations): Promise<number[]> {
+  checkOrdered(list);
+  await client.execute(createVersionTable);
+  const applied = await readVersions(client);
+  checkNotNewer(applied, list);
+  const appliedNow: number[] = [];
+  for (const migration of list) {
+    if (applied.has(migration.version)) continue;
+    if (await applyOne(client, migration)) appliedNow.push(migration.version);
+  }
+  return appliedNow;
+}
+
+/** The versions recorded in `schema_version`, in ascending order. */
+export async function readSchemaVersions(client: Client): Promise<number[]> {
+  return [...(await readVersions(client))];
+}
+
+async function applyOne(client: Client, migration: Migration): Promise<boolean> {
+  const claim = { sql: insertVersion, args: [migration.version, migration.name, Date.now()] };
+  try {
+    await client.batch([claim, ...migration.statements], 'write');
+    return true;
+  } catch (error) {
+    // Another process may have applied it between our read and our batch: that is success.
+    if ((await readVersions(client)).has(migration.version)) return false;
+    throw new Error(`schema migration ${migration.version} (${migration.name}) failed`, { cause: error });
+  }
+}
+
+async function readVersions(client: Client): Promise<Set<number>> {
+  const result = await client.execute(selectVersions);
+  return new Set(result.rows.map((row) => Number(row.version)));
+}
+
+function checkOrdered(list: readonly Migration[]): void {
+  list.forEach((migration, index) => {
+    if (migration.version !== index + 1) {
+      throw new Error(`schema migrations must be numbered 1, 2, 3, ...; entry ${index} has version ${migration.version}`);
+    }
+  });
+}
+
+/** A database written by a newer wiresocket must not be used by an older one that misreads it. */
+function checkNotNewer(applied: Set<number>, list: readonly Migration[]): void {
+  const newest = Math.max(0, ...applied);
+  if (newest > list.length) {
+    throw new Error(`the database schema is at version ${newest}, newer than this wiresocket knows (${list.length}); upgrade wiresocket`);
+  }
+}

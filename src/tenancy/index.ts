@@ -1,0 +1,10 @@
+export type { AppKey, AppRecord, AsymmetricAlgorithm, Tenant, TenantRegistry } from './tenantRegistry.js';
+export { LibsqlTenantRegistry } from './libsqlTenantRegistry.js';
+export {
+  documentKey,
+  documentNameFromUrl,
+  maxDocumentNameBytes,
+  parseDocumentKey,
+  type ParsedDocumentKey,
+} from './documentKey.js';
+export { appIdSchema, isValidIdentifier, tenantIdSchema } from './identifiers.js';

@@ -1,0 +1,164 @@
+import type { ResultSet, Row } from '@libsql/client';
+import type { ZodType } from 'zod';
+// The module itself, not routing's index: routing's index re-exports control stores built on
+// this registry, and importing it back from here would make an import cycle.
+import { rowNumber, rowString, type LibsqlDatabase } from '../routing/libsqlDatabase.js';
+import { appIdSchema, tenantIdSchema } from './identifiers.js';
+import type { AppKey, AppRecord, AsymmetricAlgorithm, Tenant, TenantRegistry } from './tenantRegistry.js';
+
+const insertTenant = `
+  INSERT INTO tenants (tenant_id, max_documents, created_at) VALUES (?, ?, ?)
+  ON CONFLICT (tenant_id) DO NOTHING`;
+const selectTenant = 'SELECT tenant_id, max_documents FROM tenants WHERE tenant_id = ?';
+const selectTenants = 'SELECT tenant_id, max_documents FROM tenants ORDER BY tenant_id';
+const updateMaxDocuments = 'UPDATE tenants SET max_documents = ? WHERE tenant_id = ?';
+
+/** The app goes in only under an existing tenant and never over an existing app. */
+const insertAppUnderTenant = `
+  INSERT INTO apps (tenant_id, app_id, key_kind, key_algorithm, key_material, created_at)
+  SELECT ?, ?, ?, ?, ?, ?
+  WHERE EXISTS (SELECT 1 FROM tenants WHERE tenant_id = ?)
+  ON CONFLICT (tenant_id, app_id) DO NOTHING`;
+const tenantExists = 'SELECT EXISTS (SELECT 1 FROM tenants WHERE tenant_id = ?) AS found';
+const appColumns = 'tenant_id, app_id, key_kind, key_algorithm, key_material, created_at';
+const selectApp = `SELECT ${appColumns} FROM apps WHERE tenant_id = ? AND app_id = ?`;
+const selectApps = `SELECT ${appColumns} FROM apps ORDER BY tenant_id, app_id`;
+const selectTenantApps = `SELECT ${appColumns} FROM apps WHERE tenant_id = ? ORDER BY app_id`;
+
+const asymmetricAlgorithms: readonly AsymmetricAlgorithm[] = ['RS256', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+/**
+ * TenantRegistry on the control database, beside the routing table so that `pinDocument` can
+ * read `max_documents` in the same transaction as its insert. Ids are validated here, at the
+ * boundary where the CLI and HTTP admin calls enter.
+ */
+export class LibsqlTenantRegistry implements TenantRegistry {
+  constructor(
+    private readonly database: LibsqlDatabase,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private get client() {
+    return this.database.client;
+  }
+
+  async createTenant(tenant: Tenant): Promise<void> {
+    const tenantId = checked(tenantIdSchema, tenant.tenantId, 'tenant id');
+    const maxDocuments = checkedMaxDocuments(tenant.maxDocuments);
+    const result = await this.client.execute({ sql: insertTenant, args: [tenantId, maxDocuments, this.now()] });
+    if (result.rowsAffected === 0) throw new Error(`tenant ${JSON.stringify(tenantId)} already exists`);
+  }
+
+  async getTenant(tenantId: string): Promise<Tenant | null> {
+    const result = await this.client.execute({ sql: selectTenant, args: [tenantId] });
+    const row = result.rows[0];
+    return row ? tenantFromRow(row) : null;
+  }
+
+  async listTenants(): Promise<Tenant[]> {
+    const result = await this.client.execute(selectTenants);
+    return result.rows.map(tenantFromRow);
+  }
+
+  async setMaxDocuments(tenantId: string, maxDocuments: number): Promise<boolean> {
+    const args = [checkedMaxDocuments(maxDocuments), tenantId];
+    const result = await this.client.execute({ sql: updateMaxDocuments, args });
+    return result.rowsAffected > 0;
+  }
+
+  async createApp(app: AppRecord): Promise<void> {
+    const tenantId = checked(tenantIdSchema, app.tenantId, 'tenant id');
+    const appId = checked(appIdSchema, app.appId, 'app id');
+    const { kind, algorithm, material } = keyColumns(app.key);
+    const createdAt = checkedTime(app.createdAt);
+    const [insert, tenant] = await this.client.batch(
+      [
+        { sql: insertAppUnderTenant, args: [tenantId, appId, kind, algorithm, material, createdAt, tenantId] },
+        { sql: tenantExists, args: [tenantId] },
+      ],
+      'write',
+    );
+    throwUnlessInserted(insert, tenant, tenantId, appId);
+  }
+
+  async getApp(tenantId: string, appId: string): Promise<AppRecord | null> {
+    const result = await this.client.execute({ sql: selectApp, args: [tenantId, appId] });
+    const row = result.rows[0];
+    return row ? appFromRow(row) : null;
+  }
+
+  async listApps(tenantId?: string): Promise<AppRecord[]> {
+    const statement = tenantId === undefined ? selectApps : { sql: selectTenantApps, args: [tenantId] };
+    const result = await this.client.execute(statement);
+    return result.rows.map(appFromRow);
+  }
+}
+
+function throwUnlessInserted(insert: ResultSet, tenant: ResultSet, tenantId: string, appId: string): void {
+  if (insert.rowsAffected > 0) return;
+  const tenantRow = tenant.rows[0];
+  if (!tenantRow || rowNumber(tenantRow, 'found') === 0) {
+    throw new Error(`cannot create app ${JSON.stringify(appId)}: tenant ${JSON.stringify(tenantId)} does not exist`);
+  }
+  throw new Error(`app ${JSON.stringify(appId)} already exists in tenant ${JSON.stringify(tenantId)}`);
+}
+
+function checked(schema: ZodType<string>, value: string, what: string): string {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const reason = result.error.issues.map((issue) => issue.message).join('; ');
+  throw new Error(`invalid ${what} ${JSON.stringify(value)}: ${reason}`);
+}
+
+function checkedMaxDocuments(value: number): number {
+  if (Number.isSafeInteger(value) && value >= 0) return value;
+  throw new Error(`invalid maxDocuments ${value}: expected an integer >= 0`);
+}
+
+function checkedTime(value: number): number {
+  if (Number.isSafeInteger(value) && value >= 0) return value;
+  throw new Error(`invalid createdAt ${value}: expected milliseconds since the epoch`);
+}
+
+interface KeyColumns {
+  kind: AppKey['kind'];
+  algorithm: string;
+  material: string;
+}
+
+/** An HS256 secret or an asymmetric public key, as the three key columns. */
+function keyColumns(key: AppKey): KeyColumns {
+  switch (key.kind) {
+    case 'hs256-secret':
+      if (key.secret.length === 0) throw new Error('an hs256-secret key needs a non-empty secret');
+      return { kind: key.kind, algorithm: 'HS256', material: key.secret };
+    case 'public-key':
+      if (!isAsymmetricAlgorithm(key.algorithm)) throw new Error(`unsupported key algorithm ${JSON.stringify(key.algorithm)}`);
+      if (key.pem.length === 0) throw new Error('a public-key key needs a non-empty PEM');
+      return { kind: key.kind, algorithm: key.algorithm, material: key.pem };
+  }
+}
+
+function keyFromColumns(kind: string, algorithm: string, material: string): AppKey {
+  if (kind === 'hs256-secret') return { kind, secret: material };
+  if (kind === 'public-key' && isAsymmetricAlgorithm(algorithm)) return { kind, algorithm, pem: material };
+  // Refuse rather than guess: a misread key could verify tokens it should not.
+  throw new Error(`stored app key has unknown kind/algorithm ${JSON.stringify(kind)}/${JSON.stringify(algorithm)}`);
+}
+
+function isAsymmetricAlgorithm(value: string): value is AsymmetricAlgorithm {
+  return (asymmetricAlgorithms as readonly string[]).includes(value);
+}
+
+function tenantFromRow(row: Row): Tenant {
+  return { tenantId: rowString(row, 'tenant_id'), maxDocuments: rowNumber(row, 'max_documents') };
+}
+
+function appFromRow(row: Row): AppRecord {
+  return {
+    tenantId: rowString(row, 'tenant_id'),
+    appId: rowString(row, 'app_id'),
+    key: keyFromColumns(rowString(row, 'key_kind'), rowString(row, 'key_algorithm'), rowString(row, 'key_material')),
+    createdAt: rowNumber(row, 'created_at'),
+  };
+}

@@ -1,0 +1,285 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { openControlStores, type ControlStores } from '../../src/routing/controlStores.js';
+import { createClient } from '@libsql/client';
+import { busyTimeoutMs, databaseKind, filePathOfUrl, openLibsqlDatabase } from '../../src/routing/libsqlDatabase.js';
+import { LibsqlRoutingTable } from '../../src/routing/libsqlRoutingTable.js';
+import type { PinResult } from '../../src/routing/routingTable.js';
+import { applyMigrations, migrations, readSchemaVersions } from '../../src/routing/schema.js';
+import { countKinds, routeFor, routingTableContract } from './routingTableContract.js';
+
+let dir = '';
+let fileCount = 0;
+
+/** A `file:` URL of a database that does not exist yet, under this file's temp dir. */
+function freshFileUrl(subdir = ''): string {
+  fileCount += 1;
+  return `file:${join(dir, subdir, `control-${fileCount}.db`)}`;
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'wiresocket-routing-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+routingTableContract('libsql file', () => openControlStores({ url: freshFileUrl() }));
+routingTableContract('libsql :memory:', () => openControlStores({ url: ':memory:' }));
+routingTableContract('libsql file::memory:', () => openControlStores({ url: 'file::memory:' }));
+
+describe('libsql database', () => {
+  it('creates missing parent directories and sets WAL and the busy timeout', async () => {
+    const url = freshFileUrl(join('nested', 'deeper'));
+    const database = await openLibsqlDatabase({ url });
+    try {
+      assert.ok((await stat(join(dir, 'nested', 'deeper'))).isDirectory());
+      const mode = await database.client.execute('PRAGMA journal_mode');
+      assert.equal(String(mode.rows[0]?.journal_mode).toLowerCase(), 'wal');
+      // Several at once so that more than one pooled connection answers.
+      const timeouts = await Promise.all([1, 2, 3].map(() => database.client.execute('PRAGMA busy_timeout')));
+      for (const result of timeouts) assert.equal(Number(result.rows[0]?.[0]), busyTimeoutMs);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('records every migration version once, in order', async () => {
+    assert.deepEqual(
+      migrations.map((migration) => migration.version),
+      migrations.map((_, index) => index + 1),
+    );
+    const database = await openLibsqlDatabase({ url: ':memory:' });
+    try {
+      assert.deepEqual(await readSchemaVersions(database.client), migrations.map((migration) => migration.version));
+      assert.deepEqual(await applyMigrations(database.client), []);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('reopens an existing file without re-running migrations or losing data', async () => {
+    const url = freshFileUrl();
+    const first = await openControlStores({ url });
+    await first.tenants.createTenant({ tenantId: 't1', maxDocuments: 3 });
+    await first.close();
+    const second = await openControlStores({ url });
+    try {
+      assert.deepEqual(await second.tenants.getTenant('t1'), { tenantId: 't1', maxDocuments: 3 });
+      assert.deepEqual(await readSchemaVersions(second.database.client), migrations.map((m) => m.version));
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('lets two clients open the same fresh file at once and migrates it once', async () => {
+    const url = freshFileUrl();
+    const [a, b] = await Promise.all([openLibsqlDatabase({ url }), openLibsqlDatabase({ url })]);
+    try {
+      const versions = await a.client.execute('SELECT version FROM schema_version');
+      assert.equal(versions.rows.length, migrations.length);
+      assert.deepEqual(await readSchemaVersions(b.client), migrations.map((m) => m.version));
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('applies a migration in exactly one of two racing clients', async () => {
+    const url = freshFileUrl();
+    const clients = [createClient({ url, timeout: busyTimeoutMs }), createClient({ url, timeout: busyTimeoutMs })];
+    try {
+      const applied = await Promise.all(clients.map((client) => applyMigrations(client)));
+      const all = migrations.map((m) => m.version);
+      assert.deepEqual(applied.flat().sort((x, y) => x - y), all);
+    } finally {
+      for (const client of clients) client.close();
+    }
+  });
+
+  it('tells file, memory and remote URLs apart and finds the file path', () => {
+    assert.equal(databaseKind(':memory:'), 'memory');
+    assert.equal(databaseKind('file::memory:?cache=private'), 'memory');
+    assert.equal(databaseKind('file:./.wiresocket/wiresocket.db'), 'file');
+    assert.equal(databaseKind('libsql://db.example.turso.io'), 'remote');
+    assert.equal(databaseKind('http://127.0.0.1:8080'), 'remote');
+    assert.equal(filePathOfUrl('file:./.wiresocket/wiresocket.db'), './.wiresocket/wiresocket.db');
+    assert.equal(filePathOfUrl('file:/var/lib/ws.db'), '/var/lib/ws.db');
+    assert.equal(filePathOfUrl('file:///var/lib/ws.db'), '/var/lib/ws.db');
+    assert.equal(filePathOfUrl('file://localhost/var/lib/my%20ws.db?mode=rw'), '/var/lib/my ws.db');
+    assert.throws(() => filePathOfUrl('file:'), /names no file/);
+  });
+
+  it('refuses a database whose schema is newer than this code', async () => {
+    const url = freshFileUrl();
+    const database = await openLibsqlDatabase({ url });
+    await database.client.execute({
+      sql: 'INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)',
+      args: [migrations.length + 1, 'from the future', Date.now()],
+    });
+    await database.close();
+    await assert.rejects(openLibsqlDatabase({ url }), /newer than this wiresocket knows/);
+  });
+
+  it('closes idempotently', async () => {
+    const database = await openLibsqlDatabase({ url: ':memory:' });
+    await database.close();
+    await database.close();
+    assert.equal(database.closed, true);
+  });
+});
+
+describe('libsql routing table', () => {
+  let stores: ControlStores;
+  before(async () => {
+    stores = await openControlStores({ url: freshFileUrl() });
+  });
+  after(async () => {
+    await stores.close();
+  });
+
+  it('stamps pinned_at from its clock', async () => {
+    await stores.tenants.createTenant({ tenantId: 'clocked', maxDocuments: 1 });
+    const routing = new LibsqlRoutingTable(stores.database, () => 1234);
+    const result = await routing.pinDocument(routeFor('clocked', 'doc'));
+    assert.ok(result.kind === 'pinned');
+    assert.equal(result.route.pinnedAt, 1234);
+  });
+
+  it('upserts the node row on every heartbeat', async () => {
+    let now = 100;
+    const routing = new LibsqlRoutingTable(stores.database, () => now);
+    await routing.heartbeat({ nodeId: 'n1', region: 'eu', url: 'ws://old' });
+    now = 200;
+    await routing.heartbeat({ nodeId: 'n1', region: 'us', url: 'ws://new' });
+    const rows = await stores.database.client.execute({ sql: 'SELECT * FROM nodes WHERE node_id = ?', args: ['n1'] });
+    assert.deepEqual(
+      rows.rows.map((row) => ({ region: row.region, url: row.url, heartbeatAt: row.heartbeat_at })),
+      [{ region: 'us', url: 'ws://new', heartbeatAt: 200 }],
+    );
+    await routing.removeNode('n1');
+    const left = await stores.database.client.execute({ sql: 'SELECT COUNT(*) AS n FROM nodes WHERE node_id = ?', args: ['n1'] });
+    assert.equal(left.rows[0]?.n, 0);
+  });
+});
+
+describe('libsql quota across clients and processes', () => {
+  it('stays exact when two clients on one file pin concurrently', async () => {
+    const url = freshFileUrl();
+    const [a, b] = await Promise.all([openControlStores({ url }), openControlStores({ url })]);
+    try {
+      await a.tenants.createTenant({ tenantId: 't1', maxDocuments: 10 });
+      const pins: Promise<PinResult>[] = [];
+      for (let i = 0; i < 25; i += 1) {
+        pins.push(a.routing.pinDocument(routeFor('t1', `a-${i}`, 'node-a')));
+        pins.push(b.routing.pinDocument(routeFor('t1', `b-${i}`, 'node-b')));
+      }
+      assert.deepEqual(countKinds(await Promise.all(pins)), { pinned: 10, existing: 0, 'quota-exceeded': 40, 'unknown-tenant': 0 });
+      assert.equal(await a.routing.countTenantDocuments('t1'), 10);
+      assert.equal(await b.routing.countTenantDocuments('t1'), 10);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('stays exact when a child process pins concurrently with this one', async () => {
+    const url = freshFileUrl();
+    const pinsPerProcess = 150;
+    const maxDocuments = 100;
+    // Both processes open the fresh file at the same time: the migration race is part of the test.
+    const child = startPinningChild(url, pinsPerProcess);
+    const parent = await openControlStores({ url });
+    try {
+      await child.ready;
+      await parent.tenants.createTenant({ tenantId: 't1', maxDocuments });
+      child.go();
+      const pins = Array.from({ length: pinsPerProcess }, (_, i) => parent.routing.pinDocument(routeFor('t1', `parent-${i}`)));
+      const parentResults = await Promise.all(pins);
+      const childResults = await child.result;
+      const counts = countKinds([...parentResults, ...childResults]);
+      assert.equal(counts.pinned, maxDocuments);
+      assert.equal(counts['quota-exceeded'], 2 * pinsPerProcess - maxDocuments);
+      assert.equal(await parent.routing.countTenantDocuments('t1'), maxDocuments);
+    } finally {
+      child.kill();
+      await parent.close();
+    }
+  });
+});
+
+const pinResultKinds: readonly string[] = ['pinned', 'existing', 'quota-exceeded', 'unknown-tenant'];
+
+function isPinResultKind(value: unknown): value is PinResult['kind'] {
+  return typeof value === 'string' && pinResultKinds.includes(value);
+}
+
+/**
+ * The child opens the control stores, says `ready`, waits for a line on stdin, pins `count`
+ * documents of tenant t1 concurrently, prints the result kinds as JSON and exits.
+ */
+const childScript = `
+import { createInterface } from 'node:readline';
+const { openControlStores } = await import(process.env.WS_ROUTING_MODULE);
+const stores = await openControlStores({ url: process.env.WS_DB_URL });
+const input = createInterface({ input: process.stdin });
+const go = new Promise((resolve) => input.once('line', resolve));
+console.log('ready');
+await go;
+input.close();
+const count = Number(process.env.WS_PINS);
+const pins = Array.from({ length: count }, (_, i) =>
+  stores.routing.pinDocument({ docKey: 't1::app::child-' + i, tenantId: 't1', region: 'local', nodeId: 'child' }));
+const results = await Promise.all(pins);
+console.log(JSON.stringify(results.map((result) => result.kind)));
+await stores.close();
+`;
+
+interface PinningChild {
+  ready: Promise<void>;
+  go(): void;
+  result: Promise<Pick<PinResult, 'kind'>[]>;
+  kill(): void;
+}
+
+function startPinningChild(url: string, count: number): PinningChild {
+  const routingModule = new URL('../../src/routing/index.js', import.meta.url).href;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', childScript], {
+    env: { ...process.env, WS_ROUTING_MODULE: routingModule, WS_DB_URL: url, WS_PINS: String(count) },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = once(child, 'exit');
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const nextLine = async (): Promise<string> => {
+    const line = await lines.next();
+    if (line.done) {
+      await exited;
+      throw new Error(`the child ended early (exit ${child.exitCode}): ${stderr}`);
+    }
+    return line.value;
+  };
+  const ready = nextLine().then((line) => assert.equal(line, 'ready'));
+  const result = ready.then(async () => {
+    const kinds: unknown = JSON.parse(await nextLine());
+    const [code] = await exited;
+    assert.equal(code, 0, stderr);
+    assert.ok(Array.isArray(kinds) && kinds.every(isPinResultKind), 'the child prints pin result kinds');
+    return kinds.map((kind) => ({ kind }));
+  });
+  // Keeps an early failure from surfacing as an unhandled rejection before the test awaits it.
+  result.catch(() => undefined);
+  return {
+    ready,
+    result,
+    go: () => child.stdin.end('go\n'),
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill();
+    },
+  };
+}

@@ -1,0 +1,200 @@
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { NewDocumentRoute, PinResult, RoutingTable } from '../../src/routing/routingTable.js';
+import type { TenantRegistry } from '../../src/tenancy/tenantRegistry.js';
+
+export interface RoutingStores {
+  routing: RoutingTable;
+  tenants: TenantRegistry;
+  /** Must be safe to call after `routing.close()`. */
+  close(): Promise<void>;
+}
+
+/** A route for document `name` of `tenantId`, pinned from node `nodeId`. */
+export function routeFor(tenantId: string, name: string, nodeId = 'node-a'): NewDocumentRoute {
+  return { docKey: `${tenantId}::app::${name}`, tenantId, region: 'local', nodeId };
+}
+
+export function countKinds(results: readonly Pick<PinResult, 'kind'>[]): Record<PinResult['kind'], number> {
+  const counts = { pinned: 0, existing: 0, 'quota-exceeded': 0, 'unknown-tenant': 0 };
+  for (const result of results) counts[result.kind] += 1;
+  return counts;
+}
+
+/**
+ * The behaviour every RoutingTable adapter shares (see the contract in routingTable.ts). Each
+ * test gets fresh stores from `factory` and closes them afterwards.
+ */
+export function routingTableContract(name: string, factory: () => Promise<RoutingStores>): void {
+  describe(`RoutingTable contract: ${name}`, () => {
+    let stores: RoutingStores;
+    let routing: RoutingTable;
+
+    beforeEach(async () => {
+      stores = await factory();
+      routing = stores.routing;
+    });
+    afterEach(async () => {
+      await stores.close();
+    });
+
+    describe('pinning', () => {
+      it('pins a new document and reads its route back', async () => {
+        await stores.tenants.createTenant({ tenantId: 't1', maxDocuments: 5 });
+        const before = Date.now();
+        const result = await routing.pinDocument(routeFor('t1', 'doc'));
+        assert.equal(result.kind, 'pinned');
+        assert.ok(result.kind === 'pinned');
+        assert.deepEqual({ ...result.route, pinnedAt: 0 }, { ...routeFor('t1', 'doc'), pinnedAt: 0 });
+        assert.ok(result.route.pinnedAt >= before && result.route.pinnedAt <= Date.now());
+        assert.deepEqual(await routing.getRoute(routeFor('t1', 'doc').docKey), result.route);
+        assert.equal(await routing.countTenantDocuments('t1'), 1);
+      });
+
+      it('returns the existing route on a re-pin, even from another node, and counts it once', async () => {
+        await stores.tenants.createTenant({ tenantId: 't1', maxDocuments: 5 });
+        const first = await routing.pinDocument(routeFor('t1', 'doc', 'node-a'));
+        const again = await routing.pinDocument(routeFor('t1', 'doc', 'node-b'));
+        assert.ok(first.kind === 'pinned');
+        assert.deepEqual(again, { kind: 'existing', route: first.route });
+        assert.equal(await routing.countTenantDocuments('t1'), 1);
+      });
+
+      it('unpins: the route is gone, and a second unpin reports false', async () => {
+        await stores.tenants.createTenant({ tenantId: 't1', maxDocuments: 5 });
+        const { docKey } = routeFor('t1', 'doc');
+        await routing.pinDocument(routeFor('t1', 'doc'));
+        assert.equal(await routing.unpinDocument(docKey), true);
+        assert.equal(await routing.getRoute(docKey), null);
+        assert.equal(await routing.unpinDocument(docKey), false);
+        assert.equal(await routing.countTenantDocuments('t1'), 0);
+      });
+
+      it('has no route and no count for documents never pinned', async () => {
+        assert.equal(await routing.getRoute('nobody::app::doc'), null);
+        assert.equal(await routing.countTenantDocuments('nobody'), 0);
+      });
+
+      it('refuses an unknown tenant without inserting anything', async () => {
+        assert.deepEqual(await routing.pinDocument(routeFor('ghost', 'doc')), { kind: 'unknown-tenant' });
+        assert.equal(await routing.getRoute(routeFor('ghost', 'doc').docKey), null);
+        assert.equal(await routing.countTenantDocuments('ghost'), 0);
+      });
+    });
+
+    describe('quota (maxDocuments)', () => {
+      it('lets exactly max_documents in under 50 concurrent pins of distinct documents', async () => {
+        await stores.tenants.createTenant({ tenantId: 't1', maxDocuments: 10 });
+        const pins = Array.from({ length: 50 }, (_, i) => routing.pinDocument(routeFor('t1', `doc-${i}`)));
+        const results = await Promise.all(pins);
+        assert.deepEqual(countKinds(results), { pinned: 10, existing: 0, 'quota-exceeded': 40, 'unknown-tenant': 0 });
+        for (const result of results) {
+          if (result.kind === 'quota-exceeded') assert.equal(result.maxDocuments, 10);
+        }
+        assert.equal(await routing.countTenantDocuments('t1'), 10);
+      });
+
+      it('pins one document once under 20 concurrent pins of the same key', async () => {
+        await stores.tenants.createTenant({ tenantId: 't1', maxDocuments: 10 });
+        const results = await Promise.all(Array.from({ length: 20 }, () => routing.pinDocument(routeFor('t1', 'same'))));
+        assert.deepEqual(countKinds(results), { pinned: 1, existing: 19, 'quota-exceeded': 0, 'unknown-tenant': 0 });
+        assert.equal(await routing.countTenantDocuments('t1'), 1);
+      });
+
+      it('still answers existing for pinned documents when the tenant is full', async () => {
+        await stores.tenants.createTenant({ tenantId: 't1', maxDocuments: 2 });
+        await routing.pinDocument(routeFor('t1', 'a'));
+        await routing.pinDocument(routeFor('t1', 'b'));
+        assert.equal((await routing.pinDocument(routeFor('t1', 'a'))).kind, 'existing');
+        assert.deepEqual(await routing.pinDocument(routeFor('t1', 'c')), { kind: 'quota-exceeded', maxDocuments: 2 });
+      });
+
+      it('refuses every document when max_documents is 0', async () => {
+        await stores.tenants.createTenant({ tenantId: 't1', maxDocuments: 0 });
+        assert.deepEqual(await routing.pinDocument(routeFor('t1', 'a')), { kind: 'quota-exceeded', maxDocuments: 0 });
+      });
+
+      it('lets a new document in after max_documents is raised or a document is unpinned', async () => {
+        await stores.tenants.createTenant({ tenantId: 't1', maxDocuments: 1 });
+        await routing.pinDocument(routeFor('t1', 'a'));
+        assert.equal((await routing.pinDocument(routeFor('t1', 'b'))).kind, 'quota-exceeded');
+        assert.equal(await stores.tenants.setMaxDocuments('t1', 2), true);
+        assert.equal((await routing.pinDocument(routeFor('t1', 'b'))).kind, 'pinned');
+        assert.equal((await routing.pinDocument(routeFor('t1', 'c'))).kind, 'quota-exceeded');
+        await routing.unpinDocument(routeFor('t1', 'a').docKey);
+        assert.equal((await routing.pinDocument(routeFor('t1', 'c'))).kind, 'pinned');
+      });
+
+      it('counts each tenant against its own limit', async () => {
+        await stores.tenants.createTenant({ tenantId: 't1', maxDocuments: 1 });
+        await stores.tenants.createTenant({ tenantId: 't2', maxDocuments: 1 });
+        assert.equal((await routing.pinDocument(routeFor('t1', 'a'))).kind, 'pinned');
+        assert.equal((await routing.pinDocument(routeFor('t2', 'a'))).kind, 'pinned');
+        assert.equal(await routing.countTenantDocuments('t1'), 1);
+        assert.equal(await routing.countTenantDocuments('t2'), 1);
+      });
+    });
+
+    describe('connections', () => {
+      const connect = (connectionId: string, docKey: string, nodeId: string) =>
+        routing.addConnection({ connectionId, docKey, nodeId, userId: `user-${connectionId}` });
+
+      it('counts connections per document across nodes', async () => {
+        await Promise.all([
+          connect('c1', 'doc-1', 'node-a'),
+          connect('c2', 'doc-1', 'node-a'),
+          connect('c3', 'doc-1', 'node-b'),
+          connect('c4', 'doc-2', 'node-b'),
+        ]);
+        assert.equal(await routing.countConnections('doc-1'), 3);
+        assert.equal(await routing.countConnections('doc-2'), 1);
+        assert.equal(await routing.countConnections('doc-3'), 0);
+      });
+
+      it('removes one connection; removing an unknown one is a no-op', async () => {
+        await connect('c1', 'doc-1', 'node-a');
+        await connect('c2', 'doc-1', 'node-b');
+        await routing.removeConnection('c1');
+        await routing.removeConnection('c1');
+        await routing.removeConnection('never-added');
+        assert.equal(await routing.countConnections('doc-1'), 1);
+      });
+
+      it('counts a connection id added twice once', async () => {
+        await connect('c1', 'doc-1', 'node-a');
+        await connect('c1', 'doc-1', 'node-a');
+        assert.equal(await routing.countConnections('doc-1'), 1);
+      });
+    });
+
+    describe('nodes', () => {
+      it('accepts repeated heartbeats of one node (upsert)', async () => {
+        const node = { nodeId: 'node-a', region: 'local', url: 'ws://127.0.0.1:1234' };
+        await routing.heartbeat(node);
+        await routing.heartbeat({ ...node, url: 'ws://127.0.0.1:4321' });
+      });
+
+      it("removeNode deletes that node's connections and leaves other nodes' alone", async () => {
+        await routing.heartbeat({ nodeId: 'node-a', region: 'local', url: 'ws://a' });
+        await routing.heartbeat({ nodeId: 'node-b', region: 'local', url: 'ws://b' });
+        await routing.addConnection({ connectionId: 'c1', docKey: 'doc-1', nodeId: 'node-a', userId: 'u1' });
+        await routing.addConnection({ connectionId: 'c2', docKey: 'doc-1', nodeId: 'node-b', userId: 'u2' });
+        await routing.addConnection({ connectionId: 'c3', docKey: 'doc-2', nodeId: 'node-a', userId: 'u3' });
+        await routing.removeNode('node-a');
+        assert.equal(await routing.countConnections('doc-1'), 1);
+        assert.equal(await routing.countConnections('doc-2'), 0);
+        await routing.removeNode('node-a');
+        await routing.removeNode('never-seen');
+      });
+    });
+
+    describe('health and shutdown', () => {
+      it('answers ping while open and fails it after close; close is idempotent', async () => {
+        await routing.ping();
+        await routing.close();
+        await assert.rejects(routing.ping());
+        await routing.close();
+      });
+    });
+  });
+}
