@@ -1,0 +1,102 @@
+import * as decoding from 'lib0/decoding';
+import * as Y from 'yjs';
+import { WiresocketError } from '../errors.js';
+import { MessageType, SyncMessageType, type AwarenessEntry, type ClientMessage } from './protocol.js';
+
+/**
+ * Decodes one binary frame into validated messages, or throws a WiresocketError (4400).
+ * Validation happens here, once, at the boundary: an update that leaves this function has been
+ * fully decoded by Yjs, so it cannot poison the sync layer or make `applyUpdate` loop
+ * (yjs#479, #498, #713). Byte arrays are views into the frame, not copies.
+ *
+ * Stock clients send one message per frame, but a frame holding several complete messages is
+ * accepted too; any trailing partial message rejects the whole frame before anything is applied.
+ */
+export function decodeClientFrame(frame: Uint8Array): ClientMessage[] {
+  if (frame.length === 0) throw new WiresocketError('MESSAGE_MALFORMED', 'empty frame');
+  const decoder = decoding.createDecoder(frame);
+  const messages: ClientMessage[] = [];
+  try {
+    while (decoding.hasContent(decoder)) messages.push(readMessage(decoder));
+  } catch (error) {
+    if (error instanceof WiresocketError) throw error;
+    throw new WiresocketError('MESSAGE_MALFORMED', errorText(error));
+  }
+  return messages;
+}
+
+function readMessage(decoder: decoding.Decoder): ClientMessage {
+  const type = decoding.readVarUint(decoder);
+  switch (type) {
+    case MessageType.sync:
+      return readSyncMessage(decoder);
+    case MessageType.awareness: {
+      const update = decoding.readVarUint8Array(decoder);
+      return { type: 'awareness', update, entries: readAwarenessEntries(update) };
+    }
+    case MessageType.queryAwareness:
+      return { type: 'query-awareness' };
+    case MessageType.auth:
+      // Clients have nothing to say here; the payload (if any) is read so the frame stays aligned.
+      if (decoding.hasContent(decoder)) decoding.readVarUint(decoder);
+      if (decoding.hasContent(decoder)) decoding.readVarString(decoder);
+      return { type: 'auth' };
+    default:
+      throw new WiresocketError('MESSAGE_UNKNOWN_TYPE', `type ${type}`);
+  }
+}
+
+function readSyncMessage(decoder: decoding.Decoder): ClientMessage {
+  const subType = decoding.readVarUint(decoder);
+  const payload = decoding.readVarUint8Array(decoder);
+  switch (subType) {
+    case SyncMessageType.step1:
+      validateStateVector(payload);
+      return { type: 'sync-step1', stateVector: payload };
+    case SyncMessageType.step2:
+      validateUpdate(payload);
+      return { type: 'sync-step2', update: payload };
+    case SyncMessageType.update:
+      validateUpdate(payload);
+      return { type: 'sync-update', update: payload };
+    default:
+      throw new WiresocketError('MESSAGE_UNKNOWN_TYPE', `sync sub-type ${subType}`);
+  }
+}
+
+/** A zero-length update makes Yjs loop (yjs#498); anything else must decode completely. */
+export function validateUpdate(update: Uint8Array): void {
+  if (update.length === 0) throw new WiresocketError('UPDATE_INVALID', 'empty update');
+  try {
+    Y.decodeUpdate(update);
+  } catch (error) {
+    throw new WiresocketError('UPDATE_INVALID', errorText(error));
+  }
+}
+
+function validateStateVector(stateVector: Uint8Array): void {
+  try {
+    Y.decodeStateVector(stateVector);
+  } catch (error) {
+    throw new WiresocketError('MESSAGE_MALFORMED', `state vector: ${errorText(error)}`);
+  }
+}
+
+/** Reads the awareness entries so the session can track states without an Awareness object. */
+export function readAwarenessEntries(update: Uint8Array): AwarenessEntry[] {
+  const decoder = decoding.createDecoder(update);
+  const count = decoding.readVarUint(decoder);
+  const entries: AwarenessEntry[] = [];
+  for (let i = 0; i < count; i++) {
+    const clientId = decoding.readVarUint(decoder);
+    const clock = decoding.readVarUint(decoder);
+    const state = decoding.readVarString(decoder);
+    JSON.parse(state); // receivers JSON.parse it too: invalid JSON would throw in every client
+    entries.push({ clientId, clock, state });
+  }
+  return entries;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import type { Principal } from '../auth/principal.js';
+import type { CloseCode } from '../closeCodes.js';
+import { WiresocketError } from '../errors.js';
+import type { Clock, TimerHandle } from '../lifecycle/clock.js';
+import type { Logger } from '../log.js';
+import { decodeClientFrame } from './decodeClientFrame.js';
+import { encodePermissionDenied } from './encodeServerMessage.js';
+import type { MinimalSocket } from './minimalSocket.js';
+import type { ClientMessage } from './protocol.js';
+
+/** What a connection reports to its session. */
+export interface ConnectionHandler {
+  handleMessage(connection: DocumentConnection, message: ClientMessage): Promise<void>;
+  connectionClosed(connection: DocumentConnection): void;
+}
+
+export interface DocumentConnectionOptions {
+  socket: MinimalSocket;
+  principal: Principal;
+  connectionId?: string;
+  clock: Clock;
+  /** A connection that sends nothing within this time is closed (1013): it holds a slot for nothing. */
+  handshakeTimeoutMs: number;
+  logger: Logger;
+}
+
+/**
+ * One client's socket on one document: decodes its frames at the boundary, keeps per-connection
+ * flags, and closes with the catalog's close code when something is wrong.
+ */
+export class DocumentConnection {
+  readonly id: string;
+  readonly principal: Principal;
+  private readonly socket: MinimalSocket;
+  private handler: ConnectionHandler | null = null;
+  private handshakeTimer: TimerHandle | null;
+  private closed = false;
+  private readOnlyNoticeSent = false;
+
+  constructor(private readonly options: DocumentConnectionOptions) {
+    this.id = options.connectionId ?? randomUUID();
+    this.principal = options.principal;
+    this.socket = options.socket;
+    this.handshakeTimer = options.clock.setTimeout(() => this.fail(new WiresocketError('HANDSHAKE_TIMEOUT')), options.handshakeTimeoutMs);
+  }
+
+  get isReadOnly(): boolean {
+    return this.principal.access === 'read-only';
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  bind(handler: ConnectionHandler): void {
+    this.handler = handler;
+  }
+
+  /** A binary frame arrived. */
+  receive(frame: Uint8Array): void {
+    if (this.closed) return;
+    this.clearHandshakeTimer();
+    let messages: ClientMessage[];
+    try {
+      messages = decodeClientFrame(frame);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    for (const message of messages) {
+      this.handler?.handleMessage(this, message).catch((error: unknown) => this.fail(error));
+    }
+  }
+
+  /** A text frame arrived: document sockets are binary only (y-websocket#82). */
+  receiveText(): void {
+    this.fail(new WiresocketError('MESSAGE_TEXT_FRAME'));
+  }
+
+  send(data: Uint8Array): void {
+    if (!this.closed) this.socket.send(data);
+  }
+
+  /** Tells a read-only client once that its edits are ignored (the stock client logs it). */
+  noticeReadOnly(): void {
+    if (this.readOnlyNoticeSent) return;
+    this.readOnlyNoticeSent = true;
+    this.send(encodePermissionDenied('read-only: edits from this connection are not applied'));
+  }
+
+  /** Closes with the close code of a WiresocketError (logged once), or 1011 for anything else. */
+  fail(error: unknown): void {
+    if (this.closed) return;
+    const known = error instanceof WiresocketError ? error : new WiresocketError('INTERNAL', undefined, { cause: error });
+    const level = known.code === 'INTERNAL' ? 'error' : 'info';
+    this.options.logger[level]({ connectionId: this.id, code: known.code, err: known.code === 'INTERNAL' ? error : undefined }, known.message);
+    if (known.closeCode >= 4400 && known.closeCode < 4500) this.socket.send(encodePermissionDenied(known.message));
+    this.close(known.closeCode, known.code);
+  }
+
+  close(code: CloseCode, reason: string): void {
+    if (this.closed) return;
+    this.socket.close(code, reason);
+    this.markClosed();
+  }
+
+  /** The socket is gone (closed by either side). */
+  markClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearHandshakeTimer();
+    this.handler?.connectionClosed(this);
+  }
+
+  private clearHandshakeTimer(): void {
+    if (this.handshakeTimer === null) return;
+    this.options.clock.clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = null;
+  }
+}

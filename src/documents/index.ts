@@ -1,0 +1,7 @@
+export { DocumentSessions, type DocumentSessionsOptions, type Admission } from './documentSessions.js';
+export { DocumentSession, type ChangeOrigin } from './documentSession.js';
+export { DocumentConnection } from './documentConnection.js';
+export type { MinimalSocket } from './minimalSocket.js';
+export { decodeClientFrame, validateUpdate } from './decodeClientFrame.js';
+export * from './encodeServerMessage.js';
+export * from './protocol.js';

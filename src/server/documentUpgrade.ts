@@ -1,0 +1,79 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { WebSocket, WebSocketServer } from 'ws';
+import { grantsDocument } from '../auth/documentGrant.js';
+import type { Principal } from '../auth/principal.js';
+import type { TokenVerifier } from '../auth/tokenVerifier.js';
+import { WiresocketError } from '../errors.js';
+import type { Admission, DocumentSessions } from '../documents/documentSessions.js';
+import type { DocumentConnection } from '../documents/documentConnection.js';
+import { encodePermissionDenied } from '../documents/encodeServerMessage.js';
+import type { Logger } from '../log.js';
+import { documentNameFromUrl } from '../tenancy/documentKey.js';
+
+export interface DocumentUpgradeDependencies {
+  webSocketServer: WebSocketServer;
+  verifier: TokenVerifier;
+  documents: DocumentSessions;
+  logger: Logger;
+}
+
+type Outcome = { kind: 'admitted'; principal: Principal; admission: Admission } | { kind: 'refused'; error: WiresocketError };
+
+/**
+ * A document WebSocket: auth, grant and admission (quota, session creation) happen before the
+ * upgrade completes, so a refused client costs no session. Refusals still complete the upgrade
+ * and then close with the catalog's code: an HTTP 401 would make the stock client retry forever,
+ * while 44xx closes stop it (DESIGN.md "Close codes").
+ */
+export async function handleDocumentUpgrade(
+  request: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  token: string | null,
+  deps: DocumentUpgradeDependencies,
+): Promise<void> {
+  const outcome = await admit(request, token, deps);
+  let upgraded = false;
+  // ws drops a bad handshake without calling back: the admitted place must still be returned.
+  socket.once('close', () => {
+    if (!upgraded && outcome.kind === 'admitted') outcome.admission.release();
+  });
+  if (socket.destroyed) return;
+  deps.webSocketServer.handleUpgrade(request, socket, head, (ws) => {
+    upgraded = true;
+    ws.on('error', (error) => deps.logger.debug({ err: error }, 'websocket error'));
+    if (outcome.kind === 'refused') return closeRefused(ws, outcome.error);
+    serve(ws, outcome.admission.attach(ws, outcome.principal));
+  });
+}
+
+async function admit(request: IncomingMessage, token: string | null, deps: DocumentUpgradeDependencies): Promise<Outcome> {
+  try {
+    const name = documentNameFromUrl(request.url ?? '/');
+    const principal = await deps.verifier.verify(token);
+    if (!grantsDocument(principal, name)) throw new WiresocketError('DOCUMENT_FORBIDDEN', name);
+    const admission = await deps.documents.admit(principal, name);
+    return { kind: 'admitted', principal, admission };
+  } catch (error) {
+    const known = error instanceof WiresocketError ? error : new WiresocketError('INTERNAL', undefined, { cause: error });
+    const level = known.code === 'INTERNAL' ? 'error' : 'info';
+    deps.logger[level]({ code: known.code, url: request.url, err: level === 'error' ? error : undefined }, `connection refused: ${known.message}`);
+    return { kind: 'refused', error: known };
+  }
+}
+
+/** Connects a ws socket's events to its document connection. */
+function serve(ws: WebSocket, connection: DocumentConnection): void {
+  ws.on('message', (data, isBinary) => {
+    if (!isBinary) return connection.receiveText();
+    connection.receive(data as Buffer);
+  });
+  ws.on('close', () => connection.markClosed());
+}
+
+function closeRefused(ws: WebSocket, error: WiresocketError): void {
+  // The stock client only logs an auth message; it tells a developer why the socket closed.
+  if (error.closeCode >= 4400 && error.closeCode < 4500) ws.send(encodePermissionDenied(error.message));
+  ws.close(error.closeCode, error.code);
+}

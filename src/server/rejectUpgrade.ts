@@ -1,0 +1,13 @@
+import type { Duplex } from 'node:stream';
+import { STATUS_CODES } from 'node:http';
+
+/** Answers an upgrade request with a plain HTTP error and drops the socket. */
+export function rejectUpgrade(socket: Duplex, status: number, message: string): void {
+  if (socket.destroyed) return;
+  const body = `${message}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+      'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}

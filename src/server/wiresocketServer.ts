@@ -1,0 +1,178 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { bearerSubprotocol, parseBearerSubprotocol } from '../auth/bearerSubprotocol.js';
+import { TokenVerifier } from '../auth/tokenVerifier.js';
+import { defaultNodeId, type ServeConfig } from '../config.js';
+import { DocumentSessions } from '../documents/documentSessions.js';
+import { systemClock, type Clock } from '../lifecycle/clock.js';
+import { silentLogger, type Logger } from '../log.js';
+import type { RoutingTable } from '../routing/routingTable.js';
+import type { SyncLayer } from '../sync/syncLayer.js';
+import type { TenantRegistry } from '../tenancy/tenantRegistry.js';
+import { handleDocumentUpgrade } from './documentUpgrade.js';
+import { handleHttpRequest } from './httpRoutes.js';
+import { NodeHeartbeat } from './nodeHeartbeat.js';
+import { rejectUpgrade } from './rejectUpgrade.js';
+
+export interface WiresocketServerOptions {
+  config: ServeConfig;
+  routing: RoutingTable;
+  tenants: TenantRegistry;
+  syncLayer: SyncLayer;
+  logger?: Logger;
+  clock?: Clock;
+  /** Called after the stores are closed on shutdown. */
+  onClosed?: () => Promise<void>;
+}
+
+/** How long /readyz waits for the stores before it answers 503. */
+const readinessTimeoutMs = 2_000;
+
+/**
+ * One node: an HTTP server whose upgrades become document sockets, plus its heartbeat.
+ * Owns the order of start and of graceful shutdown; the stores are handed in.
+ */
+export class WiresocketServer {
+  readonly nodeId: string;
+  readonly documents: DocumentSessions;
+  private readonly http: Server;
+  private readonly webSocketServer: WebSocketServer;
+  private readonly verifier: TokenVerifier;
+  private readonly logger: Logger;
+  private heartbeat: NodeHeartbeat | null = null;
+  private closing: Promise<void> | null = null;
+
+  private constructor(private readonly options: WiresocketServerOptions, nodeId: string, http: Server) {
+    const { config } = options;
+    const clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger();
+    this.nodeId = nodeId;
+    this.http = http;
+    this.verifier = new TokenVerifier({ lookupApp: (tenantId, appId) => options.tenants.getApp(tenantId, appId), clock });
+    this.documents = new DocumentSessions({
+      routing: options.routing,
+      tenants: options.tenants,
+      syncLayer: options.syncLayer,
+      clock,
+      logger: this.logger,
+      nodeId,
+      region: config.region,
+      graceMs: config.graceMs,
+      handshakeTimeoutMs: config.handshakeTimeoutMs,
+    });
+    this.webSocketServer = new WebSocketServer({
+      noServer: true,
+      maxPayload: config.maxMessageBytes,
+      perMessageDeflate: false,
+      // Browsers drop a socket whose offered subprotocol is not echoed; never echo the token.
+      handleProtocols: (offered) => (offered.has(bearerSubprotocol) ? bearerSubprotocol : false),
+    });
+  }
+
+  /** Listens, registers the node, and serves until `close()`. */
+  static async start(options: WiresocketServerOptions): Promise<WiresocketServer> {
+    const http = createServer();
+    http.headersTimeout = options.config.handshakeTimeoutMs;
+    http.requestTimeout = options.config.handshakeTimeoutMs;
+    await listen(http, options.config.port, options.config.host);
+    const port = (http.address() as AddressInfo).port;
+    const server = new WiresocketServer(options, options.config.nodeId ?? defaultNodeId(port), http);
+    await server.register();
+    http.on('request', (request, response) => {
+      handleHttpRequest(request, response, { checkReady: () => server.checkReady() }).catch((error: unknown) => {
+        server.logger.error({ err: error }, 'http request failed');
+        if (!response.headersSent) response.writeHead(500).end();
+      });
+    });
+    http.on('upgrade', (request, socket: Duplex, head: Buffer) => server.upgrade(request, socket, head));
+    return server;
+  }
+
+  get port(): number {
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  get url(): string {
+    const host = this.options.config.host.includes(':') ? `[${this.options.config.host}]` : this.options.config.host;
+    return `ws://${host}:${this.port}`;
+  }
+
+  /** Graceful shutdown: stop accepting, close sockets with 1012, end sessions, close stores. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async register(): Promise<void> {
+    const { routing, config } = this.options;
+    // A node restarted under the same id first clears what its previous run left behind.
+    await routing.removeNode(this.nodeId);
+    this.heartbeat = new NodeHeartbeat(
+      routing,
+      { nodeId: this.nodeId, region: config.region, url: this.url },
+      this.options.clock ?? systemClock,
+      config.heartbeatIntervalMs,
+      this.logger,
+    );
+    await this.heartbeat.start();
+  }
+
+  private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', (error) => this.logger.debug({ err: error }, 'upgrade socket error'));
+    if (this.closing) return rejectUpgrade(socket, 503, 'server is shutting down');
+    const offered = parseBearerSubprotocol(request.headers['sec-websocket-protocol']);
+    if (offered.tooLong) return rejectUpgrade(socket, 400, 'Sec-WebSocket-Protocol header too long');
+    const deps = { webSocketServer: this.webSocketServer, verifier: this.verifier, documents: this.documents, logger: this.logger };
+    handleDocumentUpgrade(request, socket, head, offered.token, deps).catch((error: unknown) => {
+      this.logger.error({ err: error }, 'upgrade failed');
+      socket.destroy();
+    });
+  }
+
+  private async checkReady(): Promise<void> {
+    const timeout = new Promise<never>((_, reject) => {
+      setTimeout(() => reject(new Error('stores did not answer in time')), readinessTimeoutMs).unref();
+    });
+    await Promise.race([Promise.all([this.options.routing.ping(), this.options.syncLayer.ping()]), timeout]);
+  }
+
+  private async shutdown(): Promise<void> {
+    const { config } = this.options;
+    this.logger.info({ nodeId: this.nodeId }, 'shutting down');
+    const stopListening = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.http.closeIdleConnections();
+    await this.documents.shutdown();
+    await this.closeSockets(config.shutdownTimeoutMs);
+    this.heartbeat?.stop();
+    await this.options.routing.removeNode(this.nodeId).catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'could not remove this node from the routing table');
+    });
+    await stopListening;
+    await this.options.onClosed?.();
+    this.logger.info({ nodeId: this.nodeId }, 'stopped');
+  }
+
+  /** Waits for clients to finish the close handshake, then cuts whoever is left. */
+  private async closeSockets(timeoutMs: number): Promise<void> {
+    const sockets = [...this.webSocketServer.clients];
+    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.close(1012, 'SERVER_SHUTTING_DOWN');
+    const closed = Promise.all(sockets.map((ws) => (ws.readyState === ws.CLOSED ? null : new Promise((resolve) => ws.once('close', resolve)))));
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
+    await Promise.race([closed, deadline]);
+    for (const ws of this.webSocketServer.clients) ws.terminate();
+    this.http.closeAllConnections();
+    await new Promise<void>((resolve) => this.webSocketServer.close(() => resolve()));
+  }
+}
+
+function listen(http: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(port, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,109 @@
+import * as Y from 'yjs';
+import type { SyncAttachment, SyncLayer, SyncListener } from './syncLayer.js';
+
+/** Updates kept per document before they are merged into one (bounds memory and attach cost). */
+const defaultCompactEvery = 256;
+
+const emptyUpdate = new Uint8Array([0, 0]);
+
+interface MemoryDocument {
+  /** Merged state followed by the updates appended since the last compaction. */
+  updates: Uint8Array[];
+  listeners: Map<SyncListener, string>;
+}
+
+/**
+ * The process-wide store behind memory sync layers. Several `MemorySyncLayer`s (one per node id)
+ * may share one hub, so in-process clusters and the contract suite see cross-node delivery.
+ */
+export class MemorySyncHub {
+  private readonly documents = new Map<string, MemoryDocument>();
+
+  constructor(private readonly compactEvery = defaultCompactEvery) {}
+
+  init(docKey: string): void {
+    if (!this.documents.has(docKey)) this.documents.set(docKey, { updates: [], listeners: new Map() });
+  }
+
+  append(docKey: string, update: Uint8Array, fromNode: string): void {
+    const document = this.require(docKey);
+    document.updates.push(update);
+    if (document.updates.length >= this.compactEvery) document.updates = [Y.mergeUpdates(document.updates)];
+    this.deliver(document, fromNode, (listener) => listener.onRemoteUpdate(update));
+  }
+
+  publishAwareness(docKey: string, awarenessUpdate: Uint8Array, fromNode: string): void {
+    const document = this.documents.get(docKey);
+    if (document) this.deliver(document, fromNode, (listener) => listener.onRemoteAwareness(awarenessUpdate));
+  }
+
+  /** Reads the state and registers the listener in one step, so nothing falls between them. */
+  attach(docKey: string, listener: SyncListener, nodeId: string): Uint8Array {
+    const document = this.require(docKey);
+    if (document.updates.length > 1) document.updates = [Y.mergeUpdates(document.updates)];
+    document.listeners.set(listener, nodeId);
+    return document.updates[0] ?? emptyUpdate;
+  }
+
+  detach(docKey: string, listener: SyncListener): void {
+    this.documents.get(docKey)?.listeners.delete(listener);
+  }
+
+  delete(docKey: string): void {
+    this.documents.delete(docKey);
+  }
+
+  /** Number of documents held (for tests that check state is released). */
+  get size(): number {
+    return this.documents.size;
+  }
+
+  private require(docKey: string): MemoryDocument {
+    const document = this.documents.get(docKey);
+    if (!document) throw new Error(`sync layer: document ${JSON.stringify(docKey)} is not initialised`);
+    return document;
+  }
+
+  private deliver(document: MemoryDocument, fromNode: string, send: (listener: SyncListener) => void): void {
+    for (const [listener, nodeId] of document.listeners) {
+      // A node never hears its own appends back: it applied and broadcast them itself.
+      if (nodeId !== fromNode) send(listener);
+    }
+  }
+}
+
+/** The embedded shape's sync layer: state lives in this process, shared through a hub. */
+export class MemorySyncLayer implements SyncLayer {
+  constructor(
+    private readonly nodeId: string,
+    private readonly hub: MemorySyncHub = new MemorySyncHub(),
+  ) {}
+
+  async initDocument(docKey: string): Promise<void> {
+    this.hub.init(docKey);
+  }
+
+  async append(docKey: string, update: Uint8Array): Promise<void> {
+    this.hub.append(docKey, update, this.nodeId);
+  }
+
+  async publishAwareness(docKey: string, awarenessUpdate: Uint8Array): Promise<void> {
+    this.hub.publishAwareness(docKey, awarenessUpdate, this.nodeId);
+  }
+
+  async attach(docKey: string, listener: SyncListener): Promise<SyncAttachment> {
+    const state = this.hub.attach(docKey, listener, this.nodeId);
+    return {
+      state,
+      detach: async () => this.hub.detach(docKey, listener),
+    };
+  }
+
+  async deleteDocument(docKey: string): Promise<void> {
+    this.hub.delete(docKey);
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,42 @@
+/**
+ * The sync layer carries every document's live state between the nodes of a cluster and keeps it
+ * safe for the lifetime of the session (DESIGN.md "Stores"; spec "State Synchronization").
+ *
+ * Contract (checked by test/sync/syncLayerContract.ts for every adapter):
+ * - `append` resolves only once the update is stored; callers broadcast after it resolves, and
+ *   a rejected append means nobody may see the update.
+ * - appends to one document resolve in the order they were called.
+ * - `attach` returns the document's state and then delivers every update and awareness message
+ *   that other nodes append or publish after that state, with no gap and no duplicate of what
+ *   the state already holds. A node never receives its own appends back.
+ * - updates entering the sync layer have been validated by the caller (never unchecked bytes).
+ */
+export interface SyncLayer {
+  /** Creates an empty state for the document if it has none (idempotent). */
+  initDocument(docKey: string): Promise<void>;
+  /** Stores one validated Yjs update (V1 encoding); resolves once it is durable in the layer. */
+  append(docKey: string, update: Uint8Array): Promise<void>;
+  /** Relays an awareness update to other nodes; ephemeral, never stored. */
+  publishAwareness(docKey: string, awarenessUpdate: Uint8Array): Promise<void>;
+  /** Loads the document's state and subscribes to what other nodes add after it. */
+  attach(docKey: string, listener: SyncListener): Promise<SyncAttachment>;
+  /** Drops the document's state and everything kept for it. */
+  deleteDocument(docKey: string): Promise<void>;
+  /** Resolves when the layer's backend answers; rejects otherwise (used by /readyz). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SyncListener {
+  /** An update another node appended, in the order the layer stored it. */
+  onRemoteUpdate(update: Uint8Array): void;
+  /** An awareness update another node published. */
+  onRemoteAwareness(awarenessUpdate: Uint8Array): void;
+}
+
+export interface SyncAttachment {
+  /** The document's merged state at attach time (a Yjs V1 update; `[0, 0]` when empty). */
+  readonly state: Uint8Array;
+  /** Stops delivery to this listener. */
+  detach(): Promise<void>;
+}

@@ -1,0 +1,101 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { issueToken } from '../../src/auth/tokenIssuer.js';
+import type { Access } from '../../src/auth/principal.js';
+import { generateHs256Secret } from '../../src/auth/keyMaterial.js';
+import { loadServeConfig, type ServeConfig } from '../../src/config.js';
+import type { Clock } from '../../src/lifecycle/clock.js';
+import { openControlStores, type ControlStores } from '../../src/routing/controlStores.js';
+import { WiresocketServer } from '../../src/server/wiresocketServer.js';
+import { MemorySyncHub, MemorySyncLayer } from '../../src/sync/memorySyncLayer.js';
+
+export interface TestApp {
+  tenantId: string;
+  appId: string;
+  secret: string;
+}
+
+export interface TokenOptions {
+  app?: TestApp;
+  userId?: string;
+  docs?: string[];
+  access?: Access;
+  ttlSeconds?: number;
+}
+
+export interface TestServer {
+  server: WiresocketServer;
+  stores: ControlStores;
+  hub: MemorySyncHub;
+  config: ServeConfig;
+  dataDir: string;
+  url: string;
+  /** The default app: tenant `acme`, app `editor`. */
+  app: TestApp;
+  addApp(tenantId: string, appId: string, maxDocuments?: number): Promise<TestApp>;
+  token(options?: TokenOptions): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  config?: Partial<ServeConfig>;
+  clock?: Clock;
+  maxDocuments?: number;
+}
+
+/** A real server on an ephemeral loopback port with its own libSQL file; `close()` removes it all. */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'wiresocket-test-'));
+  const config: ServeConfig = { ...loadServeConfig({ 'data-dir': dataDir, port: '0', 'log-level': 'silent' }, {}), ...options.config };
+  const stores = await openControlStores({ url: config.dbUrl });
+  const hub = new MemorySyncHub();
+  let server: WiresocketServer;
+  try {
+    server = await WiresocketServer.start({
+      config,
+      routing: stores.routing,
+      tenants: stores.tenants,
+      syncLayer: new MemorySyncLayer(config.nodeId ?? 'test-node', hub),
+      clock: options.clock,
+    });
+  } catch (error) {
+    await stores.close();
+    throw error;
+  }
+  const addApp = async (tenantId: string, appId: string, maxDocuments = options.maxDocuments ?? 1000): Promise<TestApp> => {
+    if (!(await stores.tenants.getTenant(tenantId))) await stores.tenants.createTenant({ tenantId, maxDocuments });
+    const secret = generateHs256Secret();
+    await stores.tenants.createApp({ tenantId, appId, key: { kind: 'hs256-secret', secret }, createdAt: Date.now() });
+    return { tenantId, appId, secret };
+  };
+  const app = await addApp('acme', 'editor');
+  return {
+    server,
+    stores,
+    hub,
+    config,
+    dataDir,
+    url: server.url,
+    app,
+    addApp,
+    token: (tokenOptions = {}) => signTestToken(tokenOptions.app ?? app, tokenOptions),
+    close: async () => {
+      await server.close();
+      await stores.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function signTestToken(app: TestApp, options: TokenOptions = {}): Promise<string> {
+  return issueToken({
+    tenantId: app.tenantId,
+    appId: app.appId,
+    userId: options.userId ?? 'user-1',
+    ttlSeconds: options.ttlSeconds ?? 3600,
+    docs: options.docs,
+    access: options.access,
+    key: { kind: 'hs256-secret', secret: app.secret },
+  });
+}
