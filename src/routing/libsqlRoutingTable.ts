@@ -44,6 +44,11 @@ const upsertNode = `
     region = excluded.region, url = excluded.url, heartbeat_at = excluded.heartbeat_at`;
 const deleteNodeConnections = 'DELETE FROM active_sessions WHERE node_id = ?';
 const deleteNode = 'DELETE FROM nodes WHERE node_id = ?';
+/** Documents the node pinned that no connection on any node still uses: nobody can end them now. */
+const deleteOrphanedRoutesOfNode = `
+  DELETE FROM document_routing
+  WHERE node_id = ?
+    AND NOT EXISTS (SELECT 1 FROM active_sessions a WHERE a.doc_key = document_routing.doc_key)`;
 
 /**
  * RoutingTable on libSQL/Turso: one file shared by the processes of an embedded install, or one
@@ -110,6 +115,7 @@ export class LibsqlRoutingTable implements RoutingTable {
     await this.client.batch(
       [
         { sql: deleteNodeConnections, args: [nodeId] },
+        { sql: deleteOrphanedRoutesOfNode, args: [nodeId] },
         { sql: deleteNode, args: [nodeId] },
       ],
       'write',

@@ -24,7 +24,11 @@ export interface RoutingTable {
   countConnections(docKey: string): Promise<number>;
 
   heartbeat(node: NodeRecord): Promise<void>;
-  /** Removes this node's heartbeat and connection rows (clean shutdown). */
+  /**
+   * Removes the node's heartbeat and connection rows, and unpins the documents it pinned that no
+   * connection on any node still uses (clean shutdown, or a node restarted under the same id
+   * clearing what its crashed predecessor left: otherwise those pins would hold quota forever).
+   */
   removeNode(nodeId: string): Promise<void>;
 
   ping(): Promise<void>;

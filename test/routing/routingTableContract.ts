@@ -186,6 +186,21 @@ export function routingTableContract(name: string, factory: () => Promise<Routin
         await routing.removeNode('node-a');
         await routing.removeNode('never-seen');
       });
+
+      it("removeNode unpins the node's documents that no connection uses any more, and only those", async () => {
+        await stores.tenants.createTenant({ tenantId: 'reap', maxDocuments: 10 });
+        const pin = (docKey: string, nodeId: string) => routing.pinDocument({ docKey, tenantId: 'reap', region: 'local', nodeId });
+        await pin('orphan', 'node-a');
+        await pin('still-used', 'node-a');
+        await pin('other-node', 'node-b');
+        await routing.addConnection({ connectionId: 'k1', docKey: 'still-used', nodeId: 'node-b', userId: 'u1' });
+        await routing.addConnection({ connectionId: 'k2', docKey: 'orphan', nodeId: 'node-a', userId: 'u2' });
+        await routing.removeNode('node-a');
+        assert.equal(await routing.getRoute('orphan'), null);
+        assert.notEqual(await routing.getRoute('still-used'), null);
+        assert.notEqual(await routing.getRoute('other-node'), null);
+        assert.equal(await routing.countTenantDocuments('reap'), 2);
+      });
     });
 
     describe('health and shutdown', () => {
