@@ -18,14 +18,29 @@ const removedState = 'null';
 export class AwarenessStates {
   private readonly states = new Map<number, TrackedState>();
 
-  /** Records an update's entries; entries older than what is known are ignored, as clients do. */
-  apply(entries: readonly AwarenessEntry[], owner: AwarenessOwner): void {
+  /**
+   * Records an update's entries and tells whether any of them was news. Stock clients re-send
+   * every awareness change they hear (other clients' states included, at the same clock), so
+   * only newer entries count; relaying the rest would echo each change N times to N clients.
+   * A state stays owned by the connection that announced it first.
+   */
+  apply(entries: readonly AwarenessEntry[], owner: AwarenessOwner): boolean {
+    let changed = false;
     for (const entry of entries) {
       const known = this.states.get(entry.clientId);
-      if (known && entry.clock < known.clock) continue;
-      if (entry.state === removedState) this.states.delete(entry.clientId);
-      else this.states.set(entry.clientId, { ...entry, owner });
+      const removal = entry.state === removedState;
+      if (known) {
+        // y-protocols accepts a removal at the same clock too.
+        if (entry.clock < known.clock || (entry.clock === known.clock && !removal)) continue;
+        if (removal) this.states.delete(entry.clientId);
+        else this.states.set(entry.clientId, { ...entry, owner: known.owner });
+        changed = true;
+      } else if (!removal) {
+        this.states.set(entry.clientId, { ...entry, owner });
+        changed = true;
+      }
     }
+    return changed;
   }
 
   /** All current states as one awareness update, or null when there are none. */

@@ -134,13 +134,14 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
   }
 
   onRemoteAwareness(awarenessUpdate: Uint8Array): void {
+    let changed: boolean;
     try {
-      this.awareness.apply(readAwarenessEntries(awarenessUpdate), remoteOwner);
+      changed = this.awareness.apply(readAwarenessEntries(awarenessUpdate), remoteOwner);
     } catch (error) {
       this.options.logger.warn({ docKey: this.docKey, err: error }, 'ignored an undecodable awareness update from another node');
       return;
     }
-    this.broadcast(encodeAwarenessMessage(awarenessUpdate));
+    if (changed) this.broadcast(encodeAwarenessMessage(awarenessUpdate));
   }
 
   /** Closes every connection with the given code (shutdown). */
@@ -180,8 +181,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
   }
 
   private handleClientAwareness(connection: DocumentConnection, update: Uint8Array, entries: AwarenessEntry[]): void {
-    this.awareness.apply(entries, connection);
-    this.relayAwareness(update, false);
+    if (this.awareness.apply(entries, connection)) this.relayAwareness(update, false);
   }
 
   /** Awareness goes to every local connection (the sender too: keeps a lone client alive). */

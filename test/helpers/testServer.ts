@@ -8,7 +8,9 @@ import { loadServeConfig, type ServeConfig } from '../../src/config.js';
 import type { Clock } from '../../src/lifecycle/clock.js';
 import { openControlStores, type ControlStores } from '../../src/routing/controlStores.js';
 import { WiresocketServer } from '../../src/server/wiresocketServer.js';
+import type { Logger } from '../../src/log.js';
 import { MemorySyncHub, MemorySyncLayer } from '../../src/sync/memorySyncLayer.js';
+import type { SyncLayer } from '../../src/sync/syncLayer.js';
 
 export interface TestApp {
   tenantId: string;
@@ -33,6 +35,8 @@ export interface TestServer {
   url: string;
   /** The default app: tenant `acme`, app `editor`. */
   app: TestApp;
+  /** The key of a document of the default app. */
+  key(name: string, app?: TestApp): string;
   addApp(tenantId: string, appId: string, maxDocuments?: number): Promise<TestApp>;
   token(options?: TokenOptions): Promise<string>;
   close(): Promise<void>;
@@ -42,6 +46,9 @@ export interface TestServerOptions {
   config?: Partial<ServeConfig>;
   clock?: Clock;
   maxDocuments?: number;
+  /** Wraps the memory sync layer (to observe calls or inject faults). */
+  wrapSyncLayer?: (layer: SyncLayer) => SyncLayer;
+  logger?: Logger;
 }
 
 /** A real server on an ephemeral loopback port with its own libSQL file; `close()` removes it all. */
@@ -56,8 +63,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       config,
       routing: stores.routing,
       tenants: stores.tenants,
-      syncLayer: new MemorySyncLayer(config.nodeId ?? 'test-node', hub),
+      syncLayer: (options.wrapSyncLayer ?? ((layer) => layer))(new MemorySyncLayer(config.nodeId ?? 'test-node', hub)),
       clock: options.clock,
+      logger: options.logger,
     });
   } catch (error) {
     await stores.close();
@@ -79,6 +87,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     url: server.url,
     app,
     addApp,
+    key: (name, keyApp = app) => `${keyApp.tenantId}::${keyApp.appId}::${name}`,
     token: (tokenOptions = {}) => signTestToken(tokenOptions.app ?? app, tokenOptions),
     close: async () => {
       await server.close();
