@@ -53,6 +53,11 @@ export class MemorySyncHub {
     this.documents.delete(docKey);
   }
 
+  /** Whether the hub holds state for the document (for tests that check state is released). */
+  has(docKey: string): boolean {
+    return this.documents.has(docKey);
+  }
+
   /** Number of documents held (for tests that check state is released). */
   get size(): number {
     return this.documents.size;
