@@ -4,17 +4,10 @@ import { textUpdate, updateFrame } from '../helpers/frames.js';
 import { RawClient } from '../helpers/rawClient.js';
 import { startTestServer, type TestServer } from '../helpers/testServer.js';
 import { eventually } from '../helpers/yjsClient.js';
+import { heapCensus } from '../helpers/heapCensus.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
-
-/** Heap after full collections (several passes: weak refs and finalizers settle late). */
-async function settledHeap(): Promise<number> {
-  for (let i = 0; i < 6; i++) {
-    gc!();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  return process.memoryUsage().heapUsed;
-}
+const perDocumentTypes = ['DocumentSession', 'DocumentConnection', 'Doc', 'SessionLifecycle', 'AwarenessStates', 'WebSocket'];
 
 describe('documents: memory is released when sessions end', { skip: gc ? false : 'needs node --expose-gc (npm test passes it)' }, () => {
   let server: TestServer;
@@ -38,13 +31,15 @@ describe('documents: memory is released when sessions end', { skip: gc ? false :
     await eventually(async () => (await server.stores.routing.countTenantDocuments('acme')) === 0, 5000, 'routing rows purged');
   };
 
-  it('LIFE-11: open and end 2,000 documents; the heap returns within 10% of where it started', async () => {
+  it('LIFE-11: open and end 2,000 documents; the heap (less compiled code) returns within 10% of where it started', async (t) => {
     await churn('warmup', 300);
-    const before = await settledHeap();
+    const before = await heapCensus();
     await churn('doc', 2000);
-    const afterChurn = await settledHeap();
-    const growth = (afterChurn - before) / before;
-    assert.ok(growth < 0.1, `heap grew ${(growth * 100).toFixed(1)}% (${before} -> ${afterChurn} bytes)`);
+    const afterChurn = await heapCensus();
+    const growth = (afterChurn.dataBytes - before.dataBytes) / before.dataBytes;
+    t.diagnostic(`heap without code: ${before.dataBytes} -> ${afterChurn.dataBytes} bytes (${(growth * 100).toFixed(2)}%)`);
+    assert.ok(growth < 0.1, `heap grew ${(growth * 100).toFixed(1)}% (${before.dataBytes} -> ${afterChurn.dataBytes} bytes)`);
+    for (const type of perDocumentTypes) assert.equal(afterChurn.objects.get(type) ?? 0, 0, `live ${type} objects`);
     assert.equal(server.server.documents.size, 0);
   });
 });
