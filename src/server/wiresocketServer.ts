@@ -79,7 +79,13 @@ export class WiresocketServer {
     await listen(http, options.config.port, options.config.host);
     const port = (http.address() as AddressInfo).port;
     const server = new WiresocketServer(options, options.config.nodeId ?? defaultNodeId(port), http);
-    await server.register();
+    try {
+      await server.register();
+    } catch (error) {
+      // Nothing is served yet; a listening socket left open would keep the process alive.
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      throw error;
+    }
     http.on('request', (request, response) => {
       handleHttpRequest(request, response, { checkReady: () => server.checkReady() }).catch((error: unknown) => {
         server.logger.error({ err: error }, 'http request failed');
