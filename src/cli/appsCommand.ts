@@ -1,0 +1,81 @@
+import { appKeyFromPublicKeyPem, generateHs256Secret } from '../auth/keyMaterial.js';
+import type { AppKey, AppRecord } from '../tenancy/tenantRegistry.js';
+import { formatAppRef, parseAppRef, type AppRef } from './appRef.js';
+import type { CommandContext } from './commandContext.js';
+import { readPemFile } from './readPemFile.js';
+import { runCommandGroup, type StoreAction, type StoreCommand } from './storeCommand.js';
+
+/** `wiresocket apps create <tenantId>/<appId> [--public-key <pem-file>]`. */
+const createApp: StoreCommand = {
+  options: { 'public-key': { type: 'string' } },
+  positionals: { min: 1, max: 1, name: '<tenantId>/<appId>' },
+  prepare: async ({ flags, positionals }) => {
+    const ref = parseAppRef(positionals[0]);
+    const file = flags['public-key'];
+    if (typeof file === 'string') return createWithKey(ref, await publicKeyFrom(file));
+    const secret = generateHs256Secret();
+    return createWithKey(ref, { kind: 'hs256-secret', secret });
+  },
+};
+
+/** `wiresocket apps list [tenantId]`: key kind and algorithm, never key material. */
+const listApps: StoreCommand = {
+  options: {},
+  positionals: { min: 0, max: 1, name: '' },
+  prepare: ({ positionals }) => async (stores) => {
+    const tenantId = positionals[0];
+    if (tenantId !== undefined && (await stores.tenants.getTenant(tenantId)) === null) {
+      throw new Error(`tenant ${JSON.stringify(tenantId)} does not exist`);
+    }
+    const apps = await stores.tenants.listApps(tenantId);
+    return apps.map(appLine).join('');
+  },
+};
+
+function createWithKey(ref: AppRef, key: AppKey): StoreAction {
+  return async (stores) => {
+    await stores.tenants.createApp({ ...ref, key, createdAt: Date.now() });
+    return createdMessage(ref, key);
+  };
+}
+
+/** The algorithm is detected from the key itself; a private key or an unsupported one is refused. */
+async function publicKeyFrom(file: string): Promise<AppKey> {
+  const pem = await readPemFile('public-key', file);
+  try {
+    return appKeyFromPublicKeyPem(pem);
+  } catch (error) {
+    throw new Error(`--public-key ${JSON.stringify(file)}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** The secret is printed here and nowhere else: `apps list` and the logs never show it. */
+function createdMessage(ref: AppRef, key: AppKey): string {
+  const name = formatAppRef(ref);
+  if (key.kind === 'public-key') {
+    return `created app ${name} (public key, ${key.algorithm}); sign tokens with its private key\n`;
+  }
+  return [
+    `created app ${name} (HS256 secret)`,
+    `secret: ${key.secret}`,
+    'This secret is not shown again: store it now where your backend signs tokens (HS256),',
+    `or mint tokens with \`wiresocket token ${name} --user <id>\`.`,
+    '',
+  ].join('\n');
+}
+
+function appLine(app: AppRecord): string {
+  const algorithm = app.key.kind === 'public-key' ? app.key.algorithm : 'HS256';
+  const created = new Date(app.createdAt).toISOString();
+  return `${formatAppRef(app)}\t${app.key.kind}\t${algorithm}\tcreated=${created}\n`;
+}
+
+const subcommands: ReadonlyMap<string, StoreCommand> = new Map([
+  ['create', createApp],
+  ['list', listApps],
+]);
+
+/** `wiresocket apps create | list`. */
+export function appsCommand({ args, io }: CommandContext): Promise<number> {
+  return runCommandGroup('apps', subcommands, args, io);
+}

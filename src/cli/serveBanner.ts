@@ -1,0 +1,59 @@
+import { devAppId, devTenantId, devUserId, type DevBootstrap } from './devBootstrap.js';
+import { defaultMaxDocuments } from './maxDocumentsFlag.js';
+
+/**
+ * The plain-text lines `serve` prints on stdout once it listens. pino writes JSON lines to the
+ * same stream, so no banner line starts with `{`: a reader can tell the two apart per line.
+ */
+export function serveBanner(url: string, bootstrap: DevBootstrap, storeFlags: string): string {
+  const lines = [`wiresocket serving ${url}`];
+  if (bootstrap.kind === 'created') lines.push(...firstStartLines(url, bootstrap.token));
+  lines.push(`Get a token: wiresocket token ${tokenHintTarget(bootstrap)} --user you${storeFlags}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function firstStartLines(url: string, token: string): string[] {
+  return [
+    `First start: created tenant ${devTenantId} (maxDocuments ${defaultMaxDocuments}) with app ${devTenantId}/${devAppId}.`,
+    `Token for ${devTenantId}/${devAppId} (user ${devUserId}, valid 24 h):`,
+    token,
+    'Connect a y-websocket client:',
+    "  import * as Y from 'yjs'",
+    "  import { WebsocketProvider } from 'y-websocket'",
+    `  const token = '${token}'`,
+    '  const ydoc = new Y.Doc()',
+    `  const provider = new WebsocketProvider('${url}', 'my-document', ydoc, { protocols: ['Bearer', token] })`,
+  ];
+}
+
+function tokenHintTarget(bootstrap: DevBootstrap): string {
+  const hasDemo = bootstrap.kind === 'created' || bootstrap.hasDemoApp;
+  return hasDemo ? `${devTenantId}/${devAppId}` : '<tenantId>/<appId>';
+}
+
+/**
+ * The URL a client on this machine dials: a wildcard listen address is not connectable from a
+ * browser on every platform, so it becomes the loopback address of its family.
+ */
+export function clientUrl(host: string, port: number): string {
+  if (host === '0.0.0.0') return `ws://127.0.0.1:${port}`;
+  if (host === '::' || host === '[::]') return `ws://[::1]:${port}`;
+  return host.includes(':') ? `ws://[${host}]:${port}` : `ws://${host}:${port}`;
+}
+
+/**
+ * The store flags the operator passed to `serve`, repeated in the hint so the suggested command
+ * reaches the same store. The auth token is left out: it is a secret and the variable still applies.
+ */
+export function storeFlagsForHint(flags: Readonly<Record<string, string | boolean | undefined>>): string {
+  let text = '';
+  for (const name of ['data-dir', 'db-url']) {
+    const value = flags[name];
+    if (typeof value === 'string') text += ` --${name} ${shellQuote(value)}`;
+  }
+  return text;
+}
+
+function shellQuote(value: string): string {
+  return /^[\w./:@=+-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
+}

@@ -1,0 +1,33 @@
+/** The help text: printed by `--help` / `help` on stdout, and after a usage error on stderr. */
+export const usageText = `Usage: wiresocket <command> [options]
+
+Commands:
+  serve                                   run the server until SIGTERM or SIGINT
+    [--port 1234] [--host 127.0.0.1] [--region local] [--node-id ID]
+    [--grace-ms 10000] [--max-message-bytes N] [--handshake-timeout-ms N]
+    [--heartbeat-interval-ms N] [--shutdown-timeout-ms N] [--log-level info]
+  tenants create <tenantId> [--max-documents 1000]
+  tenants list                            id, maxDocuments and live documents per tenant
+  tenants set <tenantId> --max-documents N
+  apps create <tenantId>/<appId> [--public-key <pem-file>]
+                                          without --public-key: prints a new HS256 secret once
+  apps list [tenantId]                    never prints secrets
+  token <tenantId>/<appId> --user <id> [--docs name,prefix*] [--read-only] [--ttl 1h]
+        [--private-key <pem-file>]        prints only the token (JWT)
+  help                                    this text
+
+Store options (every command):
+  --data-dir ./.wiresocket                env WIRESOCKET_DATA_DIR
+  --db-url URL                            env WIRESOCKET_DB_URL (file:, libsql:, http(s):)
+  --db-auth-token TOKEN                   env WIRESOCKET_DB_AUTH_TOKEN
+
+Every serve option also reads WIRESOCKET_<NAME> (e.g. WIRESOCKET_PORT); a flag wins over its
+variable, a variable over the default.
+Exit codes: 0 ok, 1 the action failed, 2 usage or configuration error.
+`;
+
+/** `--help` on any command: the usage text on stdout, exit 0. */
+export function printUsage(stdout: { write(text: string): unknown }): number {
+  stdout.write(usageText);
+  return 0;
+}

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ConfigError, loadServeConfig, loadStoreConfig, serveDefaults, serveFlagNames } from '../../src/config.js';
+import { killChildren, freePort, makeTempDir, removeDir, runCli, startServe } from './cliProcess.js';
+
+describe('OPS-7: loadServeConfig', () => {
+  it('OPS-7: defaults serve the embedded shape', () => {
+    const config = loadServeConfig({}, {});
+    assert.equal(config.port, 1234);
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.region, 'local');
+    assert.equal(config.graceMs, 10_000);
+    assert.equal(config.logLevel, 'info');
+    assert.equal(config.dataDir, path.resolve(serveDefaults.dataDir));
+    assert.equal(config.dbUrl, `file:${path.resolve('.wiresocket', 'wiresocket.db')}`);
+    assert.equal(config.nodeId, undefined);
+  });
+
+  it('OPS-7: a WIRESOCKET_* variable beats the default and a flag beats the variable', () => {
+    const env = { WIRESOCKET_PORT: '4000', WIRESOCKET_GRACE_MS: '250', WIRESOCKET_REGION: 'eu' };
+    assert.deepEqual(pick(loadServeConfig({}, env)), { port: 4000, graceMs: 250, region: 'eu' });
+    assert.deepEqual(pick(loadServeConfig({ port: '5000', 'grace-ms': '0' }, env)), { port: 5000, graceMs: 0, region: 'eu' });
+  });
+
+  it('OPS-7: --data-dir places the database; --db-url and WIRESOCKET_DB_URL override it', () => {
+    const dir = path.resolve('some', 'dir');
+    assert.equal(loadServeConfig({ 'data-dir': dir }, {}).dbUrl, `file:${path.join(dir, 'wiresocket.db')}`);
+    assert.equal(loadServeConfig({ 'data-dir': dir }, { WIRESOCKET_DB_URL: 'libsql://db.example' }).dbUrl, 'libsql://db.example');
+    assert.equal(loadServeConfig({ 'db-url': 'file:x.db' }, { WIRESOCKET_DB_URL: 'libsql://db.example' }).dbUrl, 'file:x.db');
+    assert.deepEqual(loadStoreConfig({}, { WIRESOCKET_DATA_DIR: dir, WIRESOCKET_DB_AUTH_TOKEN: 't0k' }), {
+      dbUrl: `file:${path.join(dir, 'wiresocket.db')}`,
+      dbAuthToken: 't0k',
+    });
+  });
+
+  it('OPS-7: an invalid flag value names the flag, an invalid variable names the variable', () => {
+    assert.throws(() => loadServeConfig({ port: 'abc' }, {}), {
+      name: 'ConfigError',
+      message: '--port must be an integer from 0 to 65535; got "abc"',
+    });
+    assert.throws(() => loadServeConfig({}, { WIRESOCKET_GRACE_MS: '-1' }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.message, /^WIRESOCKET_GRACE_MS \(environment\) must be an integer number of milliseconds/);
+      return true;
+    });
+    // The flag is what counts: a bad flag is refused even when the variable is fine.
+    assert.throws(() => loadServeConfig({ port: '70000' }, { WIRESOCKET_PORT: '80' }), /^ConfigError: --port /);
+    assert.throws(() => loadServeConfig({ 'log-level': 'loud' }, {}), /--log-level must be fatal, error, warn, info/);
+    assert.throws(() => loadServeConfig({ port: true }, {}), /--port needs a value/);
+  });
+
+  it('OPS-7: every serve setting has a flag the CLI accepts', () => {
+    for (const flag of ['port', 'host', 'data-dir', 'db-url', 'region', 'node-id', 'grace-ms', 'max-message-bytes', 'handshake-timeout-ms', 'log-level']) {
+      assert.ok(serveFlagNames.includes(flag), flag);
+    }
+  });
+});
+
+describe('OPS-7: the serve command line', () => {
+  let dir: string;
+  before(async () => {
+    dir = await makeTempDir();
+  });
+  after(async () => {
+    await killChildren();
+    await removeDir(dir);
+  });
+
+  it('OPS-7: --port beats WIRESOCKET_PORT, which beats the default', async () => {
+    const [flagPort, envPort] = [await freePort(), await freePort()];
+    const byFlag = await startServe(['--data-dir', dir, '--port', String(flagPort), '--log-level', 'warn'], { WIRESOCKET_PORT: String(envPort) });
+    assert.equal(byFlag.url, `ws://127.0.0.1:${flagPort}`);
+    assert.equal((await byFlag.stop()).code, 0);
+    const byEnv = await startServe(['--data-dir', dir, '--log-level', 'warn'], { WIRESOCKET_PORT: String(envPort) });
+    assert.equal(byEnv.url, `ws://127.0.0.1:${envPort}`);
+    assert.equal((await byEnv.stop()).code, 0);
+  });
+
+  it('OPS-7: invalid values stop serve with exit 2 and a message naming the flag or variable', async () => {
+    const [badFlag, badEnv, unknownFlag, unknownCommand, noCommand, help] = await Promise.all([
+      runCli(['serve', '--port', 'abc', '--data-dir', dir]),
+      runCli(['serve', '--data-dir', dir], { WIRESOCKET_GRACE_MS: '-1' }),
+      runCli(['serve', '--prot', '1234', '--data-dir', dir]),
+      runCli(['srve']),
+      runCli([]),
+      runCli(['--help']),
+    ]);
+    assert.deepEqual(badFlag, { code: 2, stdout: '', stderr: 'wiresocket: --port must be an integer from 0 to 65535; got "abc"\n' });
+    assert.equal(badEnv.code, 2);
+    assert.match(badEnv.stderr, /^wiresocket: WIRESOCKET_GRACE_MS \(environment\) must be an integer number of milliseconds from 0 to 86400000; got "-1"\n$/);
+    assert.equal(unknownFlag.code, 2);
+    assert.match(unknownFlag.stderr, /^wiresocket: unknown option --prot\n\nUsage: wiresocket <command>/);
+    assert.equal(unknownCommand.code, 2);
+    assert.match(unknownCommand.stderr, /^wiresocket: unknown command "srve"\n\nUsage: wiresocket/);
+    assert.equal(noCommand.code, 2);
+    assert.deepEqual([help.code, help.stderr], [0, '']);
+    assert.match(help.stdout, /^Usage: wiresocket <command> \[options\]/);
+  });
+});
+
+function pick(config: { port: number; graceMs: number; region: string }) {
+  return { port: config.port, graceMs: config.graceMs, region: config.region };
+}
