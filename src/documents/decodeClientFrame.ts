@@ -2,6 +2,7 @@ import * as decoding from 'lib0/decoding';
 import * as Y from 'yjs';
 import { WiresocketError } from '../errors.js';
 import { MessageType, SyncMessageType, type AwarenessEntry, type ClientMessage } from './protocol.js';
+import { validateUpdate } from './validateUpdate.js';
 
 /**
  * Decodes one binary frame into validated messages, or throws a WiresocketError (4400).
@@ -61,16 +62,6 @@ function readSyncMessage(decoder: decoding.Decoder): ClientMessage {
       return { type: 'sync-update', update: payload };
     default:
       throw new WiresocketError('MESSAGE_UNKNOWN_TYPE', `sync sub-type ${subType}`);
-  }
-}
-
-/** A zero-length update makes Yjs loop (yjs#498); anything else must decode completely. */
-export function validateUpdate(update: Uint8Array): void {
-  if (update.length === 0) throw new WiresocketError('UPDATE_INVALID', 'empty update');
-  try {
-    Y.decodeUpdate(update);
-  } catch (error) {
-    throw new WiresocketError('UPDATE_INVALID', errorText(error));
   }
 }
 

@@ -129,8 +129,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
 
   /** An update another node stored: apply it and pass it on to our connections. */
   onRemoteUpdate(update: Uint8Array): void {
-    Y.applyUpdate(this.doc, update, 'sync-layer' satisfies ChangeOrigin);
-    this.broadcast(encodeSyncUpdate(update));
+    this.applyAndBroadcast(update, 'sync-layer');
   }
 
   onRemoteAwareness(awarenessUpdate: Uint8Array): void {
@@ -176,7 +175,20 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
       throw new WiresocketError('STORE_UNAVAILABLE', 'sync layer append failed', { cause: error });
     }
     if (this.lifecycle.isArchived) return;
-    Y.applyUpdate(this.doc, update, 'client' satisfies ChangeOrigin);
+    this.applyAndBroadcast(update, 'client');
+  }
+
+  /**
+   * Validation makes a throwing apply unexpected; if one slips through anyway it is logged and
+   * not relayed, so one bad update cannot take the session (or the process) down with it.
+   */
+  private applyAndBroadcast(update: Uint8Array, origin: ChangeOrigin): void {
+    try {
+      Y.applyUpdate(this.doc, update, origin);
+    } catch (error) {
+      this.options.logger.error({ docKey: this.docKey, origin, err: error }, 'a validated update failed to apply; not relayed');
+      return;
+    }
     this.broadcast(encodeSyncUpdate(update));
   }
 

@@ -2,6 +2,7 @@ export { DocumentSessions, type DocumentSessionsOptions, type Admission } from '
 export { DocumentSession, type ChangeOrigin } from './documentSession.js';
 export { DocumentConnection } from './documentConnection.js';
 export type { MinimalSocket } from './minimalSocket.js';
-export { decodeClientFrame, validateUpdate } from './decodeClientFrame.js';
+export { decodeClientFrame } from './decodeClientFrame.js';
+export { validateUpdate } from './validateUpdate.js';
 export * from './encodeServerMessage.js';
 export * from './protocol.js';

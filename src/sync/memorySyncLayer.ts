@@ -19,7 +19,10 @@ interface MemoryDocument {
 export class MemorySyncHub {
   private readonly documents = new Map<string, MemoryDocument>();
 
-  constructor(private readonly compactEvery = defaultCompactEvery) {}
+  constructor(
+    private readonly compactEvery = defaultCompactEvery,
+    private readonly onListenerError: (error: unknown) => void = () => undefined,
+  ) {}
 
   init(docKey: string): void {
     if (!this.documents.has(docKey)) this.documents.set(docKey, { updates: [], listeners: new Map() });
@@ -27,7 +30,8 @@ export class MemorySyncHub {
 
   append(docKey: string, update: Uint8Array, fromNode: string): void {
     const document = this.require(docKey);
-    document.updates.push(update);
+    // A view into a socket's read buffer would keep the whole chunk alive until compaction.
+    document.updates.push(update.byteLength === update.buffer.byteLength ? update : update.slice());
     if (document.updates.length >= this.compactEvery) document.updates = [Y.mergeUpdates(document.updates)];
     this.deliver(document, fromNode, (listener) => listener.onRemoteUpdate(update));
   }
@@ -72,7 +76,13 @@ export class MemorySyncHub {
   private deliver(document: MemoryDocument, fromNode: string, send: (listener: SyncListener) => void): void {
     for (const [listener, nodeId] of document.listeners) {
       // A node never hears its own appends back: it applied and broadcast them itself.
-      if (nodeId !== fromNode) send(listener);
+      if (nodeId === fromNode) continue;
+      try {
+        send(listener);
+      } catch (error) {
+        // The update is stored; one listener's failure must not undo that for the appender.
+        this.onListenerError(error);
+      }
     }
   }
 }
