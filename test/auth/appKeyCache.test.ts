@@ -1,11 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TokenVerifier, generateHs256Secret, issueToken } from '../../src/auth/index.js';
-import { FakeClock } from './fakeClock.js';
+import { ManualClock } from '../helpers/manualClock.js';
 import { MemoryAppStore } from './memoryAppStore.js';
 
 function setup(keyCacheTtlMs?: number) {
-  const clock = new FakeClock();
+  const clock = new ManualClock(Date.UTC(2030, 0, 1));
   const store = new MemoryAppStore();
   const secret = generateHs256Secret();
   store.setKey('acme', 'web', { kind: 'hs256-secret', secret });
@@ -95,7 +95,7 @@ describe('TokenVerifier key cache', () => {
   });
 
   it('evicts the oldest entry when maxCachedApps is reached', async () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock(Date.UTC(2030, 0, 1));
     const store = new MemoryAppStore();
     const secret = generateHs256Secret();
     const verifier = new TokenVerifier({ lookupApp: store.lookupApp, clock, maxCachedApps: 2 });

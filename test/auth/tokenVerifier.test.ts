@@ -13,10 +13,10 @@ import {
 } from '../../src/auth/index.js';
 import { CloseCode } from '../../src/closeCodes.js';
 import type { ErrorCode } from '../../src/errors.js';
-import { FakeClock } from './fakeClock.js';
+import { ManualClock } from '../helpers/manualClock.js';
 import { MemoryAppStore } from './memoryAppStore.js';
 
-const clock = new FakeClock();
+const clock = new ManualClock(Date.UTC(2030, 0, 1));
 const store = new MemoryAppStore();
 const verifier = new TokenVerifier({ lookupApp: store.lookupApp, clock });
 

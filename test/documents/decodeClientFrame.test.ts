@@ -35,6 +35,12 @@ const update = (bytes: Uint8Array) => (encoder: encoding.Encoder) => {
   encoding.writeVarUint(encoder, 0);
   syncProtocol.writeUpdate(encoder, bytes);
 };
+/** A sync step 2 carrying the given bytes as its update. */
+const step2Of = (bytes: Uint8Array) => (encoder: encoding.Encoder) => {
+  encoding.writeVarUint(encoder, 0);
+  encoding.writeVarUint(encoder, 1);
+  encoding.writeVarUint8Array(encoder, bytes);
+};
 const awareness = (bytes: Uint8Array) => (encoder: encoding.Encoder) => {
   encoding.writeVarUint(encoder, 1);
   encoding.writeVarUint8Array(encoder, bytes);
@@ -212,3 +218,39 @@ describe('decodeClientFrame: malformed frames -> WiresocketError, close 4400 (LI
     );
   });
 });
+
+/**
+ * Updates the fuzz test (LIM-6) found: Y.decodeUpdate reads them without complaint, but applying
+ * them throws inside Yjs, so a server that stores them first poisons the document for every later
+ * load. Hex of the update payload, and what is wrong with it.
+ */
+const fuzzFoundUpdates = [
+  {
+    what: 'an item whose rightOrigin is a later clock of its own client (1001:10 -> 1001:62)',
+    hex: '0106e90700040101740568656c6c6f84e90704052038757a7a46e9073e04626f6c640474727565c6e90704e9070504626f6c64046e756c6c0801046c697374037d01770374776f76010574687265657d0383e9070e010400',
+    throwsOnEmptyDoc: true,
+  },
+  {
+    what: 'a delete set range of length 0',
+    hex: '0001ea0702c4e90700e9cd01017800',
+    throwsOnEmptyDoc: true,
+  },
+  {
+    what: 'an item whose origin is a later clock of its own client (1001:10 -> 1001:37; throws once 1001 has content)',
+    hex: '0102e9070a46e9072504626f6c640474727565c6e90704e9070504626f6c64046e756c6c00',
+    throwsOnEmptyDoc: false,
+  },
+];
+
+describe('decodeClientFrame: updates that decode but crash Yjs (found by fuzzing)', () => {
+  for (const { what, hex, throwsOnEmptyDoc } of fuzzFoundUpdates) {
+    it(`LIM-2: ${what} -> UPDATE_INVALID`, () => {
+      const bytes = new Uint8Array(Buffer.from(hex, 'hex'));
+      assert.doesNotThrow(() => Y.decodeUpdate(bytes), 'the update gets past Y.decodeUpdate');
+      if (throwsOnEmptyDoc) assert.throws(() => Y.applyUpdate(new Y.Doc(), bytes), 'applying it throws inside Yjs');
+      assertRejected(frame(update(bytes)), 'UPDATE_INVALID');
+      assertRejected(frame(step2Of(bytes)), 'UPDATE_INVALID');
+    });
+  }
+});
+
