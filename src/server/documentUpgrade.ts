@@ -16,6 +16,8 @@ export interface DocumentUpgradeDependencies {
   verifier: TokenVerifier;
   documents: DocumentSessions;
   logger: Logger;
+  /** The upgrade completed: the handshake deadline no longer applies. */
+  onUpgraded: () => void;
 }
 
 type Outcome = { kind: 'admitted'; principal: Principal; admission: Admission } | { kind: 'refused'; error: WiresocketError };
@@ -42,6 +44,7 @@ export async function handleDocumentUpgrade(
   if (socket.destroyed) return;
   deps.webSocketServer.handleUpgrade(request, socket, head, (ws) => {
     upgraded = true;
+    deps.onUpgraded();
     ws.on('error', (error) => deps.logger.debug({ err: error }, 'websocket error'));
     if (outcome.kind === 'refused') return closeRefused(ws, outcome.error);
     serve(ws, outcome.admission.attach(ws, outcome.principal));

@@ -12,6 +12,7 @@ import type { RoutingTable } from '../routing/routingTable.js';
 import type { SyncLayer } from '../sync/syncLayer.js';
 import type { TenantRegistry } from '../tenancy/tenantRegistry.js';
 import { handleDocumentUpgrade } from './documentUpgrade.js';
+import { HandshakeDeadline } from './handshakeDeadline.js';
 import { handleHttpRequest } from './httpRoutes.js';
 import { NodeHeartbeat } from './nodeHeartbeat.js';
 import { rejectUpgrade } from './rejectUpgrade.js';
@@ -44,7 +45,12 @@ export class WiresocketServer {
   private heartbeat: NodeHeartbeat | null = null;
   private closing: Promise<void> | null = null;
 
-  private constructor(private readonly options: WiresocketServerOptions, nodeId: string, http: Server) {
+  private constructor(
+    private readonly options: WiresocketServerOptions,
+    nodeId: string,
+    http: Server,
+    private readonly handshakeDeadline: HandshakeDeadline,
+  ) {
     const { config } = options;
     const clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger();
@@ -74,11 +80,12 @@ export class WiresocketServer {
   /** Listens, registers the node, and serves until `close()`. */
   static async start(options: WiresocketServerOptions): Promise<WiresocketServer> {
     const http = createServer();
-    http.headersTimeout = options.config.handshakeTimeoutMs;
     http.requestTimeout = options.config.handshakeTimeoutMs;
+    const deadline = new HandshakeDeadline(options.config.handshakeTimeoutMs);
+    http.on('connection', (socket) => deadline.watch(socket));
     await listen(http, options.config.port, options.config.host);
     const port = (http.address() as AddressInfo).port;
-    const server = new WiresocketServer(options, options.config.nodeId ?? defaultNodeId(port), http);
+    const server = new WiresocketServer(options, options.config.nodeId ?? defaultNodeId(port), http, deadline);
     try {
       await server.register();
     } catch (error) {
@@ -87,6 +94,7 @@ export class WiresocketServer {
       throw error;
     }
     http.on('request', (request, response) => {
+      deadline.settle(request.socket);
       handleHttpRequest(request, response, { checkReady: () => server.checkReady() }).catch((error: unknown) => {
         server.logger.error({ err: error }, 'http request failed');
         if (!response.headersSent) response.writeHead(500).end();
@@ -130,7 +138,13 @@ export class WiresocketServer {
     if (this.closing) return rejectUpgrade(socket, 503, 'server is shutting down');
     const offered = parseBearerSubprotocol(request.headers['sec-websocket-protocol']);
     if (offered.tooLong) return rejectUpgrade(socket, 400, 'Sec-WebSocket-Protocol header too long');
-    const deps = { webSocketServer: this.webSocketServer, verifier: this.verifier, documents: this.documents, logger: this.logger };
+    const deps = {
+      webSocketServer: this.webSocketServer,
+      verifier: this.verifier,
+      documents: this.documents,
+      logger: this.logger,
+      onUpgraded: () => this.handshakeDeadline.settle(socket),
+    };
     handleDocumentUpgrade(request, socket, head, offered.token, deps).catch((error: unknown) => {
       this.logger.error({ err: error }, 'upgrade failed');
       socket.destroy();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { textOf, textUpdate, updateFrame, syncFrame } from '../helpers/frames.js';
+import { connect, type Socket } from 'node:net';
+import { step1Frame, syncFrame, textOf, textUpdate, updateFrame } from '../helpers/frames.js';
 import { RawClient } from '../helpers/rawClient.js';
 import { startTestServer, type TestServer } from '../helpers/testServer.js';
 
@@ -82,6 +83,35 @@ describe('documents: bad input', () => {
     const started = Date.now();
     assert.equal((await raw.waitForClose(3000)).code, 1013);
     assert.ok(Date.now() - started >= 350);
+  });
+
+  const tcpLifetime = (write: (socket: Socket) => void): Promise<number> =>
+    new Promise((resolve) => {
+      const started = Date.now();
+      const socket = connect(server.server.port, '127.0.0.1', () => write(socket));
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve(Date.now() - started));
+    });
+
+  it('LIM-5: a TCP connection that never completes its upgrade is dropped at the handshake deadline', async () => {
+    const [silent, partial, trickled] = await Promise.all([
+      tcpLifetime(() => undefined),
+      tcpLifetime((socket) => socket.write('GET /doc HTTP/1.1\r\nHost: x\r\n')),
+      tcpLifetime((socket) => {
+        socket.write('GET /doc HTTP/1.1\r\n');
+        const drip = setInterval(() => (socket.writable ? socket.write('X-Slow: 1\r\n') : clearInterval(drip)), 100);
+        socket.on('close', () => clearInterval(drip));
+      }),
+    ]);
+    for (const lifetime of [silent, partial, trickled]) assert.ok(lifetime >= 350 && lifetime < 2000, `dropped after ${lifetime} ms`);
+  });
+
+  it('LIM-5: an upgraded connection that talks outlives the handshake deadline', async () => {
+    const raw = await open('talkative');
+    raw.send(step1Frame());
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(raw.ws.readyState, raw.ws.OPEN);
+    raw.close();
   });
 
   it('LIM-8: a Sec-WebSocket-Protocol header over 8 KiB is refused with HTTP 400', async () => {
