@@ -36,12 +36,16 @@ export async function handleDocumentUpgrade(
   deps: DocumentUpgradeDependencies,
 ): Promise<void> {
   const outcome = await admit(request, token, deps);
+  const release = () => {
+    if (outcome.kind === 'admitted') outcome.admission.release();
+  };
+  // The client (or the handshake deadline) may have closed the socket while we were admitting.
+  if (socket.destroyed) return release();
   let upgraded = false;
   // ws drops a bad handshake without calling back: the admitted place must still be returned.
   socket.once('close', () => {
-    if (!upgraded && outcome.kind === 'admitted') outcome.admission.release();
+    if (!upgraded) release();
   });
-  if (socket.destroyed) return;
   deps.webSocketServer.handleUpgrade(request, socket, head, (ws) => {
     upgraded = true;
     deps.onUpgraded();
