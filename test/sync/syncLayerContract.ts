@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import * as Y from 'yjs';
 import { encodeAwarenessUpdate } from '../../src/documents/encodeServerMessage.js';
-import type { SyncLayer, SyncListener } from '../../src/sync/syncLayer.js';
+import type { SyncAttachment, SyncLayer, SyncListener } from '../../src/sync/syncLayer.js';
 import { eventually } from '../helpers/yjsClient.js';
 import {
   deferred,
@@ -173,6 +173,22 @@ function attachTests(nodes: Nodes): void {
     await eventually(() => staying.updates.flatMap(insertedIds).length === 3, 5000, 'later updates');
     assert.equal(detached.updates.length, 1);
     await second.detach();
+  });
+
+  it('SYNC-2: listeners attached on one node at different times each get exactly what follows their own state', async () => {
+    const [a, b] = nodes();
+    const docKey = freshDocKey('staggered');
+    await a.initDocument(docKey);
+    const writer = new TextWriter();
+    const attached: Array<{ attachment: SyncAttachment; listener: RecordingListener }> = [];
+    for (const chunk of ['ab', 'cd', 'ef']) {
+      for (const update of writer.typeEach(chunk)) await a.append(docKey, update);
+      const listener = new RecordingListener();
+      attached.push({ attachment: await b.attach(docKey, listener), listener });
+    }
+    for (const update of writer.typeEach('gh')) await a.append(docKey, update);
+    for (const { attachment, listener } of attached) await assertExactlyOnce(attachment.state, listener, writer);
+    await Promise.all(attached.map(({ attachment }) => attachment.detach()));
   });
 
   it('SYNC-2: a listener that throws neither fails the append nor starves other listeners', async () => {

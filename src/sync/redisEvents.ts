@@ -1,0 +1,39 @@
+/**
+ * What travels on a document's pub/sub channel. Binary: an ASCII header up to the first `\n`,
+ * then the sender's node id (its byte length is in the header), then the payload bytes.
+ *
+ *   update:    `u <stream id> <previous stream id> <node id length>\n<node id><update>`
+ *   awareness: `a <node id length>\n<node id><awareness update>`
+ *
+ * Update events are published by the append script (redisScripts.ts builds the same header), in
+ * the same atomic step as the XADD, so they arrive in stream order and carry the id chain that
+ * lets a reader notice a missed entry.
+ */
+export type RedisDocumentEvent =
+  | { kind: 'update'; id: string; prev: string; nodeId: string; update: Uint8Array }
+  | { kind: 'awareness'; nodeId: string; awareness: Uint8Array };
+
+const newline = 0x0a;
+
+export function encodeAwarenessEvent(nodeId: string, awareness: Uint8Array): Buffer {
+  const node = Buffer.from(nodeId, 'utf8');
+  return Buffer.concat([Buffer.from(`a ${node.byteLength}\n`, 'latin1'), node, awareness]);
+}
+
+/** Decodes one channel message; `null` for anything that is not ours (never throws). */
+export function decodeRedisEvent(message: Buffer): RedisDocumentEvent | null {
+  const end = message.indexOf(newline);
+  if (end < 0) return null;
+  const header = message.toString('latin1', 0, end).split(' ');
+  const nodeLength = Number(header[header.length - 1]);
+  const bodyStart = end + 1 + nodeLength;
+  if (!Number.isInteger(nodeLength) || nodeLength < 0 || bodyStart > message.byteLength) return null;
+  const nodeId = message.toString('utf8', end + 1, bodyStart);
+  // A copy: a view would pin the socket's whole read buffer, and listeners expect plain bytes.
+  const payload = new Uint8Array(message.subarray(bodyStart));
+  if (header[0] === 'u' && header.length === 4) {
+    return { kind: 'update', id: header[1], prev: header[2], nodeId, update: payload };
+  }
+  if (header[0] === 'a' && header.length === 2) return { kind: 'awareness', nodeId, awareness: payload };
+  return null;
+}

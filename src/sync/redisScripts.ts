@@ -1,0 +1,113 @@
+import { RedisScript } from './redisScript.js';
+
+/**
+ * The Lua scripts of the Redis sync layer. Each touches one document's keys only (KEYS[1] the
+ * state hash, KEYS[2] the stream; same hash tag, same cluster slot) and runs atomically, which
+ * is what makes "nothing falls between" and "two compactors cannot lose an update" hold.
+ *
+ * State hash fields: `s` compacted state (a Yjs V1 update), `id` the last stream id `s` covers,
+ * `last` the id of the last appended entry (the chain readers follow), `pn`/`pb` count and bytes
+ * of entries after `id` (the compaction trigger), `ep` an epoch that changes when the document
+ * is deleted and initialised again (so a compaction begun before cannot write into the new one).
+ *
+ * Stream entry fields: `n` node id, `p` previous entry id, `u` update bytes.
+ */
+
+/** Error prefix of appends/reads on a document that was never initialised or was deleted. */
+export const notInitialisedError = 'WSNOINIT';
+
+const missing = `redis.error_reply('${notInitialisedError} the document is not initialised')`;
+
+const refreshTtl = `
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[1])`;
+
+/** ARGV: ttl seconds, empty state, epoch. Creates the state if absent; refreshes the TTL. */
+export const initScript = new RedisScript(
+  'init',
+  `
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  -- A stream without its state is a leftover (deleted or expired state): start clean.
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[1], 's', ARGV[2], 'id', '0-0', 'last', '0-0', 'pn', 0, 'pb', 0, 'ep', ARGV[3])
+end${refreshTtl}
+return 1`,
+);
+
+/**
+ * ARGV: ttl seconds, node id, update, channel, publish command (PUBLISH or SPUBLISH).
+ * Appends one entry, links it to the previous one, and publishes it in the same atomic step, so
+ * channel messages come in stream order. Returns { id, pending count, pending bytes }.
+ */
+export const appendScript = new RedisScript(
+  'append',
+  `
+local prev = redis.call('HGET', KEYS[1], 'last')
+if not prev then return ${missing} end
+local id = redis.call('XADD', KEYS[2], '*', 'n', ARGV[2], 'p', prev, 'u', ARGV[3])
+redis.call('HSET', KEYS[1], 'last', id)
+local count = redis.call('HINCRBY', KEYS[1], 'pn', 1)
+local bytes = redis.call('HINCRBY', KEYS[1], 'pb', string.len(ARGV[3]))${refreshTtl}
+redis.call(ARGV[5], ARGV[4], 'u ' .. id .. ' ' .. prev .. ' ' .. string.len(ARGV[2]) .. '\\n' .. ARGV[2] .. ARGV[3])
+return { id, count, bytes }`,
+);
+
+/**
+ * ARGV: ttl seconds. Reads the state, the id it covers, the last id, the epoch and every entry
+ * after the covered id in one atomic step. Returns { s, id, last, ep, entryId1, update1, ... }.
+ */
+export const snapshotScript = new RedisScript(
+  'snapshot',
+  `
+local h = redis.call('HMGET', KEYS[1], 's', 'id', 'last', 'ep')
+if not h[1] then return ${missing} end${refreshTtl}
+local out = { h[1], h[2], h[3], h[4] }
+for _, entry in ipairs(redis.call('XRANGE', KEYS[2], '(' .. h[2], '+')) do
+  local fields = entry[2]
+  for i = 1, #fields, 2 do
+    if fields[i] == 'u' then
+      out[#out + 1] = entry[1]
+      out[#out + 1] = fields[i + 1]
+    end
+  end
+end
+return out`,
+);
+
+/**
+ * ARGV: epoch, covered id read by the compactor, new covered id, merged state, entries merged,
+ * bytes merged, trim id. Compare-and-set: writes only if the state still covers what the
+ * compactor read (another compactor, a delete or a re-init makes it a no-op returning 0; success
+ * returns the { count, bytes } still pending after the new state). Then trims the stream below
+ * the trim id, which the compactor picks at most one compaction window before the new covered
+ * id (never after it): a reader that fell behind by less than a window catches up from the
+ * stream, not from a snapshot.
+ */
+export const compactScript = new RedisScript(
+  'compact',
+  `
+local h = redis.call('HMGET', KEYS[1], 'id', 'ep')
+if h[1] ~= ARGV[2] or h[2] ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 's', ARGV[4], 'id', ARGV[3])
+local count = redis.call('HINCRBY', KEYS[1], 'pn', -tonumber(ARGV[5]))
+local bytes = redis.call('HINCRBY', KEYS[1], 'pb', -tonumber(ARGV[6]))
+redis.call('XTRIM', KEYS[2], 'MINID', ARGV[7])
+return { count, bytes }`,
+);
+
+/**
+ * ARGV: ttl seconds. The periodic check of an attached document: returns its last id (nil when
+ * the document is gone) and refreshes the TTL once half of it has run out, so documents that
+ * are open but quiet are not expired under their sessions.
+ */
+export const touchScript = new RedisScript(
+  'touch',
+  `
+local last = redis.call('HGET', KEYS[1], 'last')
+if not last then return false end
+if redis.call('TTL', KEYS[1]) < tonumber(ARGV[1]) / 2 then${refreshTtl}
+end
+return last`,
+);
+
+export const allScripts = [initScript, appendScript, snapshotScript, compactScript, touchScript];

@@ -1,0 +1,301 @@
+import { randomUUID } from 'node:crypto';
+import { silentLogger, type Logger } from '../log.js';
+import { ClusterConnections } from './clusterConnections.js';
+import { DocumentFeed } from './documentFeed.js';
+import { RedisCompactor } from './redisCompactor.js';
+import type { RedisConnectionEvents, RedisConnections } from './redisConnections.js';
+import { decodeRedisEvent, encodeAwarenessEvent } from './redisEvents.js';
+import { checkKeyPrefix, defaultKeyPrefix, documentRedisKeys, type DocumentRedisKeys } from './redisKeys.js';
+import type { RedisCommandClient } from './redisScript.js';
+import { allScripts, appendScript, initScript, notInitialisedError, touchScript } from './redisScripts.js';
+import { mergedState, readSnapshot } from './redisSnapshot.js';
+import { readStreamAfter } from './redisStreamRead.js';
+import { parseRedisUrl } from './redisUrl.js';
+import { StandaloneConnections } from './standaloneConnections.js';
+import type { SyncAttachment, SyncLayer, SyncListener } from './syncLayer.js';
+
+export interface RedisSyncLayerOptions {
+  /** `redis://`, `rediss://` or `redis+cluster://host:port,host:port` (see redisUrl.ts). */
+  url: string;
+  /** This node's id: tags its appends so it never hears them back. */
+  nodeId: string;
+  /** First part of every key and channel name (lets several deployments share one Redis). */
+  keyPrefix?: string;
+  /** Compact a document once this many updates follow its compacted state. */
+  compactEveryUpdates?: number;
+  /** ... or once those updates hold this many bytes. */
+  compactEveryBytes?: number;
+  /** Keys of a document nobody appends to or attaches to expire after this long (crash litter). */
+  keyTtlSeconds?: number;
+  /** How often attached documents are checked for entries pub/sub did not bring. */
+  resyncIntervalMs?: number;
+  /** A Redis command without a reply after this long fails (a hung or partitioned Redis). */
+  commandTimeoutMs?: number;
+  /** How long a call waits for a (re)connecting Redis before it fails. */
+  readyTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export const redisSyncDefaults = {
+  keyPrefix: defaultKeyPrefix,
+  compactEveryUpdates: 500,
+  compactEveryBytes: 1024 * 1024,
+  keyTtlSeconds: 24 * 60 * 60,
+  resyncIntervalMs: 10_000,
+  commandTimeoutMs: 5_000,
+  readyTimeoutMs: 1_000,
+} as const;
+
+/** What a freshly initialised document holds: an update with no structs and no deletions. */
+const emptyState = Buffer.from([0, 0]);
+
+interface FeedHandle {
+  feed: DocumentFeed;
+  keys: DocumentRedisKeys;
+  /** Attachments plus attaches under way; the channel is dropped when this reaches zero. */
+  users: number;
+  subscribed: Promise<void>;
+}
+
+/**
+ * The cluster shape's sync layer: per document a Redis stream of updates and a compacted state
+ * (redisScripts.ts), delivery through a per-document pub/sub channel checked against the stream
+ * (documentFeed.ts), and compaction by whichever node's append crosses the threshold
+ * (redisCompactor.ts).
+ *
+ * On Redis loss: calls wait at most `readyTimeoutMs` for a reconnect and then reject; nothing is
+ * queued for later, and a sent command settles within `commandTimeoutMs`. An append that Redis
+ * did not confirm rejects (the caller closes its sender with 4503). Attached readers keep their
+ * cursors; when the subscription is back they re-read their streams from there, so they resume
+ * where they were, not from "now".
+ */
+export class RedisSyncLayer implements SyncLayer {
+  private readonly nodeId: string;
+  private readonly keyPrefix: string;
+  private readonly ttlSeconds: number;
+  private readonly logger: Logger;
+  private readonly connections: RedisConnections;
+  private readonly compactor: RedisCompactor;
+  private readonly feeds = new Map<string, FeedHandle>();
+  private readonly feedsByChannel = new Map<string, FeedHandle>();
+  private readonly resyncTimer: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(options: RedisSyncLayerOptions) {
+    const settings = { ...redisSyncDefaults, ...definedOnly(options) };
+    for (const name of ['compactEveryUpdates', 'compactEveryBytes', 'keyTtlSeconds', 'resyncIntervalMs', 'commandTimeoutMs', 'readyTimeoutMs'] as const) {
+      checkPositiveInteger(name, settings[name]);
+    }
+    this.nodeId = options.nodeId;
+    this.keyPrefix = checkKeyPrefix(settings.keyPrefix);
+    this.ttlSeconds = settings.keyTtlSeconds;
+    this.logger = options.logger ?? silentLogger();
+    const target = parseRedisUrl(options.url);
+    const timeouts = { readyTimeoutMs: settings.readyTimeoutMs, commandTimeoutMs: settings.commandTimeoutMs };
+    const events = this.connectionEvents();
+    this.connections =
+      target.kind === 'cluster'
+        ? new ClusterConnections(target, this.nodeId, allScripts, timeouts, events)
+        : new StandaloneConnections(target, this.nodeId, allScripts, timeouts, events);
+    this.compactor = new RedisCompactor({
+      client: () => this.client(),
+      keyPrefix: this.keyPrefix,
+      ttlSeconds: this.ttlSeconds,
+      policy: { everyUpdates: settings.compactEveryUpdates, everyBytes: settings.compactEveryBytes },
+      onError: (error, docKey) => {
+        if (!this.closed) this.logger.warn({ err: error, docKey }, 'redis sync layer: compaction failed (retried on a later append)');
+      },
+    });
+    this.resyncTimer = setInterval(() => this.resyncAll(), settings.resyncIntervalMs);
+    this.resyncTimer.unref();
+  }
+
+  async initDocument(docKey: string): Promise<void> {
+    const keys = this.keys(docKey);
+    const client = await this.client();
+    await initScript.run(client, [keys.state, keys.stream], [this.ttlSeconds, emptyState, randomUUID()]);
+  }
+
+  /**
+   * Resolves when Redis confirmed the XADD (the reply of the append script); it never waits for
+   * the entry to come back through pub/sub. Crossing the compaction threshold starts a
+   * compaction in the background.
+   */
+  async append(docKey: string, update: Uint8Array): Promise<void> {
+    const keys = this.keys(docKey);
+    const client = await this.client();
+    let reply: unknown;
+    try {
+      reply = await appendScript.run(client, [keys.state, keys.stream], [
+        this.ttlSeconds,
+        this.nodeId,
+        Buffer.from(update.buffer, update.byteOffset, update.byteLength),
+        keys.channel,
+        this.connections.publishCommand,
+      ]);
+    } catch (error) {
+      throw this.documentError(docKey, 'append to', error);
+    }
+    if (!Array.isArray(reply)) throw new Error('unexpected append reply from Redis');
+    if (this.compactor.due(Number(reply[1]), Number(reply[2]))) this.compactor.request(docKey);
+  }
+
+  async publishAwareness(docKey: string, awarenessUpdate: Uint8Array): Promise<void> {
+    this.assertOpen();
+    await this.connections.publish(this.keys(docKey).channel, encodeAwarenessEvent(this.nodeId, awarenessUpdate));
+  }
+
+  /**
+   * Subscribes first, then reads the state and the entries after it in one script, then starts
+   * delivery after the last id that read covered: whatever is appended meanwhile is either in
+   * the state or arrives (through pub/sub or a catch-up read) after it.
+   */
+  async attach(docKey: string, listener: SyncListener): Promise<SyncAttachment> {
+    const handle = this.acquireFeed(docKey);
+    try {
+      await handle.subscribed;
+      const snapshot = await readSnapshot(await this.client(), handle.keys, this.ttlSeconds);
+      const state = mergedState(snapshot);
+      const subscription = handle.feed.add(listener, snapshot.last);
+      let detached = false;
+      return {
+        state,
+        detach: async () => {
+          if (detached) return;
+          detached = true;
+          handle.feed.remove(subscription);
+          this.releaseFeed(docKey, handle);
+        },
+      };
+    } catch (error) {
+      this.releaseFeed(docKey, handle);
+      throw this.documentError(docKey, 'attach to', error);
+    }
+  }
+
+  async deleteDocument(docKey: string): Promise<void> {
+    const keys = this.keys(docKey);
+    const client = await this.client();
+    await client.callBuffer('DEL', keys.state, keys.stream);
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen();
+    await this.connections.ping();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.resyncTimer);
+    await this.compactor.idle();
+    this.feeds.clear();
+    this.feedsByChannel.clear();
+    await this.connections.close();
+  }
+
+  private keys(docKey: string): DocumentRedisKeys {
+    return documentRedisKeys(this.keyPrefix, docKey);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('the Redis sync layer is closed');
+  }
+
+  private async client(): Promise<RedisCommandClient> {
+    this.assertOpen();
+    await this.connections.ready();
+    return this.connections.commands;
+  }
+
+  private acquireFeed(docKey: string): FeedHandle {
+    const existing = this.feeds.get(docKey);
+    if (existing) {
+      existing.users++;
+      return existing;
+    }
+    const keys = this.keys(docKey);
+    const feed = new DocumentFeed(
+      this.nodeId,
+      {
+        readAfter: async (after, count) => readStreamAfter(await this.client(), keys.stream, after, count),
+        snapshot: async () => {
+          const snapshot = await readSnapshot(await this.client(), keys, this.ttlSeconds);
+          return { state: mergedState(snapshot), last: snapshot.last };
+        },
+      },
+      {
+        listenerFailed: (error) => this.logger.error({ err: error, docKey }, 'redis sync layer: a listener threw'),
+        catchUpFailed: (error) => {
+          if (!this.closed) this.logger.warn({ err: error, docKey }, 'redis sync layer: catch-up read failed (retried on the next check)');
+        },
+      },
+    );
+    this.assertOpen();
+    const subscribed = this.connections.subscribe(keys.channel);
+    // Awaited by the attach; this only keeps a failure nobody awaits any more from going unhandled.
+    subscribed.catch(() => undefined);
+    const handle: FeedHandle = { feed, keys, users: 1, subscribed };
+    this.feeds.set(docKey, handle);
+    this.feedsByChannel.set(keys.channel, handle);
+    return handle;
+  }
+
+  private releaseFeed(docKey: string, handle: FeedHandle): void {
+    handle.users--;
+    if (handle.users > 0 || this.feeds.get(docKey) !== handle) return;
+    this.feeds.delete(docKey);
+    this.feedsByChannel.delete(handle.keys.channel);
+    if (this.closed) return;
+    this.connections.unsubscribe(handle.keys.channel).catch((error: unknown) => {
+      this.logger.warn({ err: error, docKey }, 'redis sync layer: unsubscribe failed');
+    });
+  }
+
+  private connectionEvents(): RedisConnectionEvents {
+    return {
+      onMessage: (channel, message) => {
+        const handle = this.feedsByChannel.get(channel);
+        const event = handle ? decodeRedisEvent(message) : null;
+        if (handle && event) handle.feed.onEvent(event);
+      },
+      onResubscribed: () => this.resyncAll(),
+      onError: (error, what) => {
+        if (!this.closed) this.logger.warn({ err: error }, `redis sync layer: ${what}`);
+      },
+    };
+  }
+
+  /** Asks Redis for each attached document's last id; feeds that are behind re-read. */
+  private resyncAll(): void {
+    if (this.closed) return;
+    for (const [docKey, handle] of this.feeds) {
+      if (handle.feed.size > 0) this.resync(docKey, handle);
+    }
+  }
+
+  private resync(docKey: string, handle: FeedHandle): void {
+    this.client()
+      .then((client) => touchScript.run(client, [handle.keys.state, handle.keys.stream], [this.ttlSeconds]))
+      .then((last) => {
+        if (Buffer.isBuffer(last)) handle.feed.noteLast(last.toString('latin1'));
+      })
+      .catch((error: unknown) => {
+        if (!this.closed) this.logger.warn({ err: error, docKey }, 'redis sync layer: resync check failed (retried on the next check)');
+      });
+  }
+
+  private documentError(docKey: string, action: string, error: unknown): Error {
+    const message = error instanceof Error ? error.message : String(error);
+    if (message.startsWith(notInitialisedError)) return new Error(`sync layer: document ${JSON.stringify(docKey)} is not initialised`, { cause: error });
+    return new Error(`sync layer: cannot ${action} document ${JSON.stringify(docKey)} in Redis: ${message}`, { cause: error });
+  }
+}
+
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+function checkPositiveInteger(name: string, value: number): void {
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`invalid Redis sync layer option ${name}: ${value} (a positive integer)`);
+}

@@ -1,0 +1,295 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { Cluster, Redis } from 'ioredis';
+import * as Y from 'yjs';
+import { RedisCompactor, type CompactionOutcome } from '../../src/sync/redisCompactor.js';
+import { documentRedisKeys } from '../../src/sync/redisKeys.js';
+import type { RedisCommandClient } from '../../src/sync/redisScript.js';
+import type { RedisSyncLayer, RedisSyncLayerOptions } from '../../src/sync/redisSyncLayer.js';
+import { killAndWait, startRedisCluster, type RedisCluster } from '../helpers/redisCluster.js';
+import { eventually } from '../helpers/yjsClient.js';
+import { docFrom, freshDocKey, idsOnce, insertedIds, RecordingListener, TextWriter, textOf } from './syncFixtures.js';
+import { syncLayerContract } from './syncLayerContract.js';
+import {
+  adminClient,
+  deleteKeysUnder,
+  keysUnder,
+  killClientsNamed,
+  LayerPool,
+  redisAnswers,
+  redisLayer,
+  redisPairFactory,
+  redisServerInstalled,
+  standaloneRedisUrl,
+} from './redisTestSupport.js';
+
+/** The only place this test reads the environment: in CI a missing Redis is a failure. */
+const ci = process.env.CI === 'true';
+const runPrefix = `wstest-${randomUUID().slice(0, 8)}`;
+const [standaloneUp, serverInstalled] = await Promise.all([redisAnswers(), redisServerInstalled()]);
+const missing = !standaloneUp ? 'no Redis answers at 127.0.0.1:6379' : !serverInstalled ? 'the redis-server binary is not installed' : null;
+
+if (missing === null) {
+  describe('Redis sync layer on standalone Redis', standaloneTests);
+  describe('Redis sync layer on a 3-master Redis Cluster', clusterTests);
+} else if (ci) {
+  it('Redis is required in CI (Redis 7 on 127.0.0.1:6379 and the redis-server binary)', () => {
+    assert.fail(`${missing}: the Redis sync layer tests cannot run`);
+  });
+} else {
+  console.warn(
+    `\n*** SKIPPING the Redis sync layer tests: ${missing}. ***\n*** Start Redis 7 on 127.0.0.1:6379 (with redis-server on PATH) to run them; with CI=true this fails. ***\n`,
+  );
+  it.skip(`Redis sync layer tests (${missing})`, () => undefined);
+}
+
+function standaloneTests(): void {
+  const prefix = `${runPrefix}-s`;
+  const admin = adminClient();
+  after(async () => {
+    await deleteKeysUnder(admin, prefix);
+    admin.disconnect();
+  });
+  const pool = new LayerPool(() => ({ url: standaloneRedisUrl, keyPrefix: prefix }));
+  afterEach(() => pool.closeAll());
+  const layer = (options: Partial<RedisSyncLayerOptions> = {}) => pool.layer(options);
+
+  syncLayerContract('redis standalone (two nodes)', redisPairFactory(standaloneRedisUrl, prefix));
+  syncLayerContract('redis standalone (compacting every 4 updates)', redisPairFactory(standaloneRedisUrl, prefix, { compactEveryUpdates: 4 }));
+
+  describe('compaction', () => {
+    it('SYNC-1: compacting every 100 updates keeps the stream within ~2 windows; 2,000 appends, state exact', async () => {
+      const [a, b] = [layer({ compactEveryUpdates: 100 }), layer()];
+      const docKey = freshDocKey('bounded');
+      const keys = documentRedisKeys(prefix, docKey);
+      await a.initDocument(docKey);
+      const writer = new TextWriter();
+      let longest = 0;
+      for (const [index, update] of writer.typeEach('0123456789'.repeat(200)).entries()) {
+        await a.append(docKey, update);
+        if (index % 10 === 9) longest = Math.max(longest, await admin.xlen(keys.stream));
+      }
+      await a.close();
+      assert.ok(longest <= 2 * 100 + 10, `the stream held ${longest} entries`);
+      assert.ok(Number(await admin.hget(keys.state, 'pn')) < 100, 'pending updates after the last compaction');
+      await assertStateIs(b, docKey, writer.updates);
+    });
+
+    it('SYNC-1: two nodes compacting the same document at once lose nothing', async () => {
+      const [a, b, reader] = [layer({ compactEveryUpdates: 3 }), layer({ compactEveryUpdates: 3 }), layer()];
+      const docKey = freshDocKey('racing-compactors');
+      const keys = documentRedisKeys(prefix, docKey);
+      await a.initDocument(docKey);
+      const [writerA, writerB] = [new TextWriter(1), new TextWriter(2)];
+      const [fromA, fromB] = [writerA.typeEach('a'.repeat(300)), writerB.typeEach('b'.repeat(300))];
+      const compactors = [racingCompactor(admin, prefix), racingCompactor(admin, prefix)];
+      const outcomes: CompactionOutcome[] = [];
+      let appending = true;
+      const racing = (async () => {
+        while (appending) outcomes.push(...(await Promise.all(compactors.map((compactor) => compactor.compactOnce(docKey)))));
+      })();
+      await Promise.all([...fromA.map((update) => a.append(docKey, update)), ...fromB.map((update) => b.append(docKey, update))]);
+      appending = false;
+      await racing;
+      await Promise.all([a.close(), b.close()]);
+      assert.ok(outcomes.some((outcome) => outcome.kind === 'superseded'), 'no compaction ever lost a race: the test forced none');
+      assert.notEqual(await admin.hget(keys.state, 'id'), '0-0', 'the state was never compacted');
+      assert.ok((await admin.xlen(keys.stream)) < fromA.length + fromB.length, 'the stream was never trimmed');
+      await assertStateIs(reader, docKey, [...fromA, ...fromB]);
+    });
+  });
+
+  describe('catch-up', () => {
+    it('SYNC-2: a node whose subscriber connection was killed gets every update appended meanwhile, once', async () => {
+      const nodeId = `reader-${randomUUID()}`;
+      const [a, b] = [layer(), layer({ nodeId })];
+      const docKey = freshDocKey('killed-subscriber');
+      await a.initDocument(docKey);
+      const listener = new RecordingListener();
+      const attachment = await b.attach(docKey, listener);
+      const writer = new TextWriter();
+      await a.append(docKey, writer.type('before '));
+      await eventually(() => listener.updates.length === 1, 5000, 'the first update');
+      assert.equal(await killClientsNamed(admin, `${nodeId}:subscriber`), 1);
+      // Sent at once: Redis runs them before the killed subscriber can be back.
+      await Promise.all(writer.typeEach('appended while the reader was away').map((update) => a.append(docKey, update)));
+      const expected = idsOnce(writer.updates);
+      await eventually(() => listener.updates.flatMap(insertedIds).length >= expected.length, 8000, 'the missed updates');
+      assert.deepEqual(idsOnce(listener.updates), expected);
+      await attachment.detach();
+    });
+
+    it('SYNC-2: a reader the trim overtook while it was away still converges', async () => {
+      const nodeId = `reader-${randomUUID()}`;
+      const [a, b] = [layer({ compactEveryUpdates: 2 }), layer({ nodeId })];
+      const docKey = freshDocKey('overtaken');
+      await a.initDocument(docKey);
+      const listener = new RecordingListener();
+      const attachment = await b.attach(docKey, listener);
+      const writer = new TextWriter();
+      assert.equal(await killClientsNamed(admin, `${nodeId}:subscriber`), 1);
+      for (const update of writer.typeEach('x'.repeat(60))) await a.append(docKey, update);
+      await eventually(() => textOf(docFrom(attachment.state, listener.updates)) === writer.text, 8000, 'convergence');
+      await attachment.detach();
+    });
+  });
+
+  describe('keys', () => {
+    it('SYNC-4: a document is two keys with its hash tag; awareness stores nothing; deleteDocument removes both', async () => {
+      const a = layer();
+      const docKey = `${randomUUID()}::app::a {tricky}: name}`;
+      const keys = documentRedisKeys(prefix, docKey);
+      const tag = `{${Buffer.from(docKey).toString('base64url')}}`;
+      for (const name of Object.values(keys)) assert.ok(name.includes(tag), name);
+      await a.initDocument(docKey);
+      await a.append(docKey, new TextWriter().type('x'));
+      await a.publishAwareness(docKey, new Uint8Array([0]));
+      const ofDoc = async () => (await keysUnder(admin, prefix)).filter((key) => key.includes(tag)).sort();
+      assert.deepEqual(await ofDoc(), [keys.state, keys.stream].sort());
+      await a.deleteDocument(docKey);
+      assert.deepEqual(await ofDoc(), []);
+    });
+
+    it('SYNC-4: keys carry a safety TTL, refreshed by append and attach', async () => {
+      const a = layer({ keyTtlSeconds: 120 });
+      const docKey = freshDocKey('ttl');
+      const keys = documentRedisKeys(prefix, docKey);
+      await a.initDocument(docKey);
+      await a.append(docKey, new TextWriter().type('x'));
+      for (const key of [keys.state, keys.stream]) assertTtlNear(await admin.ttl(key), 120, key);
+      await Promise.all([admin.expire(keys.state, 5), admin.expire(keys.stream, 5)]);
+      const attachment = await a.attach(docKey, new RecordingListener());
+      for (const key of [keys.state, keys.stream]) assertTtlNear(await admin.ttl(key), 120, key);
+      await attachment.detach();
+    });
+  });
+
+  describe('Redis loss', () => {
+    it('SYNC-1: with no Redis to reach, every call rejects within 2 s', async () => {
+      const a = redisLayer('redis://127.0.0.1:1', prefix);
+      const docKey = freshDocKey('unreachable');
+      try {
+        const started = Date.now();
+        const calls = [a.initDocument(docKey), a.append(docKey, new TextWriter().type('x')), a.attach(docKey, new RecordingListener()), a.ping()];
+        for (const call of calls) await assert.rejects(call);
+        assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+      } finally {
+        await a.close();
+      }
+    });
+  });
+}
+
+function clusterTests(): void {
+  const prefix = `${runPrefix}-c`;
+  const context = { cluster: null as RedisCluster | null };
+  const cluster = (): RedisCluster => {
+    if (!context.cluster) throw new Error('the test cluster is not running');
+    return context.cluster;
+  };
+  before(async () => {
+    context.cluster = await startRedisCluster();
+  });
+  after(async () => {
+    await context.cluster?.stop();
+  });
+  // The URL is only known once `before` ran, so the pool and the factories read it late.
+  const pool = new LayerPool(() => ({ url: cluster().url, keyPrefix: prefix }));
+  afterEach(() => pool.closeAll());
+  const layer = (options: Partial<RedisSyncLayerOptions> = {}) => pool.layer(options);
+
+  syncLayerContract('redis cluster (two nodes)', async () => redisPairFactory(cluster().url, prefix)());
+  syncLayerContract('redis cluster (compacting every 4 updates)', async () => redisPairFactory(cluster().url, prefix, { compactEveryUpdates: 4 })());
+
+  it('SYNC-4: all names of a document map to one cluster slot, whatever its name holds', async () => {
+    const node = adminClient(cluster().nodes[0].port);
+    try {
+      for (const name of ['plain', 'a}b', '{x}', 'a:b::c', '}}{{', 'ünïcødé 📝']) {
+        const keys = documentRedisKeys(prefix, `tenant::app::${name}`);
+        const slots = await Promise.all(Object.values(keys).map((key) => node.cluster('KEYSLOT', key)));
+        assert.equal(new Set(slots).size, 1, `${name}: slots ${slots.join(', ')}`);
+      }
+    } finally {
+      node.disconnect();
+    }
+  });
+
+  it('SYNC-2: a node whose sharded subscriber was killed gets every update appended meanwhile, once', async () => {
+    const nodeId = `reader-${randomUUID()}`;
+    const [a, b] = [layer(), layer({ nodeId, resyncIntervalMs: 60_000 })];
+    const docKey = freshDocKey('killed-sharded-subscriber');
+    await a.initDocument(docKey);
+    const listener = new RecordingListener();
+    const attachment = await b.attach(docKey, listener);
+    const writer = new TextWriter();
+    await a.append(docKey, writer.type('before '));
+    await eventually(() => listener.updates.length === 1, 5000, 'the first update');
+    let killed = 0;
+    for (const { port } of cluster().nodes) {
+      const node = adminClient(port);
+      killed += await killClientsNamed(node, `ssubscriber):wiresocket:${nodeId}`);
+      node.disconnect();
+    }
+    assert.ok(killed >= 1, 'no sharded subscriber connection found');
+    await Promise.all(writer.typeEach('appended while the reader was away').map((update) => a.append(docKey, update)));
+    const expected = idsOnce(writer.updates);
+    await eventually(() => listener.updates.flatMap(insertedIds).length >= expected.length, 8000, 'the missed updates');
+    assert.deepEqual(idsOnce(listener.updates), expected);
+    await attachment.detach();
+  });
+
+  // Last: it stops a master, which leaves the cluster without those slots.
+  it('SYNC-1: when the master holding a document is gone, append rejects within 2 s', async () => {
+    const a = layer();
+    const docKey = freshDocKey('lost-master');
+    await a.initDocument(docKey);
+    await a.append(docKey, new TextWriter().type('stored'));
+    const owner = await masterOf(cluster(), documentRedisKeys(prefix, docKey).state);
+    await killAndWait(owner.process);
+    const started = Date.now();
+    await assert.rejects(a.append(docKey, new TextWriter().type('lost')));
+    assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+  });
+}
+
+/** A compactor of its own (no layer around it), so a test can run two against each other. */
+function racingCompactor(admin: Redis | Cluster, keyPrefix: string): RedisCompactor {
+  return new RedisCompactor({
+    client: async () => admin as unknown as RedisCommandClient,
+    keyPrefix,
+    ttlSeconds: 600,
+    policy: { everyUpdates: 1, everyBytes: 1 },
+    onError: (error) => {
+      throw error;
+    },
+  });
+}
+
+/** A fresh attach on `layer` holds exactly the ids of `updates`, each once, and their text. */
+async function assertStateIs(layer: RedisSyncLayer, docKey: string, updates: Uint8Array[]): Promise<void> {
+  const attachment = await layer.attach(docKey, new RecordingListener());
+  await attachment.detach();
+  const expected = new Y.Doc();
+  for (const update of updates) Y.applyUpdate(expected, update);
+  assert.equal(textOf(docFrom(attachment.state)), textOf(expected));
+  assert.deepEqual(new Set(idsOnce([attachment.state])), new Set(idsOnce(updates)));
+}
+
+function assertTtlNear(ttl: number, expected: number, key: string): void {
+  assert.ok(ttl > expected - 10 && ttl <= expected, `${key}: TTL ${ttl}, expected about ${expected}`);
+}
+
+async function masterOf(cluster: RedisCluster, key: string): Promise<RedisCluster['nodes'][number]> {
+  const node = adminClient(cluster.nodes[0].port);
+  try {
+    const slot = Number(await node.cluster('KEYSLOT', key));
+    const ranges = (await node.cluster('SLOTS')) as unknown as Array<[number, number, [string, number, ...unknown[]]]>;
+    const range = ranges.find(([first, last]) => slot >= first && slot <= last);
+    const owner = cluster.nodes.find(({ port }) => port === range?.[2][1]);
+    if (!owner) throw new Error(`no master serves slot ${slot}`);
+    return owner;
+  } finally {
+    node.disconnect();
+  }
+}
