@@ -1,7 +1,7 @@
 import { importSPKI, type CryptoKey } from 'jose';
 import { WiresocketError, isWiresocketError } from '../errors.js';
-import type { Clock } from '../lifecycle/clock.js';
-import type { AppKey, AppRecord } from '../tenancy/tenantRegistry.js';
+import type { Clock } from '../lifecycle/index.js';
+import type { AppKey, AppRecord } from '../tenancy/index.js';
 import { hs256SecretBytes } from './keyMaterial.js';
 import { appKeyId } from './tokenClaims.js';
 

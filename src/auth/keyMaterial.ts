@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
-import type { AppKey, AsymmetricAlgorithm } from '../tenancy/tenantRegistry.js';
+import type { AppKey, AsymmetricAlgorithm } from '../tenancy/index.js';
 
 /** RFC 7518 §3.2: an HS256 key must be at least as long as the hash output (32 bytes). */
 export const minHs256SecretBytes = 32;

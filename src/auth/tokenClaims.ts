@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { appIdSchema, tenantIdSchema } from '../tenancy/identifiers.js';
+import { appIdSchema, tenantIdSchema } from '../tenancy/index.js';
 import type { Access } from './principal.js';
 
 export const accessValues = ['read-write', 'read-only'] as const satisfies readonly Access[];

@@ -1,7 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { SignJWT, type JWTPayload } from 'jose';
-import type { AsymmetricAlgorithm } from '../tenancy/tenantRegistry.js';
-import { isValidIdentifier } from '../tenancy/identifiers.js';
+import { type AsymmetricAlgorithm, isValidIdentifier } from '../tenancy/index.js';
 import { asymmetricAlgorithmOf, hs256SecretBytes, privateKeyFromPem } from './keyMaterial.js';
 import type { Access } from './principal.js';
 import { appKeyId } from './tokenClaims.js';

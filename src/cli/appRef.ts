@@ -1,4 +1,4 @@
-import { isValidIdentifier } from '../tenancy/identifiers.js';
+import { isValidIdentifier } from '../tenancy/index.js';
 import { UsageError } from './usageError.js';
 
 /** An app named on the command line as `<tenantId>/<appId>`. */

@@ -1,5 +1,5 @@
-import { appKeyFromPublicKeyPem, generateHs256Secret } from '../auth/keyMaterial.js';
-import type { AppKey, AppRecord } from '../tenancy/tenantRegistry.js';
+import { appKeyFromPublicKeyPem, generateHs256Secret } from '../auth/index.js';
+import type { AppKey, AppRecord } from '../tenancy/index.js';
 import { formatAppRef, parseAppRef, type AppRef } from './appRef.js';
 import type { CommandContext } from './commandContext.js';
 import { readPemFile } from './readPemFile.js';

@@ -1,6 +1,5 @@
-import { generateHs256Secret } from '../auth/keyMaterial.js';
-import { issueToken } from '../auth/tokenIssuer.js';
-import type { TenantRegistry } from '../tenancy/tenantRegistry.js';
+import { generateHs256Secret, issueToken } from '../auth/index.js';
+import type { TenantRegistry } from '../tenancy/index.js';
 import { defaultMaxDocuments } from './maxDocumentsFlag.js';
 
 /** What a first start creates, so `npm start` gives a developer something to connect with at once. */

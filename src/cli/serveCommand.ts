@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { defaultNodeId, loadServeConfig, serveFlagNames, type ServeConfig } from '../config.js';
 import type { Logger } from '../log.js';
-import { openControlStores, type ControlStores } from '../routing/controlStores.js';
-import { WiresocketServer } from '../server/wiresocketServer.js';
-import { createSyncLayer } from '../sync/createSyncLayer.js';
+import { openControlStores, type ControlStores } from '../routing/index.js';
+import { WiresocketServer } from '../server/index.js';
+import { createSyncLayer } from '../sync/index.js';
 import type { CliIo } from './cliIo.js';
 import type { CommandContext } from './commandContext.js';
 import { bootstrapDevTenant } from './devBootstrap.js';

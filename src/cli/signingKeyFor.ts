@@ -1,6 +1,6 @@
 import { createPublicKey } from 'node:crypto';
-import type { SigningKey } from '../auth/tokenIssuer.js';
-import type { AppRecord } from '../tenancy/tenantRegistry.js';
+import type { SigningKey } from '../auth/index.js';
+import type { AppRecord } from '../tenancy/index.js';
 import { formatAppRef } from './appRef.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { ControlStores } from '../routing/controlStores.js';
+import type { ControlStores } from '../routing/index.js';
 import type { CliIo } from './cliIo.js';
 import { splitSubcommand } from './commandContext.js';
 import { parseCommandArgs, storeOptionSpecs, type CommandArgs, type OptionSpecs } from './parseCommandArgs.js';

@@ -1,4 +1,4 @@
-import { issueToken, parseTtl } from '../auth/tokenIssuer.js';
+import { issueToken, parseTtl } from '../auth/index.js';
 import type { Flags } from '../config.js';
 import { formatAppRef, parseAppRef } from './appRef.js';
 import type { CommandContext } from './commandContext.js';

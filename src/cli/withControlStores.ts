@@ -1,5 +1,5 @@
 import { loadStoreConfig, type Environment, type Flags } from '../config.js';
-import { openControlStores, type ControlStores } from '../routing/controlStores.js';
+import { openControlStores, type ControlStores } from '../routing/index.js';
 
 /**
  * Opens the store `serve` uses (same flags and variables), runs one command against it and

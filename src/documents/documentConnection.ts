@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../auth/index.js';
 import type { CloseCode } from '../closeCodes.js';
 import { WiresocketError } from '../errors.js';
-import type { Clock, TimerHandle } from '../lifecycle/clock.js';
+import type { Clock, TimerHandle } from '../lifecycle/index.js';
 import type { Logger } from '../log.js';
 import { decodeClientFrame } from './decodeClientFrame.js';
 import { encodePermissionDenied } from './encodeServerMessage.js';

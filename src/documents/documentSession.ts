@@ -1,7 +1,7 @@
 import * as Y from 'yjs';
 import type { Logger } from '../log.js';
-import type { SessionLifecycle } from '../lifecycle/sessionLifecycle.js';
-import type { SyncAttachment, SyncLayer, SyncListener } from '../sync/syncLayer.js';
+import type { SessionLifecycle } from '../lifecycle/index.js';
+import type { SyncAttachment, SyncLayer, SyncListener } from '../sync/index.js';
 import { WiresocketError } from '../errors.js';
 import { AwarenessStates } from './awarenessStates.js';
 import type { ConnectionHandler, DocumentConnection } from './documentConnection.js';

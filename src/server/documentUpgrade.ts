@@ -1,15 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
-import { grantsDocument } from '../auth/documentGrant.js';
-import type { Principal } from '../auth/principal.js';
-import type { TokenVerifier } from '../auth/tokenVerifier.js';
+import { grantsDocument, type Principal, type TokenVerifier } from '../auth/index.js';
 import { WiresocketError } from '../errors.js';
-import type { Admission, DocumentSessions } from '../documents/documentSessions.js';
-import type { DocumentConnection } from '../documents/documentConnection.js';
-import { encodePermissionDenied } from '../documents/encodeServerMessage.js';
+import { type Admission, type DocumentSessions, type DocumentConnection, encodePermissionDenied } from '../documents/index.js';
 import type { Logger } from '../log.js';
-import { documentNameFromUrl } from '../tenancy/documentKey.js';
+import { documentNameFromUrl } from '../tenancy/index.js';
 
 export interface DocumentUpgradeDependencies {
   webSocketServer: WebSocketServer;

@@ -1,6 +1,6 @@
-import type { Clock, TimerHandle } from '../lifecycle/clock.js';
+import type { Clock, TimerHandle } from '../lifecycle/index.js';
 import type { Logger } from '../log.js';
-import type { NodeRecord, RoutingTable } from '../routing/routingTable.js';
+import type { NodeRecord, RoutingTable } from '../routing/index.js';
 
 /** Keeps this node's row in `nodes` fresh so other nodes can tell it is alive. */
 export class NodeHeartbeat {

@@ -1,0 +1,1 @@
+export { WiresocketServer, type WiresocketServerOptions } from './wiresocketServer.js';
