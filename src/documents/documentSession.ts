@@ -80,9 +80,8 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
   }
 
   /** A reserved place that never became a connection (the upgrade failed). */
-  cancelReservation(): boolean {
+  cancelReservation(): void {
     this.reserved--;
-    return this.participantCount === 0;
   }
 
   /** Turns a reservation into a live connection and runs the server side of the handshake. */

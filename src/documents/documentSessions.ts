@@ -46,6 +46,7 @@ export interface Admission {
  */
 export class DocumentSessions {
   private readonly entries = new Map<string, SessionEntry>();
+  private readonly pendingRemovals = new Set<Promise<void>>();
   private shuttingDown = false;
 
   constructor(private readonly options: DocumentSessionsOptions) {}
@@ -60,7 +61,8 @@ export class DocumentSessions {
     try {
       await this.options.routing.addConnection({ connectionId, docKey: key, nodeId: this.options.nodeId, userId: principal.userId });
     } catch (error) {
-      if (session.cancelReservation()) this.lastParticipantLeft(session);
+      session.cancelReservation();
+      void this.participantLeft(session, connectionId);
       throw new WiresocketError('STORE_UNAVAILABLE', 'could not register the connection', { cause: error });
     }
     return this.admission(session, connectionId);
@@ -109,8 +111,8 @@ export class DocumentSessions {
         return connection;
       },
       release: () => {
-        this.forgetConnection(connectionId);
-        if (session.cancelReservation()) this.lastParticipantLeft(session);
+        session.cancelReservation();
+        void this.participantLeft(session, connectionId);
       },
     };
   }
@@ -185,26 +187,46 @@ export class DocumentSessions {
       syncLayer: this.options.syncLayer,
       lifecycle,
       logger: this.options.logger,
-      onConnectionClosed: (closedSession, connection) => {
-        this.forgetConnection(connection.id);
-        if (closedSession.participantCount === 0) this.lastParticipantLeft(closedSession);
-      },
+      onConnectionClosed: (closedSession, connection) => void this.participantLeft(closedSession, connection.id),
     });
     return session;
   }
 
-  /** Removes the connection's `active_sessions` row (the spec: immediately on close). */
-  private forgetConnection(connectionId: string): void {
-    this.options.routing.removeConnection(connectionId).catch((error: unknown) => {
-      this.options.logger.error({ connectionId, err: error }, 'could not remove the connection from active_sessions');
+  /**
+   * A connection (or a place reserved for one) is gone. Its `active_sessions` row goes first (the
+   * spec: at once); then, if it was this node's last, the cluster-wide count decides: other nodes
+   * still serving the document means this node just frees its copy; nobody means the grace starts.
+   */
+  private async participantLeft(session: DocumentSession, connectionId: string): Promise<void> {
+    await this.forgetConnection(connectionId);
+    if (!this.isIdleHere(session)) return;
+    const elsewhere = await this.options.routing.countConnections(session.docKey).catch((error: unknown) => {
+      // Unknown means "maybe nobody": start the grace; the purge re-checks atomically anyway.
+      this.options.logger.warn({ docKey: session.docKey, err: error }, 'could not count connections on other nodes');
+      return 0;
     });
-  }
-
-  /** The last local participant left: the session turns idle and its grace starts. */
-  private lastParticipantLeft(session: DocumentSession): void {
-    if (this.shuttingDown || session.lifecycle.state.kind !== 'active') return;
+    if (!this.isIdleHere(session)) return;
+    if (elsewhere > 0) {
+      void this.endSession(session, 'closed');
+      return;
+    }
     session.lifecycle.lastParticipantLeft();
     this.options.logger.debug({ docKey: session.docKey, graceMs: this.options.graceMs }, 'last client left; grace started');
+  }
+
+  /** Active, with nobody left on this node (and not shutting down). */
+  private isIdleHere(session: DocumentSession): boolean {
+    return !this.shuttingDown && session.participantCount === 0 && session.lifecycle.state.kind === 'active';
+  }
+
+  /** Removes the connection's `active_sessions` row; shutdown waits for every such removal. */
+  private forgetConnection(connectionId: string): Promise<void> {
+    const removal = this.options.routing.removeConnection(connectionId).catch((error: unknown) => {
+      this.options.logger.error({ connectionId, err: error }, 'could not remove the connection from active_sessions');
+    });
+    this.pendingRemovals.add(removal);
+    void removal.finally(() => this.pendingRemovals.delete(removal));
+    return removal;
   }
 
   /** Ends a session: unpin it, drop its sync-layer state, free its Y.Doc. */
@@ -219,17 +241,26 @@ export class DocumentSessions {
     return ended;
   }
 
+  /**
+   * Frees this node's copy and, if no connection on any node uses the document, ends it for the
+   * cluster: the conditional unpin lets exactly one node win, and only the winner drops the
+   * sync-layer state, so a node cannot delete what another node is still serving.
+   */
   private async purge(session: DocumentSession, reason: ArchiveReason): Promise<void> {
     const key = session.docKey;
+    let ended = false;
     try {
-      await this.options.routing.unpinDocument(key);
-      await this.options.syncLayer.deleteDocument(key);
+      await Promise.all(this.pendingRemovals);
+      ended = await this.options.routing.unpinIfUnused(key);
+      if (ended) await this.options.syncLayer.deleteDocument(key);
     } catch (error) {
       this.options.logger.error({ docKey: key, err: error }, 'could not purge an ended document session');
     } finally {
       await session.dispose();
     }
-    this.options.logger.info({ docKey: key, tenantId: session.tenantId, reason }, 'document session ended');
+    const fields = { docKey: key, tenantId: session.tenantId, reason };
+    if (ended) this.options.logger.info(fields, 'document session ended');
+    else this.options.logger.info(fields, 'document session released on this node; other nodes still serve it');
   }
 
   /** Runs a store call; a store failure becomes 4503 (retry), never a crash. */

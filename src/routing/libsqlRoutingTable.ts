@@ -27,6 +27,9 @@ const selectRoute = 'SELECT doc_key, tenant_id, region, node_id, pinned_at FROM 
 const selectMaxDocuments = 'SELECT max_documents FROM tenants WHERE tenant_id = ?';
 const countTenantRoutes = 'SELECT COUNT(*) AS n FROM document_routing WHERE tenant_id = ?';
 const deleteRoute = 'DELETE FROM document_routing WHERE doc_key = ?';
+const deleteRouteIfUnused = `
+  DELETE FROM document_routing
+  WHERE doc_key = ? AND NOT EXISTS (SELECT 1 FROM active_sessions WHERE doc_key = ?)`;
 
 const upsertConnection = `
   INSERT INTO active_sessions (connection_id, doc_key, node_id, user_id, connected_at)
@@ -90,6 +93,11 @@ export class LibsqlRoutingTable implements RoutingTable {
 
   async unpinDocument(docKey: string): Promise<boolean> {
     const result = await this.client.execute({ sql: deleteRoute, args: [docKey] });
+    return result.rowsAffected > 0;
+  }
+
+  async unpinIfUnused(docKey: string): Promise<boolean> {
+    const result = await this.client.execute({ sql: deleteRouteIfUnused, args: [docKey, docKey] });
     return result.rowsAffected > 0;
   }
 

@@ -17,6 +17,11 @@ export interface RoutingTable {
   pinDocument(route: NewDocumentRoute): Promise<PinResult>;
   /** Removes the routing row (unpins the document); true when a row was removed. */
   unpinDocument(docKey: string): Promise<boolean>;
+  /**
+   * Removes the routing row only while no connection on any node uses the document, in one
+   * atomic step: of several nodes whose grace ends at once, exactly one gets true and purges.
+   */
+  unpinIfUnused(docKey: string): Promise<boolean>;
 
   addConnection(connection: ActiveConnection): Promise<void>;
   removeConnection(connectionId: string): Promise<void>;

@@ -49,21 +49,24 @@ export interface TestServerOptions {
   /** Wraps the memory sync layer (to observe calls or inject faults). */
   wrapSyncLayer?: (layer: SyncLayer) => SyncLayer;
   logger?: Logger;
+  /** Start another node of the same cluster: same libSQL file and sync hub, its own node id. */
+  shareWith?: TestServer;
 }
 
 /** A real server on an ephemeral loopback port with its own libSQL file; `close()` removes it all. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'wiresocket-test-'));
+  const peer = options.shareWith;
+  const dataDir = peer?.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'wiresocket-test-')));
   const config: ServeConfig = { ...loadServeConfig({ 'data-dir': dataDir, port: '0', 'log-level': 'silent' }, {}), ...options.config };
   const stores = await openControlStores({ url: config.dbUrl });
-  const hub = new MemorySyncHub();
+  const hub = peer?.hub ?? new MemorySyncHub();
   let server: WiresocketServer;
   try {
     server = await WiresocketServer.start({
       config,
       routing: stores.routing,
       tenants: stores.tenants,
-      syncLayer: (options.wrapSyncLayer ?? ((layer) => layer))(new MemorySyncLayer(config.nodeId ?? 'test-node', hub)),
+      syncLayer: (options.wrapSyncLayer ?? ((layer) => layer))(new MemorySyncLayer(config.nodeId ?? `test-node-${Math.random()}`, hub)),
       clock: options.clock,
       logger: options.logger,
     });
@@ -77,7 +80,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     await stores.tenants.createApp({ tenantId, appId, key: { kind: 'hs256-secret', secret }, createdAt: Date.now() });
     return { tenantId, appId, secret };
   };
-  const app = await addApp('acme', 'editor');
+  const app = peer?.app ?? (await addApp('acme', 'editor'));
   return {
     server,
     stores,
@@ -92,7 +95,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     close: async () => {
       await server.close();
       await stores.close();
-      await rm(dataDir, { recursive: true, force: true });
+      if (!peer) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

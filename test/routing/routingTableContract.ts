@@ -187,6 +187,18 @@ export function routingTableContract(name: string, factory: () => Promise<Routin
         await routing.removeNode('never-seen');
       });
 
+      it('unpinIfUnused unpins only a document no connection uses, and only once', async () => {
+        await stores.tenants.createTenant({ tenantId: 'grace', maxDocuments: 10 });
+        await routing.pinDocument({ docKey: 'g1', tenantId: 'grace', region: 'local', nodeId: 'node-a' });
+        await routing.addConnection({ connectionId: 'g-c1', docKey: 'g1', nodeId: 'node-b', userId: 'u' });
+        assert.equal(await routing.unpinIfUnused('g1'), false, 'node-b still serves it');
+        assert.notEqual(await routing.getRoute('g1'), null);
+        await routing.removeConnection('g-c1');
+        const winners = await Promise.all([routing.unpinIfUnused('g1'), routing.unpinIfUnused('g1'), routing.unpinIfUnused('g1')]);
+        assert.deepEqual(winners.filter(Boolean).length, 1, 'exactly one caller purges');
+        assert.equal(await routing.getRoute('g1'), null);
+      });
+
       it("removeNode unpins the node's documents that no connection uses any more, and only those", async () => {
         await stores.tenants.createTenant({ tenantId: 'reap', maxDocuments: 10 });
         const pin = (docKey: string, nodeId: string) => routing.pinDocument({ docKey, tenantId: 'reap', region: 'local', nodeId });
