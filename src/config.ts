@@ -15,6 +15,8 @@ export interface ServeConfig {
   dbUrl: string;
   dbAuthToken: string | undefined;
   region: string;
+  /** Selects the Redis sync layer (cluster shape); unset means in-process memory (embedded). */
+  redisUrl: string | undefined;
   /** Unique per running node; default derived from the host name and the listening port. */
   nodeId: string | undefined;
   /** Grace after the last client leaves a document before its session ends (spec: 10 s). */
@@ -51,6 +53,7 @@ const settings = {
   dataDir: { flag: 'data-dir', env: 'WIRESOCKET_DATA_DIR', accepts: 'a directory path', schema: text },
   dbUrl: { flag: 'db-url', env: 'WIRESOCKET_DB_URL', accepts: 'a libSQL URL (file:, libsql:, http(s):, ws(s):)', schema: z.string().regex(/^(file:|libsql:|https?:|wss?:|:memory:)/) },
   dbAuthToken: { flag: 'db-auth-token', env: 'WIRESOCKET_DB_AUTH_TOKEN', accepts: 'a token string', schema: text },
+  redisUrl: { flag: 'redis-url', env: 'WIRESOCKET_REDIS_URL', accepts: 'redis://, rediss:// or redis+cluster://host:port,host:port', schema: z.string().regex(/^rediss?(\+cluster)?:\/\/\S+$/) },
   region: { flag: 'region', env: 'WIRESOCKET_REGION', accepts: '1-64 characters of A-Z a-z 0-9 _ - .', schema: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/) },
   nodeId: { flag: 'node-id', env: 'WIRESOCKET_NODE_ID', accepts: '1-128 characters of A-Z a-z 0-9 _ - . :', schema: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/) },
   graceMs: { flag: 'grace-ms', env: 'WIRESOCKET_GRACE_MS', accepts: 'an integer number of milliseconds from 0 to 86400000', schema: integer(0, 86_400_000) },
@@ -97,6 +100,7 @@ export function loadServeConfig(flags: Flags = {}, env: Environment = process.en
     dbUrl: pick('dbUrl') ?? defaultDbUrl(dataDir),
     dbAuthToken: pick('dbAuthToken'),
     region: pick('region'),
+    redisUrl: pick('redisUrl'),
     nodeId: pick('nodeId'),
     graceMs: pick('graceMs'),
     maxMessageBytes: pick('maxMessageBytes'),

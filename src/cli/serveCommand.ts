@@ -73,7 +73,7 @@ async function startServer(config: ServeConfig & { nodeId: string }, stores: Con
       config,
       routing: stores.routing,
       tenants: stores.tenants,
-      syncLayer: createSyncLayer({ nodeId: config.nodeId }),
+      syncLayer: createSyncLayer({ nodeId: config.nodeId, redisUrl: config.redisUrl, logger }),
       logger,
       onClosed: () => stores.close(),
     });

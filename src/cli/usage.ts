@@ -3,7 +3,7 @@ export const usageText = `Usage: wiresocket <command> [options]
 
 Commands:
   serve                                   run the server until SIGTERM or SIGINT
-    [--port 1234] [--host 127.0.0.1] [--region local] [--node-id ID]
+    [--port 1234] [--host 127.0.0.1] [--region local] [--node-id ID] [--redis-url URL]
     [--grace-ms 10000] [--max-message-bytes N] [--handshake-timeout-ms N]
     [--heartbeat-interval-ms N] [--shutdown-timeout-ms N] [--log-level info]
   tenants create <tenantId> [--max-documents 1000]

@@ -169,6 +169,10 @@ export class WiresocketServer {
       this.logger.warn({ err: error }, 'could not remove this node from the routing table');
     });
     await stopListening;
+    // Sessions are gone, so nothing appends any more; its connections would keep the process alive.
+    await this.options.syncLayer.close().catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'could not close the sync layer');
+    });
     await this.options.onClosed?.();
     this.logger.info({ nodeId: this.nodeId }, 'stopped');
   }

@@ -102,3 +102,16 @@ describe('OPS-7: the serve command line', () => {
 function pick(config: { port: number; graceMs: number; region: string }) {
   return { port: config.port, graceMs: config.graceMs, region: config.region };
 }
+
+describe('config: the Redis sync layer', () => {
+  it('OPS-7: --redis-url (or WIRESOCKET_REDIS_URL) selects Redis; unset means the embedded memory layer', () => {
+    assert.equal(loadServeConfig({}, {}).redisUrl, undefined);
+    assert.equal(loadServeConfig({}, { WIRESOCKET_REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl, 'redis://127.0.0.1:6379');
+    assert.equal(
+      loadServeConfig({ 'redis-url': 'redis+cluster://10.0.0.1:7000,10.0.0.2:7000' }, { WIRESOCKET_REDIS_URL: 'redis://other:6379' }).redisUrl,
+      'redis+cluster://10.0.0.1:7000,10.0.0.2:7000',
+    );
+    assert.throws(() => loadServeConfig({ 'redis-url': 'ftp://x' }, {}), /--redis-url must be redis:\/\/, rediss:\/\/ or redis\+cluster/);
+    assert.throws(() => loadServeConfig({}, { WIRESOCKET_REDIS_URL: 'localhost:6379' }), /WIRESOCKET_REDIS_URL \(environment\)/);
+  });
+});

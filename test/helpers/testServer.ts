@@ -49,6 +49,8 @@ export interface TestServerOptions {
   /** Wraps the memory sync layer (to observe calls or inject faults). */
   wrapSyncLayer?: (layer: SyncLayer) => SyncLayer;
   logger?: Logger;
+  /** Builds the node's sync layer instead of the shared memory hub (e.g. a Redis adapter). */
+  createSyncLayer?: (nodeId: string) => SyncLayer;
   /** Start another node of the same cluster: same libSQL file and sync hub, its own node id. */
   shareWith?: TestServer;
 }
@@ -60,13 +62,16 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const config: ServeConfig = { ...loadServeConfig({ 'data-dir': dataDir, port: '0', 'log-level': 'silent' }, {}), ...options.config };
   const stores = await openControlStores({ url: config.dbUrl });
   const hub = peer?.hub ?? new MemorySyncHub();
+  const nodeId = config.nodeId ?? `test-node-${Math.random().toString(36).slice(2)}`;
   let server: WiresocketServer;
   try {
     server = await WiresocketServer.start({
       config,
       routing: stores.routing,
       tenants: stores.tenants,
-      syncLayer: (options.wrapSyncLayer ?? ((layer) => layer))(new MemorySyncLayer(config.nodeId ?? `test-node-${Math.random()}`, hub)),
+      syncLayer: (options.wrapSyncLayer ?? ((layer) => layer))(
+        options.createSyncLayer?.(nodeId) ?? new MemorySyncLayer(nodeId, hub),
+      ),
       clock: options.clock,
       logger: options.logger,
     });
