@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { decodeJwt, jwtVerify } from 'jose';
 import { signTestToken } from '../helpers/testServer.js';
 import { connectClient, destroyAll, nextClose, waitForSync } from '../helpers/yjsClient.js';
-import { jwtPattern, killChildren, makeTempDir, removeDir, runCli, startServe, type CliResult, type ServeProcess } from './cliProcess.js';
+import { jwtPattern, runCli, startServe, type CliResult, type ServeProcess, useTempDataDir } from './cliProcess.js';
 import { syncWithin } from './syncWithin.js';
 
 const secretLine = /^secret: ([\w-]+)$/m;
@@ -31,13 +31,9 @@ function assertFails(result: CliResult, code: 1 | 2, stderr: RegExp): void {
 describe('OPS-6: tenants, apps and token against a store', () => {
   let dir: string;
   let cli: (...args: string[]) => Promise<CliResult>;
-  before(async () => {
-    dir = await makeTempDir();
+  useTempDataDir(async (made) => {
+    dir = made;
     cli = (...args) => runCli([...args, '--data-dir', dir]);
-  });
-  after(async () => {
-    await killChildren();
-    await removeDir(dir);
   });
 
   it('OPS-6: tenants create / list / set, with exit codes and messages', async () => {
@@ -180,14 +176,10 @@ describe('OPS-6: commands against a running serve', () => {
   let dir: string;
   let serve: ServeProcess;
   let cli: (...args: string[]) => Promise<CliResult>;
-  before(async () => {
-    dir = await makeTempDir();
+  useTempDataDir(async (made) => {
+    dir = made;
     cli = (...args) => runCli([...args, '--data-dir', dir]);
     serve = await startServe(['--data-dir', dir, '--log-level', 'warn']);
-  });
-  after(async () => {
-    await killChildren();
-    await removeDir(dir);
   });
 
   it('OPS-6 AUTH-9: an app created while serve runs accepts its CLI token within 5 s', async () => {

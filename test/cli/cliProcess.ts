@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { withTimeout } from '../helpers/yjsClient.js';
 
@@ -120,6 +121,22 @@ export async function killChildren(): Promise<void> {
   const running = [...children];
   for (const child of running) child.kill('SIGKILL');
   await Promise.all(running.map(exitOf));
+}
+
+/**
+ * A fresh data dir for the enclosing `describe`: made before its tests (then `ready` runs with
+ * it), and removed after them, once every child a test left running is killed.
+ */
+export function useTempDataDir(ready: (dir: string) => void | Promise<void>): void {
+  let dir = '';
+  before(async () => {
+    dir = await makeTempDir();
+    await ready(dir);
+  });
+  after(async () => {
+    await killChildren();
+    await removeDir(dir);
+  });
 }
 
 export async function makeTempDir(): Promise<string> {

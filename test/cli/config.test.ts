@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ConfigError, loadServeConfig, loadStoreConfig, serveDefaults, serveFlagNames } from '../../src/config.js';
-import { killChildren, freePort, makeTempDir, removeDir, runCli, startServe } from './cliProcess.js';
+import { freePort, runCli, startServe, useTempDataDir } from './cliProcess.js';
 
 describe('OPS-7: loadServeConfig', () => {
   it('OPS-7: defaults serve the embedded shape', () => {
@@ -59,12 +59,8 @@ describe('OPS-7: loadServeConfig', () => {
 
 describe('OPS-7: the serve command line', () => {
   let dir: string;
-  before(async () => {
-    dir = await makeTempDir();
-  });
-  after(async () => {
-    await killChildren();
-    await removeDir(dir);
+  useTempDataDir((made) => {
+    dir = made;
   });
 
   it('OPS-7: --port beats WIRESOCKET_PORT, which beats the default', async () => {

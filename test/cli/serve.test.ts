@@ -1,23 +1,19 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { main } from '../../src/cli.js';
 import type { ShutdownSignalName, ShutdownSignals } from '../../src/cli/shutdownSignals.js';
 import { openControlStores } from '../../src/routing/controlStores.js';
 import { connectClient, destroyAll, eventually, nextClose, waitForSync } from '../helpers/yjsClient.js';
-import { jwtPattern, killChildren, makeTempDir, removeDir, runCli, startServe } from './cliProcess.js';
+import { jwtPattern, runCli, startServe, useTempDataDir } from './cliProcess.js';
 
 const dbUrlOf = (dataDir: string) => `file:${path.join(dataDir, 'wiresocket.db')}`;
 
 describe('serve: first start and restart', () => {
   let dataDir: string;
-  before(async () => {
-    dataDir = await makeTempDir();
-  });
-  after(async () => {
-    await killChildren();
-    await removeDir(dataDir);
+  useTempDataDir((made) => {
+    dataDir = made;
   });
 
   it('OPS-5: first start on an empty data dir creates dev/demo and prints the URL, a 24 h token and a client snippet', async () => {
@@ -57,12 +53,8 @@ describe('serve: first start and restart', () => {
 
 describe('serve: graceful shutdown', () => {
   let dataDir: string;
-  before(async () => {
-    dataDir = await makeTempDir();
-  });
-  after(async () => {
-    await killChildren();
-    await removeDir(dataDir);
+  useTempDataDir((made) => {
+    dataDir = made;
   });
 
   it('OPS-4: SIGTERM closes a connected stock client with 1012, exits 0 within 10 s and releases the libSQL file', async () => {
