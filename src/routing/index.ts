@@ -3,7 +3,9 @@ export type {
   DocumentRoute,
   NewDocumentRoute,
   NodeRecord,
+  OrphanedDocument,
   PinResult,
+  ReapedNodes,
   RoutingTable,
 } from './routingTable.js';
 export {

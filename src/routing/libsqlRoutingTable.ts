@@ -6,6 +6,7 @@ import type {
   NewDocumentRoute,
   NodeRecord,
   PinResult,
+  ReapedNodes,
   RoutingTable,
 } from './routingTable.js';
 
@@ -40,11 +41,32 @@ const upsertConnection = `
 const deleteConnection = 'DELETE FROM active_sessions WHERE connection_id = ?';
 const countDocumentConnections = 'SELECT COUNT(*) AS n FROM active_sessions WHERE doc_key = ?';
 
-const upsertNode = `
+/** Refreshes an existing row only: a missing row must be noticed (the node was reaped). */
+const updateNode = 'UPDATE nodes SET region = ?, url = ?, heartbeat_at = ? WHERE node_id = ?';
+const insertNode = `
   INSERT INTO nodes (node_id, region, url, heartbeat_at)
   VALUES (?, ?, ?, ?)
   ON CONFLICT (node_id) DO UPDATE SET
     region = excluded.region, url = excluded.url, heartbeat_at = excluded.heartbeat_at`;
+const selectLiveNodes = 'SELECT node_id FROM nodes WHERE heartbeat_at >= ?';
+
+/** Nodes other than the caller that stopped beating (?1 cutoff, ?2 the caller's id). */
+const staleNodes = 'SELECT node_id FROM nodes WHERE heartbeat_at < ?1 AND node_id <> ?2';
+/**
+ * Pinned documents that a stale node pinned or had connections to, and that no connection of
+ * any other node uses: once the stale node's rows go, nobody is left to end them.
+ */
+const selectOrphanedByStale = `
+  SELECT r.doc_key AS doc_key, MAX(n.heartbeat_at) AS last_heartbeat
+  FROM document_routing r
+  JOIN (SELECT doc_key, node_id FROM active_sessions UNION SELECT doc_key, node_id FROM document_routing) used
+    ON used.doc_key = r.doc_key
+  JOIN nodes n ON n.node_id = used.node_id AND n.heartbeat_at < ?1 AND n.node_id <> ?2
+  WHERE NOT EXISTS (
+    SELECT 1 FROM active_sessions a WHERE a.doc_key = r.doc_key AND a.node_id NOT IN (${staleNodes}))
+  GROUP BY r.doc_key`;
+const deleteStaleConnections = `DELETE FROM active_sessions WHERE node_id IN (${staleNodes})`;
+const deleteStaleNodes = 'DELETE FROM nodes WHERE heartbeat_at < ?1 AND node_id <> ?2';
 const deleteNodeConnections = 'DELETE FROM active_sessions WHERE node_id = ?';
 const deleteNode = 'DELETE FROM nodes WHERE node_id = ?';
 /** Documents the node pinned that no connection on any node still uses: nobody can end them now. */
@@ -115,8 +137,42 @@ export class LibsqlRoutingTable implements RoutingTable {
     return countOf(result);
   }
 
-  async heartbeat(node: NodeRecord): Promise<void> {
-    await this.client.execute({ sql: upsertNode, args: [node.nodeId, node.region, node.url, this.now()] });
+  async heartbeat(node: NodeRecord): Promise<boolean> {
+    const now = this.now();
+    const updated = await this.client.execute({ sql: updateNode, args: [node.region, node.url, now, node.nodeId] });
+    if (updated.rowsAffected > 0) return true;
+    await this.client.execute({ sql: insertNode, args: [node.nodeId, node.region, node.url, now] });
+    return false;
+  }
+
+  /**
+   * A read first, so the usual answer (nobody is stale) costs no write lock on a file every
+   * node shares; the write batch then re-reads inside its transaction, so two reapers never
+   * both report the same node.
+   */
+  async reapStaleNodes(timeoutMs: number, selfId: string): Promise<ReapedNodes> {
+    const now = this.now();
+    const args = [now - timeoutMs, selfId];
+    const candidates = await this.client.execute({ sql: staleNodes, args });
+    if (candidates.rows.length === 0) return { nodeIds: [], orphans: [] };
+    const [stale, orphaned] = await this.client.batch(
+      [
+        { sql: staleNodes, args },
+        { sql: selectOrphanedByStale, args },
+        { sql: deleteStaleConnections, args },
+        { sql: deleteStaleNodes, args },
+      ],
+      'write',
+    );
+    return {
+      nodeIds: stale.rows.map((row) => rowString(row, 'node_id')),
+      orphans: orphaned.rows.map((row) => ({ docKey: rowString(row, 'doc_key'), silentForMs: now - rowNumber(row, 'last_heartbeat') })),
+    };
+  }
+
+  async liveNodeIds(timeoutMs: number): Promise<string[]> {
+    const result = await this.client.execute({ sql: selectLiveNodes, args: [this.now() - timeoutMs] });
+    return result.rows.map((row) => rowString(row, 'node_id'));
   }
 
   async removeNode(nodeId: string): Promise<void> {

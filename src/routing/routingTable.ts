@@ -28,7 +28,21 @@ export interface RoutingTable {
   /** Open connections to the document on every node. */
   countConnections(docKey: string): Promise<number>;
 
-  heartbeat(node: NodeRecord): Promise<void>;
+  /**
+   * Writes the node's heartbeat row. Resolves false when the row was missing, which after the
+   * first beat means other nodes took this node for dead and reaped it (its connection rows
+   * are gone too): the caller must stop trusting its own registrations.
+   */
+  heartbeat(node: NodeRecord): Promise<boolean>;
+  /**
+   * Reaps the nodes other than `selfId` whose heartbeat is older than `timeoutMs`: deletes their
+   * connection rows and heartbeat rows in one atomic step, and returns the pinned documents
+   * that no connection on any live node uses any more, which nobody would end otherwise. Of
+   * several nodes reaping at once, one gets the result and the others an empty one.
+   */
+  reapStaleNodes(timeoutMs: number, selfId: string): Promise<ReapedNodes>;
+  /** Ids of the nodes whose heartbeat is at most `timeoutMs` old. */
+  liveNodeIds(timeoutMs: number): Promise<string[]>;
   /**
    * Removes the node's heartbeat and connection rows, and unpins the documents it pinned that no
    * connection on any node still uses (clean shutdown, or a node restarted under the same id
@@ -62,6 +76,18 @@ export interface ActiveConnection {
   docKey: string;
   nodeId: string;
   userId: string;
+}
+
+export interface ReapedNodes {
+  nodeIds: string[];
+  orphans: OrphanedDocument[];
+}
+
+/** A pinned document whose only users were on reaped nodes. */
+export interface OrphanedDocument {
+  docKey: string;
+  /** How long ago the most recent of those nodes beat last (its clients left at most then). */
+  silentForMs: number;
 }
 
 export interface NodeRecord {

@@ -215,6 +215,63 @@ export function routingTableContract(name: string, factory: () => Promise<Routin
       });
     });
 
+    describe('node liveness and reaping', () => {
+      const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      const beat = (nodeId: string) => routing.heartbeat({ nodeId, region: 'local', url: `ws://${nodeId}` });
+      const pin = (docKey: string, nodeId: string) => routing.pinDocument({ docKey, tenantId: 'live', region: 'local', nodeId });
+      const connect = (connectionId: string, docKey: string, nodeId: string) => routing.addConnection({ connectionId, docKey, nodeId, userId: 'u' });
+
+      it('CLUSTER-3: heartbeat reports whether the node was still registered', async () => {
+        assert.equal(await beat('node-a'), false, 'first beat registers');
+        assert.equal(await beat('node-a'), true);
+        await routing.removeNode('node-a');
+        assert.equal(await beat('node-a'), false, 'a removed (or reaped) node notices');
+        assert.equal(await beat('node-a'), true);
+      });
+
+      it("CLUSTER-3: reaping a silent node deletes its rows and returns the pinned documents nobody else uses", async () => {
+        await stores.tenants.createTenant({ tenantId: 'live', maxDocuments: 10 });
+        await beat('dead');
+        await beat('alive');
+        await pin('shared', 'dead');
+        await connect('d1', 'shared', 'dead');
+        await connect('a1', 'shared', 'alive');
+        await pin('only-dead-users', 'alive');
+        await connect('d2', 'only-dead-users', 'dead');
+        await connect('d3', 'only-dead-users', 'dead');
+        await pin('pinned-by-dead', 'dead');
+        await connect('d4', 'never-pinned', 'dead');
+        await pin('unrelated', 'alive');
+        await sleep(60);
+        await beat('alive');
+        const reaped = await routing.reapStaleNodes(40, 'alive');
+        assert.deepEqual(reaped.nodeIds, ['dead']);
+        assert.deepEqual(reaped.orphans.map(({ docKey }) => docKey).sort(), ['only-dead-users', 'pinned-by-dead']);
+        for (const orphan of reaped.orphans) assert.ok(orphan.silentForMs >= 40 && orphan.silentForMs < 10_000, `silent for ${orphan.silentForMs} ms`);
+        assert.equal(await routing.countConnections('shared'), 1, "the live node's connection stays");
+        assert.equal(await routing.countConnections('only-dead-users'), 0);
+        assert.equal(await routing.countConnections('never-pinned'), 0);
+        assert.notEqual(await routing.getRoute('pinned-by-dead'), null, 'reaping reports orphans; ending them is the caller\'s job');
+        assert.deepEqual(await routing.liveNodeIds(40), ['alive']);
+        assert.deepEqual(await routing.reapStaleNodes(40, 'alive'), { nodeIds: [], orphans: [] }, 'reaped once');
+        assert.equal(await beat('dead'), false, 'the reaped node notices at its next beat');
+      });
+
+      it('CLUSTER-3: a node never reaps itself, and of concurrent reapers exactly one reports a node', async () => {
+        await beat('quiet-self');
+        await beat('gone');
+        await sleep(60);
+        const results = await Promise.all([
+          routing.reapStaleNodes(40, 'quiet-self'),
+          routing.reapStaleNodes(40, 'quiet-self'),
+          routing.reapStaleNodes(40, 'quiet-self'),
+        ]);
+        assert.deepEqual(results.flatMap(({ nodeIds }) => nodeIds), ['gone']);
+        assert.deepEqual(await routing.liveNodeIds(60_000), ['quiet-self']);
+        assert.deepEqual(await routing.liveNodeIds(40), []);
+      });
+    });
+
     describe('health and shutdown', () => {
       it('answers ping while open and fails it after close; close is idempotent', async () => {
         await routing.ping();
