@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import type { LogLevel } from './log.js';
+import { redisSyncDefaults } from './sync/index.js';
 
 /**
  * One validated configuration: flags override WIRESOCKET_* environment variables, which
@@ -27,6 +28,19 @@ export interface ServeConfig {
   handshakeTimeoutMs: number;
   /** How often this node writes its heartbeat row. */
   heartbeatIntervalMs: number;
+  /**
+   * A node whose heartbeat is older than this is taken for dead: the others reap its
+   * connection rows (so its documents still end) and drop its clients' awareness states.
+   */
+  nodeTimeoutMs: number;
+  /** Redis only: safety TTL of a document's keys, so a crashed cluster's leftovers expire. */
+  redisKeyTtlSeconds: number;
+  /** Redis only: first part of every key and channel (lets deployments share one Redis). */
+  redisKeyPrefix: string;
+  /** Redis only: merge a document's update log into its compacted state after this many updates... */
+  redisCompactEveryUpdates: number;
+  /** ... or once those updates hold this many bytes (bounds Redis memory per document). */
+  redisCompactEveryBytes: number;
   /** Upper bound for a graceful shutdown before sockets are cut. */
   shutdownTimeoutMs: number;
   logLevel: LogLevel;
@@ -60,6 +74,11 @@ const settings = {
   maxMessageBytes: { flag: 'max-message-bytes', env: 'WIRESOCKET_MAX_MESSAGE_BYTES', accepts: 'an integer from 1024 to 1073741824', schema: integer(1024, 1 << 30) },
   handshakeTimeoutMs: { flag: 'handshake-timeout-ms', env: 'WIRESOCKET_HANDSHAKE_TIMEOUT_MS', accepts: 'an integer number of milliseconds from 100 to 600000', schema: integer(100, 600_000) },
   heartbeatIntervalMs: { flag: 'heartbeat-interval-ms', env: 'WIRESOCKET_HEARTBEAT_INTERVAL_MS', accepts: 'an integer number of milliseconds from 100 to 600000', schema: integer(100, 600_000) },
+  nodeTimeoutMs: { flag: 'node-timeout-ms', env: 'WIRESOCKET_NODE_TIMEOUT_MS', accepts: 'an integer number of milliseconds from 300 to 3600000, at least twice --heartbeat-interval-ms', schema: integer(300, 3_600_000) },
+  redisKeyTtlSeconds: { flag: 'redis-key-ttl-seconds', env: 'WIRESOCKET_REDIS_KEY_TTL_SECONDS', accepts: 'an integer number of seconds from 60 to 31536000', schema: integer(60, 31_536_000) },
+  redisKeyPrefix: { flag: 'redis-key-prefix', env: 'WIRESOCKET_REDIS_KEY_PREFIX', accepts: '1-64 printable ASCII characters without spaces, "{" or "}"', schema: z.string().regex(/^[\x21-\x7a\x7c\x7e]{1,64}$/) },
+  redisCompactEveryUpdates: { flag: 'redis-compact-every-updates', env: 'WIRESOCKET_REDIS_COMPACT_EVERY_UPDATES', accepts: 'an integer from 2 to 1000000', schema: integer(2, 1_000_000) },
+  redisCompactEveryBytes: { flag: 'redis-compact-every-bytes', env: 'WIRESOCKET_REDIS_COMPACT_EVERY_BYTES', accepts: 'an integer number of bytes from 1024 to 1073741824', schema: integer(1024, 1 << 30) },
   shutdownTimeoutMs: { flag: 'shutdown-timeout-ms', env: 'WIRESOCKET_SHUTDOWN_TIMEOUT_MS', accepts: 'an integer number of milliseconds from 100 to 60000', schema: integer(100, 60_000) },
   logLevel: { flag: 'log-level', env: 'WIRESOCKET_LOG_LEVEL', accepts: logLevels.join(', '), schema: z.enum(logLevels) },
 } satisfies { [K in keyof ServeConfig]: Setting<NonNullable<ServeConfig[K]>> };
@@ -73,6 +92,11 @@ export const serveDefaults = {
   maxMessageBytes: 16 * 1024 * 1024,
   handshakeTimeoutMs: 10_000,
   heartbeatIntervalMs: 5_000,
+  nodeTimeoutMs: 15_000,
+  redisKeyTtlSeconds: redisSyncDefaults.keyTtlSeconds,
+  redisKeyPrefix: redisSyncDefaults.keyPrefix,
+  redisCompactEveryUpdates: redisSyncDefaults.compactEveryUpdates,
+  redisCompactEveryBytes: redisSyncDefaults.compactEveryBytes,
   shutdownTimeoutMs: 8_000,
   logLevel: 'info',
 } as const satisfies Partial<ServeConfig>;
@@ -93,6 +117,12 @@ export function loadServeConfig(flags: Flags = {}, env: Environment = process.en
   const pick = <K extends keyof typeof settings>(key: K): ServeConfig[K] =>
     (read(key) ?? (serveDefaults as Partial<ServeConfig>)[key]) as ServeConfig[K];
   const dataDir = path.resolve(pick('dataDir'));
+  const heartbeatIntervalMs = pick('heartbeatIntervalMs');
+  const nodeTimeoutMs = pick('nodeTimeoutMs');
+  // One late beat must not get a live node reaped.
+  if (nodeTimeoutMs < 2 * heartbeatIntervalMs) {
+    throw new ConfigError(`--node-timeout-ms (${nodeTimeoutMs}) must be at least twice --heartbeat-interval-ms (${heartbeatIntervalMs})`);
+  }
   return {
     port: pick('port'),
     host: pick('host'),
@@ -105,7 +135,12 @@ export function loadServeConfig(flags: Flags = {}, env: Environment = process.en
     graceMs: pick('graceMs'),
     maxMessageBytes: pick('maxMessageBytes'),
     handshakeTimeoutMs: pick('handshakeTimeoutMs'),
-    heartbeatIntervalMs: pick('heartbeatIntervalMs'),
+    heartbeatIntervalMs,
+    nodeTimeoutMs,
+    redisKeyTtlSeconds: pick('redisKeyTtlSeconds'),
+    redisKeyPrefix: pick('redisKeyPrefix'),
+    redisCompactEveryUpdates: pick('redisCompactEveryUpdates'),
+    redisCompactEveryBytes: pick('redisCompactEveryBytes'),
     shutdownTimeoutMs: pick('shutdownTimeoutMs'),
     logLevel: pick('logLevel'),
   };

@@ -73,7 +73,15 @@ async function startServer(config: ServeConfig & { nodeId: string }, stores: Con
       config,
       routing: stores.routing,
       tenants: stores.tenants,
-      syncLayer: createSyncLayer({ nodeId: config.nodeId, redisUrl: config.redisUrl, logger }),
+      syncLayer: createSyncLayer({
+        nodeId: config.nodeId,
+        redisUrl: config.redisUrl,
+        redisKeyPrefix: config.redisKeyPrefix,
+        redisKeyTtlSeconds: config.redisKeyTtlSeconds,
+        compactEveryUpdates: config.redisCompactEveryUpdates,
+        compactEveryBytes: config.redisCompactEveryBytes,
+        logger,
+      }),
       logger,
       onClosed: () => stores.close(),
     });

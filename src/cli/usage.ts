@@ -5,7 +5,9 @@ Commands:
   serve                                   run the server until SIGTERM or SIGINT
     [--port 1234] [--host 127.0.0.1] [--region local] [--node-id ID] [--redis-url URL]
     [--grace-ms 10000] [--max-message-bytes N] [--handshake-timeout-ms N]
-    [--heartbeat-interval-ms N] [--shutdown-timeout-ms N] [--log-level info]
+    [--heartbeat-interval-ms 5000] [--node-timeout-ms 15000] [--shutdown-timeout-ms N] [--log-level info]
+    with --redis-url: [--redis-key-prefix wiresocket] [--redis-key-ttl-seconds 86400]
+                      [--redis-compact-every-updates 500] [--redis-compact-every-bytes 1048576]
   tenants create <tenantId> [--max-documents 1000]
   tenants list                            id, maxDocuments and live documents per tenant
   tenants set <tenantId> --max-documents N

@@ -50,8 +50,25 @@ describe('OPS-7: loadServeConfig', () => {
     assert.throws(() => loadServeConfig({ port: true }, {}), /--port needs a value/);
   });
 
+  it('CLUSTER-9/OPS-7: cluster settings: node timeout (15 s) at least twice the heartbeat interval, and the Redis key TTL, prefix and compaction window', () => {
+    const config = loadServeConfig({}, {});
+    assert.deepEqual(
+      [config.nodeTimeoutMs, config.heartbeatIntervalMs, config.redisKeyTtlSeconds, config.redisKeyPrefix, config.redisCompactEveryUpdates, config.redisCompactEveryBytes],
+      [15_000, 5_000, 86_400, 'wiresocket', 500, 1024 * 1024],
+    );
+    const env = { WIRESOCKET_NODE_TIMEOUT_MS: '3000', WIRESOCKET_REDIS_KEY_TTL_SECONDS: '600', WIRESOCKET_REDIS_KEY_PREFIX: 'staging' };
+    const set = loadServeConfig({ 'heartbeat-interval-ms': '500', 'redis-compact-every-updates': '50', 'redis-compact-every-bytes': '65536' }, env);
+    assert.deepEqual(
+      [set.nodeTimeoutMs, set.heartbeatIntervalMs, set.redisKeyTtlSeconds, set.redisKeyPrefix, set.redisCompactEveryUpdates, set.redisCompactEveryBytes],
+      [3_000, 500, 600, 'staging', 50, 65_536],
+    );
+    assert.throws(() => loadServeConfig({ 'node-timeout-ms': '6000' }, {}), /--node-timeout-ms \(6000\) must be at least twice --heartbeat-interval-ms \(5000\)/);
+    assert.throws(() => loadServeConfig({ 'redis-key-prefix': 'a{b}' }, {}), /--redis-key-prefix must be 1-64 printable ASCII characters without spaces, "\{" or "\}"/);
+    assert.throws(() => loadServeConfig({}, { WIRESOCKET_REDIS_KEY_TTL_SECONDS: '5' }), /^ConfigError: WIRESOCKET_REDIS_KEY_TTL_SECONDS \(environment\) must be/);
+  });
+
   it('OPS-7: every serve setting has a flag the CLI accepts', () => {
-    for (const flag of ['port', 'host', 'data-dir', 'db-url', 'region', 'node-id', 'grace-ms', 'max-message-bytes', 'handshake-timeout-ms', 'log-level']) {
+    for (const flag of ['port', 'host', 'data-dir', 'db-url', 'region', 'node-id', 'grace-ms', 'max-message-bytes', 'handshake-timeout-ms', 'log-level', 'node-timeout-ms', 'redis-key-ttl-seconds', 'redis-key-prefix', 'redis-compact-every-updates', 'redis-compact-every-bytes']) {
       assert.ok(serveFlagNames.includes(flag), flag);
     }
   });
