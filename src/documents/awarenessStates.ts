@@ -22,7 +22,9 @@ export class AwarenessStates {
    * Records an update's entries and tells whether any of them was news. Stock clients re-send
    * every awareness change they hear (other clients' states included, at the same clock), so
    * only newer entries count; relaying the rest would echo each change N times to N clients.
-   * A state stays owned by the connection that announced it first.
+   * A state is owned by whoever brought its newest clock: an echo never carries a newer clock,
+   * so that is the client itself, and a client that moved (a new socket, or another node after
+   * a failover) takes its state along instead of losing it when its old owner goes away.
    */
   apply(entries: readonly AwarenessEntry[], owner: AwarenessOwner): boolean {
     let changed = false;
@@ -33,7 +35,7 @@ export class AwarenessStates {
         // y-protocols accepts a removal at the same clock too.
         if (entry.clock < known.clock || (entry.clock === known.clock && !removal)) continue;
         if (removal) this.states.delete(entry.clientId);
-        else this.states.set(entry.clientId, { ...entry, owner: known.owner });
+        else this.states.set(entry.clientId, { ...entry, owner });
         changed = true;
       } else if (!removal) {
         this.states.set(entry.clientId, { ...entry, owner });

@@ -1,9 +1,9 @@
 import * as Y from 'yjs';
 import type { Logger } from '../log.js';
-import type { SessionLifecycle } from '../lifecycle/index.js';
+import type { Clock, SessionLifecycle } from '../lifecycle/index.js';
 import type { SyncAttachment, SyncLayer, SyncListener } from '../sync/index.js';
 import { WiresocketError } from '../errors.js';
-import { AwarenessStates } from './awarenessStates.js';
+import { AwarenessStates, type AwarenessOwner } from './awarenessStates.js';
 import type { ConnectionHandler, DocumentConnection } from './documentConnection.js';
 import {
   encodeAwarenessMessage,
@@ -13,12 +13,10 @@ import {
 } from './encodeServerMessage.js';
 import type { AwarenessEntry, ClientMessage } from './protocol.js';
 import { readAwarenessEntries } from './decodeClientFrame.js';
+import { ResyncTask } from './resyncTask.js';
 
 /** Where a change came from, so broadcast and storage know what to do with it. */
 export type ChangeOrigin = 'client' | 'sync-layer';
-
-/** Awareness states announced on other nodes are owned by this marker. */
-const remoteOwner = Object.freeze({ owner: 'remote-nodes' });
 
 /** An update with no structs and no deletions: nothing to store or relay. */
 function isEmptyUpdate(update: Uint8Array): boolean {
@@ -28,8 +26,11 @@ function isEmptyUpdate(update: Uint8Array): boolean {
 export interface DocumentSessionOptions {
   docKey: string;
   tenantId: string;
+  /** When the routing row this session serves was pinned: tells this session from a later one. */
+  pinnedAt: number;
   syncLayer: SyncLayer;
   lifecycle: SessionLifecycle;
+  clock: Clock;
   logger: Logger;
   /** Called for every closed connection (the manager unregisters it and decides about the grace). */
   onConnectionClosed: (session: DocumentSession, connection: DocumentConnection) => void;
@@ -39,23 +40,43 @@ export interface DocumentSessionOptions {
  * One live document on this node: its Y.Doc, its connections and their awareness states.
  * Every client update is validated (at decode), stored in the sync layer, and only then applied
  * and broadcast to every connection, the sender included (y-websocket 4 shows "saved" only when
- * its own update comes back).
+ * its own update comes back). When the sync layer may have lost track (a failed append, a
+ * Redis that came back empty), the session reconciles with it: see `exchangeWithSyncLayer`.
  */
 export class DocumentSession implements ConnectionHandler, SyncListener {
   readonly docKey: string;
   readonly tenantId: string;
+  readonly pinnedAt: number;
   readonly lifecycle: SessionLifecycle;
   private readonly doc = new Y.Doc({ gc: true });
   private readonly connections = new Set<DocumentConnection>();
   private readonly awareness = new AwarenessStates();
+  /** Owners of the awareness states announced on each other node, so a dead node's go with it. */
+  private readonly remoteOwners = new Map<string, AwarenessOwner>();
+  private readonly resync: ResyncTask;
   private attachment: SyncAttachment | null = null;
+  private disposed = false;
   /** Connections admitted (quota passed, upgrade in progress) but not yet attached. */
   private reserved = 0;
+  /** Whether the last awareness relay to other nodes failed (logged once per streak). */
+  private relayFailing = false;
 
   constructor(private readonly options: DocumentSessionOptions) {
     this.docKey = options.docKey;
     this.tenantId = options.tenantId;
+    this.pinnedAt = options.pinnedAt;
     this.lifecycle = options.lifecycle;
+    this.resync = new ResyncTask({
+      clock: options.clock,
+      run: () => this.exchangeWithSyncLayer(),
+      canRun: () => !this.disposed && this.participantCount > 0,
+      onFailure: (error, attempt) => {
+        if (attempt === 1) this.options.logger.warn({ docKey: this.docKey, err: error }, 'resync with the sync layer failed; retrying');
+      },
+      onSuccess: (failures) => {
+        if (failures > 0) this.options.logger.info({ docKey: this.docKey, failures }, 'resynced with the sync layer');
+      },
+    });
   }
 
   /** Loads the state from the sync layer and starts hearing other nodes. */
@@ -77,6 +98,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
   reserve(): void {
     this.reserved++;
     this.lifecycle.participantJoined();
+    this.resync.resume();
   }
 
   /** A reserved place that never became a connection (the upgrade failed). */
@@ -131,10 +153,14 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     this.applyAndBroadcast(update, 'sync-layer');
   }
 
-  onRemoteAwareness(awarenessUpdate: Uint8Array): void {
+  onResyncNeeded(): void {
+    this.resync.request();
+  }
+
+  onRemoteAwareness(awarenessUpdate: Uint8Array, fromNodeId: string): void {
     let changed: boolean;
     try {
-      changed = this.awareness.apply(readAwarenessEntries(awarenessUpdate), remoteOwner);
+      changed = this.awareness.apply(readAwarenessEntries(awarenessUpdate), this.remoteOwner(fromNodeId));
     } catch (error) {
       this.options.logger.warn({ docKey: this.docKey, err: error }, 'ignored an undecodable awareness update from another node');
       return;
@@ -142,13 +168,29 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     if (changed) this.broadcast(encodeAwarenessMessage(awarenessUpdate));
   }
 
+  /**
+   * Removes the awareness states announced through nodes that are not in `liveNodeIds` (a node
+   * that died cannot announce its clients' departure) and tells this node's clients. Every node
+   * does this for itself, so the removal is not published.
+   */
+  forgetNodesExcept(liveNodeIds: ReadonlySet<string>): void {
+    for (const [nodeId, owner] of this.remoteOwners) {
+      if (liveNodeIds.has(nodeId)) continue;
+      this.remoteOwners.delete(nodeId);
+      const removal = this.awareness.removeOwner(owner);
+      if (removal) this.broadcast(encodeAwarenessMessage(removal));
+    }
+  }
+
   /** Closes every connection with the given code (shutdown). */
-  closeAll(code: 1012 | 1013 | 1000, reason: string): void {
+  closeAll(code: 1012 | 1013 | 1000 | 4503, reason: string): void {
     for (const connection of [...this.connections]) connection.close(code, reason);
   }
 
   /** Frees everything this session holds on this node. */
   async dispose(): Promise<void> {
+    this.disposed = true;
+    this.resync.stop();
     const attachment = this.attachment;
     this.attachment = null;
     this.connections.clear();
@@ -170,7 +212,10 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     try {
       await this.options.syncLayer.append(this.docKey, update);
     } catch (error) {
-      // Not stored means not seen by anyone; the client keeps it and resends after reconnecting.
+      // Not seen by anyone; the client keeps it and resends after reconnecting. The append may
+      // still have been stored (a lost reply), or the layer may have lost the document: either
+      // way this node's copy and the layer's must be reconciled.
+      this.resync.request();
       throw new WiresocketError('STORE_UNAVAILABLE', 'sync layer append failed', { cause: error });
     }
     if (this.lifecycle.isArchived) return;
@@ -191,6 +236,25 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     this.broadcast(encodeSyncUpdate(update));
   }
 
+  /**
+   * Applies what a reconciliation read and broadcasts only what it changed: the diff always
+   * repeats the whole delete set, which clients need not hear again after every Redis blip.
+   */
+  private applyNewsFromLayer(diff: Uint8Array): void {
+    const changes: Uint8Array[] = [];
+    const capture = (update: Uint8Array) => changes.push(update);
+    this.doc.on('update', capture);
+    try {
+      Y.applyUpdate(this.doc, diff, 'sync-layer' satisfies ChangeOrigin);
+    } catch (error) {
+      this.options.logger.error({ docKey: this.docKey, err: error }, 'the stored state failed to apply during a resync');
+      return;
+    } finally {
+      this.doc.off('update', capture);
+    }
+    if (changes.length > 0) this.broadcast(encodeSyncUpdate(changes.length === 1 ? changes[0] : Y.mergeUpdates(changes)));
+  }
+
   private handleClientAwareness(connection: DocumentConnection, update: Uint8Array, entries: AwarenessEntry[]): void {
     if (this.awareness.apply(entries, connection)) this.relayAwareness(update, false);
   }
@@ -198,9 +262,48 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
   /** Awareness goes to every local connection (the sender too: keeps a lone client alive). */
   private relayAwareness(awarenessUpdate: Uint8Array, fromServer: boolean): void {
     this.broadcast(encodeAwarenessMessage(awarenessUpdate));
-    this.options.syncLayer.publishAwareness(this.docKey, awarenessUpdate).catch((error: unknown) => {
-      this.options.logger.warn({ docKey: this.docKey, err: error, fromServer }, 'awareness relay to other nodes failed');
-    });
+    this.options.syncLayer.publishAwareness(this.docKey, awarenessUpdate).then(
+      () => {
+        this.relayFailing = false;
+      },
+      (error: unknown) => {
+        // Awareness is ephemeral and every client renews it; one line per outage is enough.
+        if (!this.relayFailing) this.options.logger.warn({ docKey: this.docKey, err: error, fromServer }, 'awareness relay to other nodes failed');
+        this.relayFailing = true;
+      },
+    );
+  }
+
+  private remoteOwner(nodeId: string): AwarenessOwner {
+    let owner = this.remoteOwners.get(nodeId);
+    if (!owner) {
+      owner = Object.freeze({ remoteNode: nodeId });
+      this.remoteOwners.set(nodeId, owner);
+    }
+    return owner;
+  }
+
+  /**
+   * The state-vector exchange with the sync layer (re-attach, then both directions): what the
+   * stored state holds and this node lacks (an append whose reply was lost, what other nodes
+   * wrote while the subscription was down) is applied and broadcast; what this node holds and
+   * the stored state lacks (Redis restarted empty) is appended. The new attachment replaces the
+   * old one only once it is in place, so no remote update falls between the two.
+   */
+  private async exchangeWithSyncLayer(): Promise<void> {
+    const { syncLayer } = this.options;
+    await syncLayer.initDocument(this.docKey);
+    const fresh = await syncLayer.attach(this.docKey, this);
+    if (this.disposed) return fresh.detach();
+    const previous = this.attachment;
+    this.attachment = fresh;
+    try {
+      this.applyNewsFromLayer(Y.diffUpdate(fresh.state, Y.encodeStateVector(this.doc)));
+      const lackedByLayer = Y.encodeStateAsUpdate(this.doc, Y.encodeStateVectorFromUpdate(fresh.state));
+      if (!isEmptyUpdate(lackedByLayer)) await syncLayer.append(this.docKey, lackedByLayer);
+    } finally {
+      await previous?.detach();
+    }
   }
 
   private broadcast(message: Uint8Array): void {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/index.js';
 import { WiresocketError } from '../errors.js';
-import { type Clock, SessionLifecycle, type ArchiveReason } from '../lifecycle/index.js';
+import { type Clock, SessionLifecycle, type ArchiveReason, type TimerHandle } from '../lifecycle/index.js';
 import type { Logger } from '../log.js';
-import type { RoutingTable } from '../routing/index.js';
+import type { OrphanedDocument, RoutingTable } from '../routing/index.js';
 import type { SyncLayer } from '../sync/index.js';
 import { documentKey, type TenantRegistry } from '../tenancy/index.js';
 import { DocumentConnection } from './documentConnection.js';
@@ -47,6 +47,8 @@ export interface Admission {
 export class DocumentSessions {
   private readonly entries = new Map<string, SessionEntry>();
   private readonly pendingRemovals = new Set<Promise<void>>();
+  /** Purges of documents orphaned by dead nodes, waiting out what is left of their grace. */
+  private readonly orphanTimers = new Map<string, TimerHandle>();
   private shuttingDown = false;
 
   constructor(private readonly options: DocumentSessionsOptions) {}
@@ -54,18 +56,114 @@ export class DocumentSessions {
   /** Admits a connection to the document `name` of the principal's tenant and app. */
   async admit(principal: Principal, name: string): Promise<Admission> {
     if (this.shuttingDown) throw new WiresocketError('SERVER_SHUTTING_DOWN');
+    // Its edits could not be stored: better a retry later (or on a node that can) than a socket
+    // that fails at its first keystroke.
+    if (!this.options.syncLayer.reachable) throw new WiresocketError('STORE_UNAVAILABLE', 'the sync layer is not reachable');
     const key = documentKey(principal.tenantId, principal.appId, name);
-    const session = await this.liveSession(key, principal.tenantId);
+    for (;;) {
+      const session = await this.liveSession(key, principal.tenantId);
+      const rejoinsGrace = session.lifecycle.state.kind === 'idle';
+      const connectionId = await this.register(session, principal);
+      // A session in its grace here may have been ended by another node meanwhile (both waited
+      // out a grace; the other purged first). Checked after our row is in, since from then on no
+      // purge can succeed: a purge this check does not see cannot happen any more.
+      if (!rejoinsGrace || (await this.stillServes(session))) return this.admission(session, connectionId);
+      this.retireStale(session);
+      session.cancelReservation();
+      await this.forgetConnection(connectionId);
+    }
+  }
+
+  /** Reserves a place in the session and registers the connection in `active_sessions`. */
+  private async register(session: DocumentSession, principal: Principal): Promise<string> {
     session.reserve();
     const connectionId = randomUUID();
     try {
-      await this.options.routing.addConnection({ connectionId, docKey: key, nodeId: this.options.nodeId, userId: principal.userId });
+      await this.options.routing.addConnection({ connectionId, docKey: session.docKey, nodeId: this.options.nodeId, userId: principal.userId });
     } catch (error) {
       session.cancelReservation();
       void this.participantLeft(session, connectionId);
       throw new WiresocketError('STORE_UNAVAILABLE', 'could not register the connection', { cause: error });
     }
-    return this.admission(session, connectionId);
+    return connectionId;
+  }
+
+  /** Whether the routing row is still the one this session was created under. */
+  private async stillServes(session: DocumentSession): Promise<boolean> {
+    const route = await this.store(() => this.options.routing.getRoute(session.docKey));
+    return route !== null && route.pinnedAt === session.pinnedAt;
+  }
+
+  /**
+   * Drops a session that outlived its document (ended cluster-wide by another node): its
+   * clients reconnect (1012) and get the new session; nothing is purged, since the session
+   * that ended it did that already.
+   */
+  private retireStale(session: DocumentSession): void {
+    this.options.logger.info({ docKey: session.docKey }, 'document session ended elsewhere during its grace here; starting anew');
+    if (this.entries.get(session.docKey)?.kind === 'live') this.entries.delete(session.docKey);
+    session.lifecycle.close('closed');
+    session.closeAll(1012, 'SESSION_ENDED_ELSEWHERE');
+    void session.dispose();
+  }
+
+  /**
+   * Other nodes reaped this node as dead, so its `active_sessions` rows are gone and its
+   * documents may have been ended under it. Its clients reconnect (1012) and register anew.
+   */
+  dropAllConnections(): void {
+    for (const entry of this.entries.values()) {
+      if (entry.kind === 'live') entry.session.closeAll(1012, 'NODE_REREGISTERED');
+    }
+  }
+
+  /**
+   * Ends documents whose only users were on nodes that died (their rows were just reaped),
+   * once what is left of their grace has passed: their last clients left when the node died.
+   * A document this node serves is left to its own session's lifecycle.
+   */
+  endOrphans(orphans: readonly OrphanedDocument[]): void {
+    for (const { docKey, silentForMs } of orphans) {
+      if (this.entries.has(docKey) || this.orphanTimers.has(docKey) || this.shuttingDown) continue;
+      const timer = this.options.clock.setTimeout(() => {
+        this.orphanTimers.delete(docKey);
+        void this.purgeOrphan(docKey);
+      }, Math.max(0, this.options.graceMs - silentForMs));
+      this.orphanTimers.set(docKey, timer);
+    }
+  }
+
+  /** Drops, in every session here, the awareness states that came through nodes now dead. */
+  forgetNodesExcept(liveNodeIds: ReadonlySet<string>): void {
+    for (const entry of this.entries.values()) {
+      if (entry.kind === 'live') entry.session.forgetNodesExcept(liveNodeIds);
+    }
+  }
+
+  /** Purges an orphan unless this node started serving it; local connects wait for the purge. */
+  private purgeOrphan(docKey: string): Promise<void> {
+    if (this.entries.has(docKey) || this.shuttingDown) return Promise.resolve();
+    const ended = this.purgeDocument(docKey)
+      .then((purged) => {
+        if (purged) this.options.logger.info({ docKey, reason: 'node-reaped' }, 'document session ended');
+      })
+      .catch((error: unknown) => this.options.logger.error({ docKey, err: error }, 'could not purge a document orphaned by a dead node'))
+      .finally(() => {
+        const entry = this.entries.get(docKey);
+        if (entry?.kind === 'ending' && entry.ended === ended) this.entries.delete(docKey);
+      });
+    this.entries.set(docKey, { kind: 'ending', ended });
+    return ended;
+  }
+
+  /**
+   * Ends the document for the cluster if no connection on any node uses it: the conditional
+   * unpin lets exactly one node win, and only the winner drops the sync-layer state.
+   */
+  private async purgeDocument(docKey: string): Promise<boolean> {
+    const purged = await this.options.routing.unpinIfUnused(docKey);
+    if (purged) await this.options.syncLayer.deleteDocument(docKey);
+    return purged;
   }
 
   /** The live session of a document on this node, if any (tests, stats). */
@@ -82,6 +180,8 @@ export class DocumentSessions {
   /** Closes every connection with 1012 and ends every session (graceful shutdown). */
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
+    for (const timer of this.orphanTimers.values()) this.options.clock.clearTimeout(timer);
+    this.orphanTimers.clear();
     const endings: Promise<void>[] = [];
     for (const [, entry] of this.entries) {
       if (entry.kind === 'live') {
@@ -107,6 +207,12 @@ export class DocumentSessions {
           handshakeTimeoutMs: this.options.handshakeTimeoutMs,
           logger: this.options.logger,
         });
+        if (session.lifecycle.isArchived) {
+          // It ended while the upgrade ran (retired as stale, or shutdown): come back to the next one.
+          connection.close(1012, 'SESSION_ENDED');
+          void this.forgetConnection(connectionId);
+          return connection;
+        }
         session.attach(connection);
         return connection;
       },
@@ -161,7 +267,7 @@ export class DocumentSessions {
         ? new WiresocketError('TENANT_UNKNOWN', tenantId)
         : new WiresocketError('QUOTA_EXCEEDED', `limit ${pin.maxDocuments}`);
     }
-    const session = this.newSession(key, tenantId);
+    const session = this.newSession(key, tenantId, pin.route.pinnedAt);
     await this.store(() => session.load());
     this.options.logger.info({ docKey: key, tenantId, region: this.options.region, pinned: pin.kind }, 'document session created');
     return session;
@@ -174,7 +280,7 @@ export class DocumentSessions {
     if (live >= tenant.maxDocuments) throw new WiresocketError('QUOTA_EXCEEDED', `limit ${tenant.maxDocuments}`);
   }
 
-  private newSession(key: string, tenantId: string): DocumentSession {
+  private newSession(key: string, tenantId: string, pinnedAt: number): DocumentSession {
     let session: DocumentSession;
     const lifecycle = new SessionLifecycle({
       clock: this.options.clock,
@@ -184,8 +290,10 @@ export class DocumentSessions {
     session = new DocumentSession({
       docKey: key,
       tenantId,
+      pinnedAt,
       syncLayer: this.options.syncLayer,
       lifecycle,
+      clock: this.options.clock,
       logger: this.options.logger,
       onConnectionClosed: (closedSession, connection) => void this.participantLeft(closedSession, connection.id),
     });
@@ -251,8 +359,7 @@ export class DocumentSessions {
     let ended = false;
     try {
       await Promise.all(this.pendingRemovals);
-      ended = await this.options.routing.unpinIfUnused(key);
-      if (ended) await this.options.syncLayer.deleteDocument(key);
+      ended = await this.purgeDocument(key);
     } catch (error) {
       this.options.logger.error({ docKey: key, err: error }, 'could not purge an ended document session');
     } finally {

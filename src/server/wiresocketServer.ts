@@ -10,10 +10,10 @@ import { silentLogger, type Logger } from '../log.js';
 import type { RoutingTable } from '../routing/index.js';
 import type { SyncLayer } from '../sync/index.js';
 import type { TenantRegistry } from '../tenancy/index.js';
+import { ClusterMembership } from './clusterMembership.js';
 import { handleDocumentUpgrade } from './documentUpgrade.js';
 import { HandshakeDeadline } from './handshakeDeadline.js';
 import { handleHttpRequest } from './httpRoutes.js';
-import { NodeHeartbeat } from './nodeHeartbeat.js';
 import { rejectUpgrade } from './rejectUpgrade.js';
 
 export interface WiresocketServerOptions {
@@ -31,7 +31,7 @@ export interface WiresocketServerOptions {
 const readinessTimeoutMs = 2_000;
 
 /**
- * One node: an HTTP server whose upgrades become document sockets, plus its heartbeat.
+ * One node: an HTTP server whose upgrades become document sockets, plus its cluster membership.
  * Owns the order of start and of graceful shutdown; the stores are handed in.
  */
 export class WiresocketServer {
@@ -41,7 +41,7 @@ export class WiresocketServer {
   private readonly webSocketServer: WebSocketServer;
   private readonly verifier: TokenVerifier;
   private readonly logger: Logger;
-  private heartbeat: NodeHeartbeat | null = null;
+  private membership: ClusterMembership | null = null;
   private closing: Promise<void> | null = null;
 
   private constructor(
@@ -122,14 +122,20 @@ export class WiresocketServer {
     const { routing, config } = this.options;
     // A node restarted under the same id first clears what its previous run left behind.
     await routing.removeNode(this.nodeId);
-    this.heartbeat = new NodeHeartbeat(
+    this.membership = new ClusterMembership({
       routing,
-      { nodeId: this.nodeId, region: config.region, url: this.url },
-      this.options.clock ?? systemClock,
-      config.heartbeatIntervalMs,
-      this.logger,
-    );
-    await this.heartbeat.start();
+      node: { nodeId: this.nodeId, region: config.region, url: this.url },
+      clock: this.options.clock ?? systemClock,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      nodeTimeoutMs: config.nodeTimeoutMs,
+      events: {
+        onReaped: () => this.documents.dropAllConnections(),
+        onOrphans: (orphans) => this.documents.endOrphans(orphans),
+        onLiveNodes: (nodeIds) => this.documents.forgetNodesExcept(nodeIds),
+      },
+      logger: this.logger,
+    });
+    await this.membership.start();
   }
 
   private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -164,7 +170,7 @@ export class WiresocketServer {
     this.http.closeIdleConnections();
     await this.documents.shutdown();
     await this.closeSockets(config.shutdownTimeoutMs);
-    this.heartbeat?.stop();
+    this.membership?.stop();
     await this.options.routing.removeNode(this.nodeId).catch((error: unknown) => {
       this.logger.warn({ err: error }, 'could not remove this node from the routing table');
     });

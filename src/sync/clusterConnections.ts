@@ -69,6 +69,10 @@ export class ClusterConnections implements RedisConnections {
     this.commands.on('subscribersReady', () => this.onSubscribersReady());
   }
 
+  get reachable(): boolean {
+    return this.commands.status === 'ready';
+  }
+
   async ready(): Promise<void> {
     await whenReady(this.commands, this.timeouts.readyTimeoutMs, 'the Redis cluster');
     await this.scriptsLoaded;

@@ -7,7 +7,8 @@ export interface StreamEntry {
   id: string;
   /** The id of the entry appended just before this one (the chain a reader checks). */
   prev: string;
-  nodeId: string;
+  /** The appending node's writer tag (writerTag.ts). */
+  writer: string;
   update: Uint8Array;
 }
 
@@ -15,8 +16,8 @@ export interface StreamEntry {
 export interface FeedSource {
   /** Up to `count` entries after `after`, in stream order. */
   readAfter(after: string, count: number): Promise<StreamEntry[]>;
-  /** The merged state now and the last id it covers (for a reader the trim overtook). */
-  snapshot(): Promise<{ state: Uint8Array; last: string }>;
+  /** The merged state now, the last id it covers and the document's epoch (for a reader the trim overtook). */
+  snapshot(): Promise<{ state: Uint8Array; last: string; epoch: string }>;
 }
 
 export interface FeedReports {
@@ -61,9 +62,12 @@ export class DocumentFeed {
   private highestSeen = streamStart;
   private catchingUp = false;
   private catchUpAgain = false;
+  /** The document's incarnation as last seen; it changes when the state was lost and created anew. */
+  private epoch: string | null = null;
 
   constructor(
-    private readonly nodeId: string,
+    /** This node's id (awareness events name the node) and the tag its stream entries carry. */
+    private readonly self: { nodeId: string; writerTag: string },
     private readonly source: FeedSource,
     private readonly reports: FeedReports,
   ) {}
@@ -90,7 +94,7 @@ export class DocumentFeed {
 
   onEvent(event: RedisDocumentEvent): void {
     if (event.kind === 'awareness') {
-      if (event.nodeId !== this.nodeId) this.deliverAwareness(event.awareness);
+      if (event.nodeId !== this.self.nodeId) this.deliverAwareness(event.awareness, event.nodeId);
       return;
     }
     this.noteExists(event.id);
@@ -103,6 +107,29 @@ export class DocumentFeed {
   noteLast(last: string): void {
     this.noteExists(last);
     if (this.anyBehind()) this.catchUp();
+  }
+
+  /**
+   * Records the document's epoch (from an attach, append, check or snapshot). A different one
+   * than before means the state this node's listeners hold was lost and begun again: they must
+   * reconcile, since nothing in the new stream will bring back what they hold.
+   */
+  noteEpoch(epoch: string): void {
+    if (this.epoch === epoch) return;
+    const changed = this.epoch !== null;
+    this.epoch = epoch;
+    if (changed) this.resyncNeeded();
+  }
+
+  /** Asks every listener to reconcile with the stored state. */
+  resyncNeeded(): void {
+    for (const { listener } of this.subscriptions) {
+      try {
+        listener.onResyncNeeded();
+      } catch (error) {
+        this.reports.listenerFailed(error);
+      }
+    }
   }
 
   private noteExists(id: string): void {
@@ -119,7 +146,7 @@ export class DocumentFeed {
     if (entry.prev !== subscription.cursor) return 'gap';
     subscription.cursor = entry.id;
     // A node never hears its own appends: it applied and broadcast them itself.
-    if (entry.nodeId !== this.nodeId) this.deliver(subscription, entry.update);
+    if (entry.writer !== this.self.writerTag) this.deliver(subscription, entry.update);
     return 'taken';
   }
 
@@ -164,7 +191,8 @@ export class DocumentFeed {
 
   /** Listeners whose next entry was trimmed away get the whole merged state instead. */
   private async recover(overtaken: Set<FeedSubscription>): Promise<void> {
-    const { state, last } = await this.source.snapshot();
+    const { state, last, epoch } = await this.source.snapshot();
+    this.noteEpoch(epoch);
     this.noteExists(last);
     for (const subscription of overtaken) {
       if (subscription.detached || compareStreamIds(last, subscription.cursor) <= 0) continue;
@@ -188,10 +216,10 @@ export class DocumentFeed {
     }
   }
 
-  private deliverAwareness(awareness: Uint8Array): void {
+  private deliverAwareness(awareness: Uint8Array, fromNodeId: string): void {
     for (const { listener } of this.subscriptions) {
       try {
-        listener.onRemoteAwareness(awareness);
+        listener.onRemoteAwareness(awareness, fromNodeId);
       } catch (error) {
         this.reports.listenerFailed(error);
       }

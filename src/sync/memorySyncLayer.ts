@@ -38,7 +38,7 @@ export class MemorySyncHub {
 
   publishAwareness(docKey: string, awarenessUpdate: Uint8Array, fromNode: string): void {
     const document = this.documents.get(docKey);
-    if (document) this.deliver(document, fromNode, (listener) => listener.onRemoteAwareness(awarenessUpdate));
+    if (document) this.deliver(document, fromNode, (listener) => listener.onRemoteAwareness(awarenessUpdate, fromNode));
   }
 
   /** Reads the state and registers the listener in one step, so nothing falls between them. */
@@ -89,6 +89,9 @@ export class MemorySyncHub {
 
 /** The embedded shape's sync layer: state lives in this process, shared through a hub. */
 export class MemorySyncLayer implements SyncLayer {
+  /** Nothing to lose contact with: the hub is in this process. */
+  readonly reachable = true;
+
   constructor(
     private readonly nodeId: string,
     private readonly hub: MemorySyncHub = new MemorySyncHub(),

@@ -1,8 +1,11 @@
-import * as Y from 'yjs';
+import type { CompactionMerger } from './compactionMerger.js';
 import { documentRedisKeys } from './redisKeys.js';
 import type { RedisCommandClient } from './redisScript.js';
 import { compactScript } from './redisScripts.js';
-import { readSnapshot } from './redisSnapshot.js';
+import { readSnapshot, type RedisSnapshot } from './redisSnapshot.js';
+
+/** After a compaction the stream keeps this fraction (1/n) of a window of merged entries. */
+const keptFraction = 4;
 
 export interface CompactionPolicy {
   /** Compact once this many updates wait after the compacted state. */
@@ -26,13 +29,16 @@ export interface CompactorContext {
   keyPrefix: string;
   ttlSeconds: number;
   policy: CompactionPolicy;
+  /** Integrates the state and the entries after it (off the main thread in the layer). */
+  merger: CompactionMerger;
   onError(error: unknown, docKey: string): void;
 }
 
 /**
  * Merges a document's stream into its compacted state. Protocol, each step one atomic script:
  * 1. read the state, the id it covers (X), the epoch and every entry after X;
- * 2. merge them here (`Y.mergeUpdates`), outside Redis;
+ * 2. integrate them into one compact state here, outside Redis (on a worker thread: see
+ *    compactionMerger.ts and integrateUpdates.ts);
  * 3. write the merged state as covering the last entry read (Y) only if the state still covers
  *    X in the same epoch (compare-and-set), and trim the stream to the last window before Y.
  * Entries after Y are untouched, and a second compactor that read the same X finds the id moved
@@ -66,18 +72,26 @@ export class RedisCompactor {
   }
 
   /**
-   * The first entry the stream keeps after this compaction: the newest window's worth (by count
-   * or bytes, whichever is reached first) of the entries just merged. When fewer than a window
-   * were merged, the previous covered id: the stream then holds at most two windows.
+   * Where the stream is cut after this compaction: it keeps the newest quarter window (by count
+   * or bytes, whichever is reached first) of the entries just merged, so a reader that missed a
+   * few pub/sub messages catches up from the stream instead of a whole snapshot, while the stream
+   * stays within about one and a quarter windows (Redis memory: the state plus that). Returns the
+   * first entry kept and the newest one removed (what readers compare their cursor with).
    */
-  private trimBelow(coveredId: string, entries: ReadonlyArray<{ id: string; update: Uint8Array }>): string {
-    const { everyUpdates, everyBytes } = this.context.policy;
+  private cutPoint(snapshot: RedisSnapshot): { keepFrom: string; lastRemoved: string } {
+    const { entries } = snapshot;
+    const keepUpdates = Math.max(1, Math.floor(this.context.policy.everyUpdates / keptFraction));
+    const keepBytes = Math.max(1, Math.floor(this.context.policy.everyBytes / keptFraction));
+    let first = 0;
     let bytes = 0;
-    for (let index = entries.length - 1, kept = 1; index >= 0; index--, kept++) {
+    for (let index = entries.length - 1, kept = 1; index > 0; index--, kept++) {
       bytes += entries[index].update.byteLength;
-      if (kept >= everyUpdates || bytes >= everyBytes) return entries[index].id;
+      if (kept >= keepUpdates || bytes >= keepBytes) {
+        first = index;
+        break;
+      }
     }
-    return coveredId;
+    return { keepFrom: entries[first].id, lastRemoved: first > 0 ? entries[first - 1].id : snapshot.coveredId };
   }
 
   private async compactWhileDue(docKey: string): Promise<void> {
@@ -96,8 +110,9 @@ export class RedisCompactor {
     const lastEntry = snapshot.entries.at(-1);
     if (!lastEntry) return { kind: 'nothing' };
     const updates = snapshot.entries.map(({ update }) => update);
-    const merged = Y.mergeUpdates([snapshot.state, ...updates]);
+    const merged = await this.context.merger.merge([snapshot.state, ...updates]);
     const bytes = updates.reduce((sum, update) => sum + update.byteLength, 0);
+    const cut = this.cutPoint(snapshot);
     const reply = await compactScript.run(client, [keys.state, keys.stream], [
       snapshot.epoch,
       snapshot.coveredId,
@@ -105,7 +120,8 @@ export class RedisCompactor {
       Buffer.from(merged.buffer, merged.byteOffset, merged.byteLength),
       updates.length,
       bytes,
-      this.trimBelow(snapshot.coveredId, snapshot.entries),
+      cut.keepFrom,
+      cut.lastRemoved,
     ]);
     if (!Array.isArray(reply)) return { kind: 'superseded' };
     return { kind: 'written', pending: Number(reply[0]), pendingBytes: Number(reply[1]) };

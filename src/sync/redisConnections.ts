@@ -6,6 +6,8 @@ export interface RedisConnections {
   readonly commands: RedisCommandClient;
   /** `PUBLISH` on one server (works on Redis 6), `SPUBLISH` in a cluster (stays in the slot's shard). */
   readonly publishCommand: 'PUBLISH' | 'SPUBLISH';
+  /** Whether commands can be sent right now (the command connection is ready). */
+  readonly reachable: boolean;
   /** Resolves once commands can be sent; rejects when Redis does not become ready in time. */
   ready(): Promise<void>;
   /** Resolves once Redis confirmed the subscription (messages published later will arrive). */

@@ -2,7 +2,7 @@
  * What travels on a document's pub/sub channel. Binary: an ASCII header up to the first `\n`,
  * then the sender's node id (its byte length is in the header), then the payload bytes.
  *
- *   update:    `u <stream id> <previous stream id> <node id length>\n<node id><update>`
+ *   update:    `u <stream id> <previous stream id> <writer tag length>\n<writer tag><update>`
  *   awareness: `a <node id length>\n<node id><awareness update>`
  *
  * Update events are published by the append script (redisScripts.ts builds the same header), in
@@ -10,7 +10,7 @@
  * lets a reader notice a missed entry.
  */
 export type RedisDocumentEvent =
-  | { kind: 'update'; id: string; prev: string; nodeId: string; update: Uint8Array }
+  | { kind: 'update'; id: string; prev: string; writer: string; update: Uint8Array }
   | { kind: 'awareness'; nodeId: string; awareness: Uint8Array };
 
 const newline = 0x0a;
@@ -25,15 +25,16 @@ export function decodeRedisEvent(message: Buffer): RedisDocumentEvent | null {
   const end = message.indexOf(newline);
   if (end < 0) return null;
   const header = message.toString('latin1', 0, end).split(' ');
-  const nodeLength = Number(header[header.length - 1]);
-  const bodyStart = end + 1 + nodeLength;
-  if (!Number.isInteger(nodeLength) || nodeLength < 0 || bodyStart > message.byteLength) return null;
-  const nodeId = message.toString('utf8', end + 1, bodyStart);
+  // The sender: a writer tag on update events, a node id on awareness events.
+  const senderLength = Number(header[header.length - 1]);
+  const bodyStart = end + 1 + senderLength;
+  if (!Number.isInteger(senderLength) || senderLength < 0 || bodyStart > message.byteLength) return null;
+  const sender = message.toString('utf8', end + 1, bodyStart);
   // A copy: a view would pin the socket's whole read buffer, and listeners expect plain bytes.
   const payload = new Uint8Array(message.subarray(bodyStart));
   if (header[0] === 'u' && header.length === 4) {
-    return { kind: 'update', id: header[1], prev: header[2], nodeId, update: payload };
+    return { kind: 'update', id: header[1], prev: header[2], writer: sender, update: payload };
   }
-  if (header[0] === 'a' && header.length === 2) return { kind: 'awareness', nodeId, awareness: payload };
+  if (header[0] === 'a' && header.length === 2) return { kind: 'awareness', nodeId: sender, awareness: payload };
   return null;
 }

@@ -2,7 +2,7 @@
 export interface DocumentRedisKeys {
   /** Hash: compacted state `s`, the stream id it covers `id`, last appended id `last`, counters. */
   state: string;
-  /** Stream of updates appended since (and one compaction window before) the state. */
+  /** Stream of updates appended since (and a quarter compaction window before) the state. */
   stream: string;
   /** Pub/sub channel: appended entries and awareness, for nodes attached to the document. */
   channel: string;

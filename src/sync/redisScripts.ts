@@ -6,11 +6,14 @@ import { RedisScript } from './redisScript.js';
  * is what makes "nothing falls between" and "two compactors cannot lose an update" hold.
  *
  * State hash fields: `s` compacted state (a Yjs V1 update), `id` the last stream id `s` covers,
- * `last` the id of the last appended entry (the chain readers follow), `pn`/`pb` count and bytes
- * of entries after `id` (the compaction trigger), `ep` an epoch that changes when the document
- * is deleted and initialised again (so a compaction begun before cannot write into the new one).
+ * `last` the id of the last appended entry (the chain readers follow), `cut` the newest id the
+ * trim removed (a reader whose cursor is older has lost entries), `pn`/`pb` count and bytes of
+ * entries after `id` (the compaction trigger), `ep` an epoch that changes when the document is
+ * deleted and initialised again (so a compaction begun before cannot write into the new one).
  *
- * Stream entry fields: `n` node id, `p` previous entry id, `u` update bytes.
+ * Stream entry fields: `n` the writer tag of the appending node (writerTag.ts), `u` the update.
+ * Entries do not store the previous id (it would be a third of an entry's memory): within the
+ * stream the previous entry is the one before, and `cut` tells a reader the trim passed it.
  */
 
 /** Error prefix of appends/reads on a document that was never initialised or was deleted. */
@@ -29,27 +32,29 @@ export const initScript = new RedisScript(
 if redis.call('EXISTS', KEYS[1]) == 0 then
   -- A stream without its state is a leftover (deleted or expired state): start clean.
   redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[1], 's', ARGV[2], 'id', '0-0', 'last', '0-0', 'pn', 0, 'pb', 0, 'ep', ARGV[3])
+  redis.call('HSET', KEYS[1], 's', ARGV[2], 'id', '0-0', 'last', '0-0', 'cut', '0-0', 'pn', 0, 'pb', 0, 'ep', ARGV[3])
 end${refreshTtl}
 return 1`,
 );
 
 /**
- * ARGV: ttl seconds, node id, update, channel, publish command (PUBLISH or SPUBLISH).
- * Appends one entry, links it to the previous one, and publishes it in the same atomic step, so
- * channel messages come in stream order. Returns { id, pending count, pending bytes }.
+ * ARGV: ttl seconds, writer tag, update, channel, publish command (PUBLISH or SPUBLISH).
+ * Appends one entry and publishes it with the id of the previous one in the same atomic step, so
+ * channel messages come in stream order and a reader can tell one is missing. Returns { id,
+ * pending count, pending bytes, epoch }.
  */
 export const appendScript = new RedisScript(
   'append',
   `
-local prev = redis.call('HGET', KEYS[1], 'last')
+local h = redis.call('HMGET', KEYS[1], 'last', 'ep')
+local prev = h[1]
 if not prev then return ${missing} end
-local id = redis.call('XADD', KEYS[2], '*', 'n', ARGV[2], 'p', prev, 'u', ARGV[3])
+local id = redis.call('XADD', KEYS[2], '*', 'n', ARGV[2], 'u', ARGV[3])
 redis.call('HSET', KEYS[1], 'last', id)
 local count = redis.call('HINCRBY', KEYS[1], 'pn', 1)
 local bytes = redis.call('HINCRBY', KEYS[1], 'pb', string.len(ARGV[3]))${refreshTtl}
 redis.call(ARGV[5], ARGV[4], 'u ' .. id .. ' ' .. prev .. ' ' .. string.len(ARGV[2]) .. '\\n' .. ARGV[2] .. ARGV[3])
-return { id, count, bytes }`,
+return { id, count, bytes, h[2] }`,
 );
 
 /**
@@ -76,11 +81,11 @@ return out`,
 
 /**
  * ARGV: epoch, covered id read by the compactor, new covered id, merged state, entries merged,
- * bytes merged, trim id. Compare-and-set: writes only if the state still covers what the
+ * bytes merged, trim id, the newest id the trim removes. Compare-and-set: writes only if the state still covers what the
  * compactor read (another compactor, a delete or a re-init makes it a no-op returning 0; success
  * returns the { count, bytes } still pending after the new state). Then trims the stream below
- * the trim id, which the compactor picks at most one compaction window before the new covered
- * id (never after it): a reader that fell behind by less than a window catches up from the
+ * the trim id, which the compactor picks a fraction of a compaction window before the new
+ * covered id (never after it): a reader that fell behind by less than that catches up from the
  * stream, not from a snapshot.
  */
 export const compactScript = new RedisScript(
@@ -92,22 +97,36 @@ redis.call('HSET', KEYS[1], 's', ARGV[4], 'id', ARGV[3])
 local count = redis.call('HINCRBY', KEYS[1], 'pn', -tonumber(ARGV[5]))
 local bytes = redis.call('HINCRBY', KEYS[1], 'pb', -tonumber(ARGV[6]))
 redis.call('XTRIM', KEYS[2], 'MINID', ARGV[7])
+redis.call('HSET', KEYS[1], 'cut', ARGV[8])
 return { count, bytes }`,
 );
 
 /**
- * ARGV: ttl seconds. The periodic check of an attached document: returns its last id (nil when
- * the document is gone) and refreshes the TTL once half of it has run out, so documents that
- * are open but quiet are not expired under their sessions.
+ * ARGV: ttl seconds. The periodic check of an attached document: returns { last id, epoch }
+ * (nil when the document is gone) and refreshes the TTL once half of it has run out, so
+ * documents that are open but quiet are not expired under their sessions.
  */
 export const touchScript = new RedisScript(
   'touch',
   `
-local last = redis.call('HGET', KEYS[1], 'last')
-if not last then return false end
+local h = redis.call('HMGET', KEYS[1], 'last', 'ep')
+if not h[1] then return false end
 if redis.call('TTL', KEYS[1]) < tonumber(ARGV[1]) / 2 then${refreshTtl}
 end
-return last`,
+return h`,
 );
 
-export const allScripts = [initScript, appendScript, snapshotScript, compactScript, touchScript];
+/**
+ * ARGV: after id, count. A catch-up read: up to `count` entries after the id, in stream order,
+ * with the state's `cut` read in the same step. Returns { cut, entries } (an error when the
+ * document is gone).
+ */
+export const readAfterScript = new RedisScript(
+  'read-after',
+  `
+local cut = redis.call('HGET', KEYS[1], 'cut')
+if not cut then return ${missing} end
+return { cut, redis.call('XRANGE', KEYS[2], '(' .. ARGV[1], '+', 'COUNT', ARGV[2]) }`,
+);
+
+export const allScripts = [initScript, appendScript, snapshotScript, compactScript, touchScript, readAfterScript];

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { silentLogger, type Logger } from '../log.js';
 import { ClusterConnections } from './clusterConnections.js';
+import { WorkerCompactionMerger, type CompactionMerger } from './compactionMerger.js';
 import { DocumentFeed } from './documentFeed.js';
 import { RedisCompactor } from './redisCompactor.js';
 import type { RedisConnectionEvents, RedisConnections } from './redisConnections.js';
@@ -12,6 +13,7 @@ import { mergedState, readSnapshot } from './redisSnapshot.js';
 import { readStreamAfter } from './redisStreamRead.js';
 import { parseRedisUrl } from './redisUrl.js';
 import { StandaloneConnections } from './standaloneConnections.js';
+import { writerTag } from './writerTag.js';
 import type { SyncAttachment, SyncLayer, SyncListener } from './syncLayer.js';
 
 export interface RedisSyncLayerOptions {
@@ -67,15 +69,20 @@ interface FeedHandle {
  * queued for later, and a sent command settles within `commandTimeoutMs`. An append that Redis
  * did not confirm rejects (the caller closes its sender with 4503). Attached readers keep their
  * cursors; when the subscription is back they re-read their streams from there, so they resume
- * where they were, not from "now".
+ * where they were, not from "now". A document found gone or created anew (a Redis restart
+ * without persistence, an expired key: the periodic check, an append reply or a snapshot shows
+ * its epoch changed) makes its listeners resync, so the nodes write back what Redis lost.
  */
 export class RedisSyncLayer implements SyncLayer {
   private readonly nodeId: string;
+  /** What this node's stream entries carry instead of its id (writerTag.ts). */
+  private readonly writerTag: string;
   private readonly keyPrefix: string;
   private readonly ttlSeconds: number;
   private readonly logger: Logger;
   private readonly connections: RedisConnections;
   private readonly compactor: RedisCompactor;
+  private readonly merger: CompactionMerger = new WorkerCompactionMerger();
   private readonly feeds = new Map<string, FeedHandle>();
   private readonly feedsByChannel = new Map<string, FeedHandle>();
   private readonly resyncTimer: NodeJS.Timeout;
@@ -87,6 +94,7 @@ export class RedisSyncLayer implements SyncLayer {
       checkPositiveInteger(name, settings[name]);
     }
     this.nodeId = options.nodeId;
+    this.writerTag = writerTag(options.nodeId);
     this.keyPrefix = checkKeyPrefix(settings.keyPrefix);
     this.ttlSeconds = settings.keyTtlSeconds;
     this.logger = options.logger ?? silentLogger();
@@ -102,6 +110,7 @@ export class RedisSyncLayer implements SyncLayer {
       keyPrefix: this.keyPrefix,
       ttlSeconds: this.ttlSeconds,
       policy: { everyUpdates: settings.compactEveryUpdates, everyBytes: settings.compactEveryBytes },
+      merger: this.merger,
       onError: (error, docKey) => {
         if (!this.closed) this.logger.warn({ err: error, docKey }, 'redis sync layer: compaction failed (retried on a later append)');
       },
@@ -114,6 +123,7 @@ export class RedisSyncLayer implements SyncLayer {
     const keys = this.keys(docKey);
     const client = await this.client();
     await initScript.run(client, [keys.state, keys.stream], [this.ttlSeconds, emptyState, randomUUID()]);
+    this.merger.prewarm();
   }
 
   /**
@@ -128,7 +138,7 @@ export class RedisSyncLayer implements SyncLayer {
     try {
       reply = await appendScript.run(client, [keys.state, keys.stream], [
         this.ttlSeconds,
-        this.nodeId,
+        this.writerTag,
         Buffer.from(update.buffer, update.byteOffset, update.byteLength),
         keys.channel,
         this.connections.publishCommand,
@@ -138,6 +148,8 @@ export class RedisSyncLayer implements SyncLayer {
     }
     if (!Array.isArray(reply)) throw new Error('unexpected append reply from Redis');
     if (this.compactor.due(Number(reply[1]), Number(reply[2]))) this.compactor.request(docKey);
+    const epoch: unknown = reply[3];
+    if (Buffer.isBuffer(epoch)) this.feeds.get(docKey)?.feed.noteEpoch(epoch.toString('latin1'));
   }
 
   async publishAwareness(docKey: string, awarenessUpdate: Uint8Array): Promise<void> {
@@ -156,6 +168,7 @@ export class RedisSyncLayer implements SyncLayer {
       await handle.subscribed;
       const snapshot = await readSnapshot(await this.client(), handle.keys, this.ttlSeconds);
       const state = mergedState(snapshot);
+      handle.feed.noteEpoch(snapshot.epoch);
       const subscription = handle.feed.add(listener, snapshot.last);
       let detached = false;
       return {
@@ -184,11 +197,16 @@ export class RedisSyncLayer implements SyncLayer {
     await this.connections.ping();
   }
 
+  get reachable(): boolean {
+    return !this.closed && this.connections.reachable;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.resyncTimer);
     await this.compactor.idle();
+    await this.merger.close();
     this.feeds.clear();
     this.feedsByChannel.clear();
     await this.connections.close();
@@ -216,12 +234,12 @@ export class RedisSyncLayer implements SyncLayer {
     }
     const keys = this.keys(docKey);
     const feed = new DocumentFeed(
-      this.nodeId,
+      { nodeId: this.nodeId, writerTag: this.writerTag },
       {
-        readAfter: async (after, count) => readStreamAfter(await this.client(), keys.stream, after, count),
+        readAfter: async (after, count) => readStreamAfter(await this.client(), keys, after, count),
         snapshot: async () => {
           const snapshot = await readSnapshot(await this.client(), keys, this.ttlSeconds);
-          return { state: mergedState(snapshot), last: snapshot.last };
+          return { state: mergedState(snapshot), last: snapshot.last, epoch: snapshot.epoch };
         },
       },
       {
@@ -266,7 +284,10 @@ export class RedisSyncLayer implements SyncLayer {
     };
   }
 
-  /** Asks Redis for each attached document's last id; feeds that are behind re-read. */
+  /**
+   * Asks Redis for each attached document's last id and epoch: feeds that are behind re-read;
+   * feeds whose document is gone or was created anew ask their listeners to reconcile.
+   */
   private resyncAll(): void {
     if (this.closed) return;
     for (const [docKey, handle] of this.feeds) {
@@ -277,8 +298,11 @@ export class RedisSyncLayer implements SyncLayer {
   private resync(docKey: string, handle: FeedHandle): void {
     this.client()
       .then((client) => touchScript.run(client, [handle.keys.state, handle.keys.stream], [this.ttlSeconds]))
-      .then((last) => {
-        if (Buffer.isBuffer(last)) handle.feed.noteLast(last.toString('latin1'));
+      .then((reply) => {
+        const [last, epoch]: unknown[] = Array.isArray(reply) ? reply : [];
+        if (!Buffer.isBuffer(last) || !Buffer.isBuffer(epoch)) return handle.feed.resyncNeeded();
+        handle.feed.noteEpoch(epoch.toString('latin1'));
+        handle.feed.noteLast(last.toString('latin1'));
       })
       .catch((error: unknown) => {
         if (!this.closed) this.logger.warn({ err: error, docKey }, 'redis sync layer: resync check failed (retried on the next check)');

@@ -47,6 +47,10 @@ export class StandaloneConnections implements RedisConnections {
     this.subscriber.on('ready', () => this.onSubscriberReady());
   }
 
+  get reachable(): boolean {
+    return this.commands.status === 'ready';
+  }
+
   async ready(): Promise<void> {
     await whenReady(this.commands, this.timeouts.readyTimeoutMs, 'Redis');
     await this.scriptsLoaded;

@@ -9,6 +9,9 @@
  * - `attach` returns the document's state and then delivers every update and awareness message
  *   that other nodes append or publish after that state, with no gap and no duplicate of what
  *   the state already holds. A node never receives its own appends back.
+ * - an append that rejected may still have been stored (its reply was lost). The layer asks the
+ *   listeners to resync (`onResyncNeeded`) whenever it may have lost track: its backend was
+ *   unreachable, or the document's stored state vanished or was created anew under them.
  * - updates entering the sync layer have been validated by the caller (never unchecked bytes).
  */
 export interface SyncLayer {
@@ -24,14 +27,26 @@ export interface SyncLayer {
   deleteDocument(docKey: string): Promise<void>;
   /** Resolves when the layer's backend answers; rejects otherwise (used by /readyz). */
   ping(): Promise<void>;
+  /**
+   * Whether the layer is connected to its backend right now (no round trip): a node refuses
+   * new connections while it is not, rather than admit clients whose edits would fail.
+   */
+  readonly reachable: boolean;
   close(): Promise<void>;
 }
 
 export interface SyncListener {
   /** An update another node appended, in the order the layer stored it. */
   onRemoteUpdate(update: Uint8Array): void;
-  /** An awareness update another node published. */
-  onRemoteAwareness(awarenessUpdate: Uint8Array): void;
+  /** An awareness update another node published; `fromNodeId` names that node. */
+  onRemoteAwareness(awarenessUpdate: Uint8Array, fromNodeId: string): void;
+  /**
+   * The layer may have lost track of this document: what this node appended may or may not be
+   * stored (a lost reply), or the stored state vanished or was created anew (a Redis restart
+   * without persistence, an expired key). The listener reconciles: it attaches again, applies
+   * what it lacks and appends what the stored state lacks (a state-vector exchange with the layer).
+   */
+  onResyncNeeded(): void;
 }
 
 export interface SyncAttachment {

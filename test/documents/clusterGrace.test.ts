@@ -67,3 +67,40 @@ describe('documents: the grace is cluster-wide (two nodes)', () => {
     destroyAll([onB.provider, late.provider]);
   });
 });
+
+describe('documents: a grace that outlives its document', () => {
+  let node: TestServer;
+  before(async () => {
+    node = await startTestServer({ config: { graceMs: 60_000, nodeId: 'waiting-node' } });
+  });
+  after(async () => node.close());
+
+  it('LIFE-12/CLUSTER-4: a session waiting out its grace here that another node ended meanwhile starts anew at the next connect', async () => {
+    const key = node.key('ended-elsewhere');
+    const first = connectClient(node.url, 'ended-elsewhere', { token: await node.token() });
+    await waitForSync(first.provider);
+    first.doc.getText('t').insert(0, 'old session');
+    await eventually(() => node.server.documents.getSession(key)?.encodeState().length !== 2);
+    destroyAll([first.provider]);
+    await eventually(() => node.server.documents.getSession(key)?.lifecycle.state.kind === 'idle', 3000, 'the grace here');
+    const oldRoute = await node.stores.routing.getRoute(key);
+    assert.ok(oldRoute);
+
+    // What another node's purge does when its grace for the same document ended first.
+    assert.equal(await node.stores.routing.unpinIfUnused(key), true);
+    node.hub.delete(key);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+
+    const next = connectClient(node.url, 'ended-elsewhere', { token: await node.token() });
+    await waitForSync(next.provider);
+    assert.equal(next.doc.getText('t').toString(), '', 'the next connect gets a new, empty session');
+    const route = await node.stores.routing.getRoute(key);
+    assert.ok(route && route.pinnedAt !== oldRoute.pinnedAt, 'pinned anew');
+    next.doc.getText('t').insert(0, 'new session');
+    await eventually(() => node.hub.has(key));
+    const other = connectClient(node.url, 'ended-elsewhere', { token: await node.token() });
+    await waitForSync(other.provider);
+    await eventually(() => other.doc.getText('t').toString() === 'new session');
+    destroyAll([next.provider, other.provider]);
+  });
+});

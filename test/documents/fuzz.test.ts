@@ -378,7 +378,7 @@ const fuzzFoundUpdates = [
 /** What the sync layer holds for a document of the default test app (its session must be live). */
 function storedState(server: TestServer, name: string): Uint8Array {
   const docKey = documentKey(server.app.tenantId, server.app.appId, name);
-  const listener = { onRemoteUpdate: () => undefined, onRemoteAwareness: () => undefined };
+  const listener = { onRemoteUpdate: () => undefined, onRemoteAwareness: () => undefined, onResyncNeeded: () => undefined };
   const state = server.hub.attach(docKey, listener, 'regression-probe');
   server.hub.detach(docKey, listener);
   return state;

@@ -42,7 +42,7 @@ describe('documents: session creation and live state', () => {
   /** What another node attaching to the sync layer would load. */
   const syncState = async (key: string) => {
     const observer = new MemorySyncLayer('observer', server.hub);
-    const attachment = await observer.attach(key, { onRemoteUpdate: () => undefined, onRemoteAwareness: () => undefined });
+    const attachment = await observer.attach(key, { onRemoteUpdate: () => undefined, onRemoteAwareness: () => undefined, onResyncNeeded: () => undefined });
     await attachment.detach();
     return attachment.state;
   };

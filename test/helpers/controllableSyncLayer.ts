@@ -7,6 +7,10 @@ import type { SyncAttachment, SyncLayer, SyncListener } from '../../src/sync/syn
 export class ControllableSyncLayer implements SyncLayer {
   readonly calls: string[] = [];
   failAppends = false;
+  /** Appends are stored, then reported failed (a reply lost on the way back). */
+  loseReplies = false;
+  /** What `reachable` reports (a test flips it to simulate a lost backend). */
+  reachable = true;
   private held: Array<() => void> | null = null;
 
   constructor(
@@ -35,7 +39,8 @@ export class ControllableSyncLayer implements SyncLayer {
     this.calls.push(`append ${docKey}`);
     if (this.held) await new Promise<void>((resolve) => this.held!.push(resolve));
     if (this.failAppends) throw new Error('injected sync layer failure');
-    return this.inner.append(docKey, update);
+    await this.inner.append(docKey, update);
+    if (this.loseReplies) throw new Error('injected lost reply (the update was stored)');
   }
 
   publishAwareness(docKey: string, awarenessUpdate: Uint8Array): Promise<void> {

@@ -22,8 +22,8 @@ class FakeStream implements FeedSource {
   snapshots = 0;
   private held: Array<() => void> | null = null;
 
-  append(update: Uint8Array, nodeId = other): StreamEntry {
-    const entry = { id: `1-${this.entries.length + 1}`, prev: this.last, nodeId, update };
+  append(update: Uint8Array, writer = other): StreamEntry {
+    const entry = { id: `1-${this.entries.length + 1}`, prev: this.last, writer, update };
     this.entries.push(entry);
     return entry;
   }
@@ -51,16 +51,19 @@ class FakeStream implements FeedSource {
       .slice(0, count);
   }
 
-  async snapshot(): Promise<{ state: Uint8Array; last: string }> {
+  /** The document's incarnation (a test changes it to simulate a state lost and begun again). */
+  epoch = 'epoch-1';
+
+  async snapshot(): Promise<{ state: Uint8Array; last: string; epoch: string }> {
     this.snapshots++;
-    return { state: Y.mergeUpdates(this.entries.map(({ update }) => update)), last: this.last };
+    return { state: Y.mergeUpdates(this.entries.map(({ update }) => update)), last: this.last, epoch: this.epoch };
   }
 }
 
 function setup(): { stream: FakeStream; feed: DocumentFeed; failures: unknown[] } {
   const stream = new FakeStream();
   const failures: unknown[] = [];
-  const feed = new DocumentFeed(self, stream, { listenerFailed: (error) => failures.push(error), catchUpFailed: (error) => failures.push(error) });
+  const feed = new DocumentFeed({ nodeId: self, writerTag: self }, stream, { listenerFailed: (error) => failures.push(error), catchUpFailed: (error) => failures.push(error) });
   return { stream, feed, failures };
 }
 
@@ -139,7 +142,7 @@ describe('DocumentFeed (the Redis reader model, without Redis)', () => {
 
   it('SYNC-2: a throwing listener is reported and does not stop the others; a removed one hears nothing', () => {
     const { stream, feed, failures } = setup();
-    const throwing = { onRemoteUpdate: () => assert.fail('boom'), onRemoteAwareness: () => assert.fail('boom') };
+    const throwing = { onRemoteUpdate: () => assert.fail('boom'), onRemoteAwareness: () => assert.fail('boom'), onResyncNeeded: () => assert.fail('boom') };
     const [recorder, removed] = [new RecordingListener(), new RecordingListener()];
     feed.add(throwing, streamStart);
     feed.add(recorder, streamStart);
@@ -150,7 +153,29 @@ describe('DocumentFeed (the Redis reader model, without Redis)', () => {
     feed.onEvent({ kind: 'awareness', nodeId: self, awareness: new Uint8Array([2]) });
     assert.equal(recorder.updates.length, 1);
     assert.deepEqual(recorder.awareness, [new Uint8Array([1])]);
+    assert.deepEqual(recorder.awarenessFrom, [other]);
     assert.equal(removed.updates.length + removed.awareness.length, 0);
     assert.equal(failures.length, 2);
+  });
+
+  it('CLUSTER-6: a changed epoch (the state lost and begun again) asks every listener to resync, once per change', async () => {
+    const { stream, feed } = setup();
+    const [first, second] = [new RecordingListener(), new RecordingListener()];
+    feed.add(first, streamStart);
+    feed.add(second, streamStart);
+    feed.noteEpoch('epoch-1');
+    feed.noteEpoch('epoch-1');
+    assert.deepEqual([first.resyncRequests, second.resyncRequests], [0, 0], 'the first epoch seen is no change');
+    feed.noteEpoch('epoch-2');
+    feed.noteEpoch('epoch-2');
+    assert.deepEqual([first.resyncRequests, second.resyncRequests], [1, 1]);
+    // A snapshot taken for a reader the trim overtook also carries the epoch.
+    stream.epoch = 'epoch-3';
+    for (const update of new TextWriter().typeEach('ab')) stream.append(update);
+    stream.trimmedBefore = 1;
+    feed.noteLast(stream.last);
+    await eventually(() => first.resyncRequests === 2, 2000, 'the resync request from the snapshot');
+    feed.resyncNeeded();
+    assert.deepEqual([first.resyncRequests, second.resyncRequests], [3, 3]);
   });
 });

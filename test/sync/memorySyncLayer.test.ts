@@ -7,6 +7,7 @@ import { syncLayerContract } from './syncLayerContract.js';
 function memoryPair(hub = new MemorySyncHub()) {
   return {
     nodes: [new MemorySyncLayer('node-a', hub), new MemorySyncLayer('node-b', hub)] as [MemorySyncLayer, MemorySyncLayer],
+    nodeIds: ['node-a', 'node-b'] as [string, string],
     close: async () => undefined,
   };
 }

@@ -14,13 +14,22 @@ export function freshDocKey(label: string): string {
 export class RecordingListener implements SyncListener {
   readonly updates: Uint8Array[] = [];
   readonly awareness: Uint8Array[] = [];
+  /** The node each awareness update came from, in the same order as `awareness`. */
+  readonly awarenessFrom: string[] = [];
+  /** How many times the layer asked this listener to resync. */
+  resyncRequests = 0;
 
   onRemoteUpdate(update: Uint8Array): void {
     this.updates.push(update);
   }
 
-  onRemoteAwareness(awarenessUpdate: Uint8Array): void {
+  onRemoteAwareness(awarenessUpdate: Uint8Array, fromNodeId: string): void {
     this.awareness.push(awarenessUpdate);
+    this.awarenessFrom.push(fromNodeId);
+  }
+
+  onResyncNeeded(): void {
+    this.resyncRequests++;
   }
 }
 

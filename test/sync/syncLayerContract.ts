@@ -19,6 +19,8 @@ import {
 /** Two nodes sharing one backend (for Redis: two layers on one Redis). */
 export interface SyncLayerPair {
   nodes: [SyncLayer, SyncLayer];
+  /** The node id each layer was created with. */
+  nodeIds: [string, string];
   /** Closes both nodes and whatever the factory opened. */
   close(): Promise<void>;
 }
@@ -52,7 +54,7 @@ export function syncLayerContract(name: string, factory: SyncLayerPairFactory): 
     describe('SYNC-1 append', () => appendTests(nodes));
     describe('SYNC-2 attach', () => attachTests(nodes));
     describe('SYNC-2 concurrent attach', () => concurrentAttachTests(nodes));
-    describe('SYNC-3 awareness', () => awarenessTests(nodes));
+    describe('SYNC-3 awareness', () => awarenessTests(nodes, () => context.pair?.nodeIds ?? ['', '']));
     describe('SYNC-4 delete and isolation', () => deleteTests(nodes));
   });
 }
@@ -202,6 +204,9 @@ function attachTests(nodes: Nodes): void {
       onRemoteAwareness: () => {
         throw new Error('listener failure');
       },
+      onResyncNeeded: () => {
+        throw new Error('listener failure');
+      },
     };
     const recorder = new RecordingListener();
     const attachments = [await b.attach(docKey, throwing), await b.attach(docKey, recorder)];
@@ -268,8 +273,8 @@ function awarenessUpdate(clientId: number, clock: number, state: object): Uint8A
   return encodeAwarenessUpdate([{ clientId, clock, state: JSON.stringify(state) }]);
 }
 
-function awarenessTests(nodes: Nodes): void {
-  it('SYNC-3: awareness reaches the other node, never the sender, and is never stored', async () => {
+function awarenessTests(nodes: Nodes, nodeIds: () => [string, string]): void {
+  it('SYNC-3: awareness reaches the other node, never the sender, names the sending node, and is never stored', async () => {
     const [a, b] = nodes();
     const docKey = freshDocKey('awareness');
     await a.initDocument(docKey);
@@ -284,6 +289,7 @@ function awarenessTests(nodes: Nodes): void {
     await eventually(() => onA.awareness.length > 0, 5000, 'awareness on node A');
     assert.deepEqual(onA.awareness, [fromB]);
     assert.deepEqual(onB.awareness, [fromA]);
+    assert.deepEqual([onA.awarenessFrom, onB.awarenessFrom], [[nodeIds()[1]], [nodeIds()[0]]]);
     assert.deepEqual([...onA.updates, ...onB.updates], []);
     const later = await b.attach(docKey, new RecordingListener());
     assert.deepEqual(later.state, emptyState);

@@ -1,0 +1,80 @@
+import type { Clock, TimerHandle } from '../lifecycle/index.js';
+import type { Logger } from '../log.js';
+import type { NodeRecord, OrphanedDocument, RoutingTable } from '../routing/index.js';
+
+/** What the membership reports to the node's sessions. */
+export interface MembershipEvents {
+  /** Other nodes took this node for dead and deleted its rows: its registrations are void. */
+  onReaped(): void;
+  /** Documents whose only users were on nodes this node just reaped. */
+  onOrphans(orphans: OrphanedDocument[]): void;
+  /** The nodes alive right now (this one included). */
+  onLiveNodes(nodeIds: ReadonlySet<string>): void;
+}
+
+export interface ClusterMembershipOptions {
+  routing: RoutingTable;
+  node: NodeRecord;
+  clock: Clock;
+  heartbeatIntervalMs: number;
+  /** A node silent for longer is dead (`--node-timeout-ms`). */
+  nodeTimeoutMs: number;
+  events: MembershipEvents;
+  logger: Logger;
+}
+
+/**
+ * This node's part in the cluster, once per heartbeat interval: keep its `nodes` row fresh
+ * (noticing when others reaped it), reap nodes that stopped beating so their documents still
+ * end, and learn which nodes are alive so a dead node's awareness states can go. Every node
+ * reaps; the routing table makes sure each dead node is reaped once.
+ */
+export class ClusterMembership {
+  private timer: TimerHandle | null = null;
+  private ticking = false;
+  private failing = false;
+
+  constructor(private readonly options: ClusterMembershipOptions) {}
+
+  /** Registers the node (first heartbeat) and starts the periodic round. */
+  async start(): Promise<void> {
+    await this.options.routing.heartbeat(this.options.node);
+    this.timer = this.options.clock.setInterval(() => void this.tick(), this.options.heartbeatIntervalMs);
+  }
+
+  stop(): void {
+    if (this.timer !== null) this.options.clock.clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** One round; a round still running (a slow store) makes the next one skip, not pile up. */
+  async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      await this.round();
+      if (this.failing) this.options.logger.info({ nodeId: this.options.node.nodeId }, 'heartbeat works again');
+      this.failing = false;
+    } catch (error) {
+      // One line per outage: the routing store being away is also visible on /readyz.
+      if (!this.failing) this.options.logger.warn({ nodeId: this.options.node.nodeId, err: error }, 'heartbeat failed');
+      this.failing = true;
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async round(): Promise<void> {
+    const { routing, node, nodeTimeoutMs, events, logger } = this.options;
+    if (!(await routing.heartbeat(node))) {
+      logger.error({ nodeId: node.nodeId }, 'this node was reaped as dead by the others; re-registered, dropping its connections');
+      events.onReaped();
+    }
+    const reaped = await routing.reapStaleNodes(nodeTimeoutMs, node.nodeId);
+    if (reaped.nodeIds.length > 0) {
+      logger.warn({ reapedNodes: reaped.nodeIds, orphanedDocuments: reaped.orphans.length, nodeTimeoutMs }, 'reaped nodes that stopped heartbeating');
+      events.onOrphans(reaped.orphans);
+    }
+    events.onLiveNodes(new Set(await routing.liveNodeIds(nodeTimeoutMs)));
+  }
+}

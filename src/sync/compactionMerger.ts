@@ -1,0 +1,102 @@
+import { Worker } from 'node:worker_threads';
+import { integrateUpdates } from './integrateUpdates.js';
+
+/** Turns a compacted state and the updates after it into one compacted state. */
+export interface CompactionMerger {
+  merge(updates: readonly Uint8Array[]): Promise<Uint8Array>;
+  /** Gets ready for a first merge soon (starting a worker takes a few hundred milliseconds). */
+  prewarm(): void;
+  /** Stops the worker; merges asked for afterwards reject. */
+  close(): Promise<void>;
+}
+
+export interface CompactionRequest {
+  id: number;
+  updates: readonly Uint8Array[];
+}
+
+export type CompactionReply = { id: number; merged: Uint8Array } | { id: number; error: string };
+
+interface PendingMerge {
+  resolve(merged: Uint8Array): void;
+  reject(error: Error): void;
+}
+
+/**
+ * Input below this many bytes is integrated on the calling thread: that takes a few
+ * milliseconds at most, less than the round trip to the worker, and never waits for a worker
+ * that is still starting.
+ */
+const inlineBelowBytes = 16 * 1024;
+
+/**
+ * Runs compaction merges (integrateUpdates.ts) on one worker thread, started at the first merge
+ * and started again after a crash. The worker keeps the process alive only while a merge is
+ * under way, so an idle layer never holds a process open.
+ */
+export class WorkerCompactionMerger implements CompactionMerger {
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, PendingMerge>();
+  private nextId = 1;
+  private closed = false;
+
+  merge(updates: readonly Uint8Array[]): Promise<Uint8Array> {
+    if (this.closed) return Promise.reject(new Error('the compaction merger is closed'));
+    if (updates.reduce((sum, update) => sum + update.byteLength, 0) < inlineBelowBytes) {
+      return Promise.resolve().then(() => integrateUpdates(updates));
+    }
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.ref();
+      // Copied, not transferred: the updates are views into Redis reply buffers shared with others.
+      worker.postMessage({ id, updates } satisfies CompactionRequest);
+    });
+  }
+
+  prewarm(): void {
+    // A first compaction that waits for a cold worker lets a busy document's stream run ahead.
+    if (!this.closed) this.ensureWorker();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const worker = this.worker;
+    this.worker = null;
+    this.failAll(new Error('the compaction merger was closed'));
+    await worker?.terminate();
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(new URL('./compactionWorker.js', import.meta.url));
+    worker.unref();
+    worker.on('message', (reply: CompactionReply) => this.settle(reply));
+    worker.on('error', (error) => this.lose(worker, error));
+    worker.on('exit', (code) => this.lose(worker, new Error(`the compaction worker exited (code ${code})`)));
+    this.worker = worker;
+    return worker;
+  }
+
+  private settle(reply: CompactionReply): void {
+    const pending = this.pending.get(reply.id);
+    if (!pending) return;
+    this.pending.delete(reply.id);
+    if ('merged' in reply) pending.resolve(reply.merged);
+    else pending.reject(new Error(`compaction merge failed: ${reply.error}`));
+    if (this.pending.size === 0) this.worker?.unref();
+  }
+
+  /** The worker died: its merges fail (the compactor retries on a later append), a new one starts next time. */
+  private lose(worker: Worker, error: Error): void {
+    if (this.worker !== worker) return;
+    this.worker = null;
+    this.failAll(error);
+  }
+
+  private failAll(error: Error): void {
+    for (const pending of this.pending.values()) pending.reject(error);
+    this.pending.clear();
+  }
+}

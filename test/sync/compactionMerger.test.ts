@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Worker } from 'node:worker_threads';
+import * as Y from 'yjs';
+import { WorkerCompactionMerger } from '../../src/sync/compactionMerger.js';
+import { integrateUpdates } from '../../src/sync/integrateUpdates.js';
+import { docFrom, TextWriter, textOf } from './syncFixtures.js';
+
+describe('compaction merges', () => {
+  it('CLUSTER-8: integrating a log joins adjacent edits: 20,000 typed characters compact to about their own size', () => {
+    const updates = new TextWriter().typeEach('x'.repeat(20_000));
+    const integrated = integrateUpdates(updates);
+    assert.equal(textOf(docFrom(integrated)), 'x'.repeat(20_000));
+    assert.ok(integrated.byteLength < 20_100, `${integrated.byteLength} B`);
+    assert.ok(Y.mergeUpdates(updates).byteLength > 5 * integrated.byteLength, 'Y.mergeUpdates keeps one struct per edit');
+  });
+
+  it('CLUSTER-8: content whose dependencies are missing stays in the integrated state (pending), nothing is dropped', () => {
+    const writer = new TextWriter();
+    const [first, second, third] = writer.typeEach('abc');
+    const integrated = integrateUpdates([first, third]);
+    assert.equal(textOf(docFrom(integrated)), 'a');
+    assert.equal(textOf(docFrom(integrated, [second])), 'abc', 'once the missing update arrives the pending one applies');
+  });
+
+  it('CLUSTER-8: large merges run on the worker and give what the calling thread would; a crashed worker is replaced', async () => {
+    const merger = new WorkerCompactionMerger();
+    try {
+      const writer = new TextWriter();
+      const updates = writer.typeEach('0123456789'.repeat(3_000));
+      const onWorker = await merger.merge(updates);
+      assert.deepEqual(onWorker, integrateUpdates(updates));
+      const worker = (merger as unknown as { worker: Worker | null }).worker;
+      assert.ok(worker, 'the large merge went to a worker');
+      await worker.terminate();
+      assert.equal(textOf(docFrom(await merger.merge(updates))), writer.text, 'a new worker after the old one died');
+    } finally {
+      await merger.close();
+    }
+    await assert.rejects(merger.merge([new Uint8Array([0, 0])]), /closed/);
+  });
+});
