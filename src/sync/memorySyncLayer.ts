@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import { WorkerCompactionMerger } from './compactionMerger.js';
 import type { SyncAttachment, SyncLayer, SyncListener } from './syncLayer.js';
 
 /** Updates kept per document before they are merged into one (bounds memory and attach cost). */
@@ -10,7 +11,13 @@ interface MemoryDocument {
   /** Merged state followed by the updates appended since the last compaction. */
   updates: Uint8Array[];
   listeners: Map<SyncListener, string>;
+  /** A compaction is integrating a prefix of `updates` off the event loop. */
+  compacting: boolean;
 }
+
+/** One merger for every hub of the process: its worker starts only when a large merge comes. */
+let sharedMerger: WorkerCompactionMerger | null = null;
+const merger = () => (sharedMerger ??= new WorkerCompactionMerger());
 
 /**
  * The process-wide store behind memory sync layers. Several `MemorySyncLayer`s (one per node id)
@@ -21,18 +28,19 @@ export class MemorySyncHub {
 
   constructor(
     private readonly compactEvery = defaultCompactEvery,
-    private readonly onListenerError: (error: unknown) => void = () => undefined,
+    /** A listener threw, or a compaction failed: the update is stored either way. */
+    private readonly onBackgroundError: (error: unknown) => void = () => undefined,
   ) {}
 
   init(docKey: string): void {
-    if (!this.documents.has(docKey)) this.documents.set(docKey, { updates: [], listeners: new Map() });
+    if (!this.documents.has(docKey)) this.documents.set(docKey, { updates: [], listeners: new Map(), compacting: false });
   }
 
   append(docKey: string, update: Uint8Array, fromNode: string): void {
     const document = this.require(docKey);
     // A view into a socket's read buffer would keep the whole chunk alive until compaction.
     document.updates.push(update.byteLength === update.buffer.byteLength ? update : update.slice());
-    if (document.updates.length >= this.compactEvery) document.updates = [Y.mergeUpdates(document.updates)];
+    if (document.updates.length >= this.compactEvery && !document.compacting) this.compact(document);
     this.deliver(document, fromNode, (listener) => listener.onRemoteUpdate(update));
   }
 
@@ -44,9 +52,12 @@ export class MemorySyncHub {
   /** Reads the state and registers the listener in one step, so nothing falls between them. */
   attach(docKey: string, listener: SyncListener, nodeId: string): Uint8Array {
     const document = this.require(docKey);
-    if (document.updates.length > 1) document.updates = [Y.mergeUpdates(document.updates)];
     document.listeners.set(listener, nodeId);
-    return document.updates[0] ?? emptyUpdate;
+    if (document.updates.length <= 1) return document.updates[0] ?? emptyUpdate;
+    const state = Y.mergeUpdates(document.updates);
+    // Kept only when no compaction holds a count of entries it will replace.
+    if (!document.compacting) document.updates = [state];
+    return state;
   }
 
   detach(docKey: string, listener: SyncListener): void {
@@ -67,6 +78,26 @@ export class MemorySyncHub {
     return this.documents.size;
   }
 
+  /**
+   * Integrates the state and the updates so far into one compact state, off the event loop for
+   * large documents (compactionMerger.ts): merging on every 256th append stalled a busy node for
+   * tens of milliseconds, more as the document grew. Appends meanwhile go after the prefix.
+   */
+  private compact(document: MemoryDocument): void {
+    document.compacting = true;
+    const taken = document.updates.length;
+    merger()
+      .merge(document.updates.slice(0, taken))
+      .then(
+        (state) => void document.updates.splice(0, taken, state),
+        // Nothing is lost: the updates stay as they were, and the next append tries again.
+        (error: unknown) => this.onBackgroundError(error),
+      )
+      .finally(() => {
+        document.compacting = false;
+      });
+  }
+
   private require(docKey: string): MemoryDocument {
     const document = this.documents.get(docKey);
     if (!document) throw new Error(`sync layer: document ${JSON.stringify(docKey)} is not initialised`);
@@ -81,7 +112,7 @@ export class MemorySyncHub {
         send(listener);
       } catch (error) {
         // The update is stored; one listener's failure must not undo that for the appender.
-        this.onListenerError(error);
+        this.onBackgroundError(error);
       }
     }
   }
