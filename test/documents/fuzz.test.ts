@@ -10,6 +10,7 @@ import { encodeAwarenessMessage, encodeAwarenessUpdate } from '../../src/documen
 import { documentKey } from '../../src/tenancy/documentKey.js';
 import { startTestServer, type TestServer } from '../helpers/testServer.js';
 import { connectClient, destroyAll, eventually, waitForSync, withTimeout } from '../helpers/yjsClient.js';
+import { seededRandom } from '../helpers/randomEditors.js';
 
 /** Change the seed to explore; a failure names the seed, the frame index and the frame. */
 const seed = 0x5eed_0006;
@@ -23,23 +24,12 @@ const allowedCloseCodes = new Set([4400, 1009, 1002, 1008, 1013, 1006]);
 // ---------------------------------------------------------------------------------------------
 // Deterministic randomness
 
-/** mulberry32: a tiny seeded PRNG, so every run sends the same frames. */
-function mulberry32(start: number): () => number {
-  let state = start >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 class Random {
   private readonly next: () => number;
 
   constructor(start: number) {
-    this.next = mulberry32(start);
+    // Seeded: every run sends the same frames.
+    this.next = seededRandom(start);
   }
 
   /** An integer in [0, below). */
