@@ -2,7 +2,7 @@ export { systemClock, type Clock, type TimerHandle } from './clock.js';
 export {
   nextSessionState,
   InvalidTransitionError,
-  type SessionState,
+  type LifecycleState,
   type SessionStateKind,
   type SessionEvent,
   type ArchiveReason,

@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from './clock.js';
-import { nextSessionState, type ArchiveReason, type SessionState } from './sessionState.js';
+import { nextSessionState, type ArchiveReason, type LifecycleState } from './sessionState.js';
 
 export interface SessionLifecycleOptions {
   clock: Clock;
@@ -18,14 +18,14 @@ export interface SessionLifecycleOptions {
  * with a precise timer, tells the owner when to archive.
  */
 export class SessionLifecycle {
-  private current: SessionState;
+  private current: LifecycleState;
   private idleTimer: TimerHandle | null = null;
 
   constructor(private readonly options: SessionLifecycleOptions) {
     this.current = { kind: 'created', createdAt: options.clock.now() };
   }
 
-  get state(): SessionState {
+  get state(): LifecycleState {
     return this.current;
   }
 

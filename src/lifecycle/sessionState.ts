@@ -8,13 +8,13 @@
  *
  * Each state carries its own timestamps, so nothing has to be derived from side fields.
  */
-export type SessionState =
+export type LifecycleState =
   | { kind: 'created'; createdAt: number }
   | { kind: 'active'; createdAt: number; activeSince: number }
   | { kind: 'idle'; createdAt: number; idleSince: number }
   | { kind: 'archived'; createdAt: number; archivedAt: number; reason: ArchiveReason };
 
-export type SessionStateKind = SessionState['kind'];
+export type SessionStateKind = LifecycleState['kind'];
 
 /** Why a session ended: its idle timeout passed, or it was closed explicitly (API, shutdown). */
 export type ArchiveReason = 'idle-timeout' | 'closed' | 'shutdown';
@@ -29,7 +29,7 @@ export class InvalidTransitionError extends Error {
 }
 
 /** Pure transition function: the next state, or an InvalidTransitionError. */
-export function nextSessionState(state: SessionState, event: SessionEvent, now: number): SessionState {
+export function nextSessionState(state: LifecycleState, event: SessionEvent, now: number): LifecycleState {
   switch (state.kind) {
     case 'created':
     case 'idle':
@@ -49,7 +49,7 @@ export function nextSessionState(state: SessionState, event: SessionEvent, now: 
   }
 }
 
-function archived(state: SessionState, now: number, reason: ArchiveReason): SessionState {
+function archived(state: LifecycleState, now: number, reason: ArchiveReason): LifecycleState {
   return { kind: 'archived', createdAt: state.createdAt, archivedAt: now, reason };
 }
 

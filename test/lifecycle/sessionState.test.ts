@@ -5,7 +5,7 @@ import {
   nextSessionState,
   type ArchiveReason,
   type SessionEvent,
-  type SessionState,
+  type LifecycleState,
   type SessionStateKind,
 } from '../../src/lifecycle/sessionState.js';
 
@@ -13,16 +13,16 @@ const createdAt = 100;
 const now = 1_000;
 
 /** One sample of every state, each with distinct timestamps so a mix-up shows. */
-const samples: { [K in SessionStateKind]: Extract<SessionState, { kind: K }> } = {
+const samples: { [K in SessionStateKind]: Extract<LifecycleState, { kind: K }> } = {
   created: { kind: 'created', createdAt },
   active: { kind: 'active', createdAt, activeSince: 200 },
   idle: { kind: 'idle', createdAt, idleSince: 300 },
   archived: { kind: 'archived', createdAt, archivedAt: 400, reason: 'closed' },
 };
 
-type Outcome = SessionState | 'forbidden';
+type Outcome = LifecycleState | 'forbidden';
 
-const archivedNow = (reason: ArchiveReason): SessionState => ({ kind: 'archived', createdAt, archivedAt: now, reason });
+const archivedNow = (reason: ArchiveReason): LifecycleState => ({ kind: 'archived', createdAt, archivedAt: now, reason });
 
 /**
  * The whole transition table, states x events (DESIGN.md "The session lifecycle"). Typed as a
@@ -105,7 +105,7 @@ describe('nextSessionState: archived is final whatever the reason', () => {
   const events: SessionEvent[] = ['participant-joined', 'last-participant-left', 'idle-timeout', 'close'];
   for (const reason of reasons) {
     it(`LIFE-12: an archived (${reason}) session accepts no event; a new session must be created`, () => {
-      const state: SessionState = { kind: 'archived', createdAt, archivedAt: 400, reason };
+      const state: LifecycleState = { kind: 'archived', createdAt, archivedAt: 400, reason };
       for (const event of events) assert.throws(() => nextSessionState(state, event, now), InvalidTransitionError);
     });
   }
@@ -113,8 +113,8 @@ describe('nextSessionState: archived is final whatever the reason', () => {
 
 describe('nextSessionState: timestamps travel with the state', () => {
   it('LIFE-9: createdAt survives every hop; each state stamps its own entry time', () => {
-    let state: SessionState = { kind: 'created', createdAt: 10 };
-    const steps: [SessionEvent, number, SessionState][] = [
+    let state: LifecycleState = { kind: 'created', createdAt: 10 };
+    const steps: [SessionEvent, number, LifecycleState][] = [
       ['participant-joined', 20, { kind: 'active', createdAt: 10, activeSince: 20 }],
       ['participant-joined', 25, { kind: 'active', createdAt: 10, activeSince: 20 }],
       ['last-participant-left', 30, { kind: 'idle', createdAt: 10, idleSince: 30 }],
