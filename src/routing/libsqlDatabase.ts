@@ -35,6 +35,16 @@ export interface LibsqlDatabaseOptions {
 export const busyTimeoutMs = 5000;
 
 export async function openLibsqlDatabase(options: LibsqlDatabaseOptions): Promise<LibsqlDatabase> {
+  const client = await openMigratedLibsqlClient(options, (opened) => applyMigrations(opened));
+  return new OpenLibsqlDatabase(client, databaseKind(options.url));
+}
+
+/**
+ * A libSQL client opened the way every store of this server opens one: for a file, its directory
+ * created, the busy timeout on every pooled connection and WAL; then `migrate` (each store has its
+ * own migration track). The client is closed again when any of that fails.
+ */
+export async function openMigratedLibsqlClient(options: LibsqlDatabaseOptions, migrate: (client: Client) => Promise<unknown>): Promise<Client> {
   const kind = databaseKind(options.url);
   const path = kind === 'file' ? filePathOfUrl(options.url) : null;
   if (path !== null) await mkdir(dirname(path), { recursive: true });
@@ -46,12 +56,12 @@ export async function openLibsqlDatabase(options: LibsqlDatabaseOptions): Promis
   });
   try {
     if (kind === 'file') await useWriteAheadLog(client);
-    await applyMigrations(client);
+    await migrate(client);
   } catch (error) {
     client.close();
     throw error;
   }
-  return new OpenLibsqlDatabase(client, kind);
+  return client;
 }
 
 class OpenLibsqlDatabase implements LibsqlDatabase {

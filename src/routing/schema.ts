@@ -59,13 +59,28 @@ export const migrations: readonly Migration[] = [
   },
 ];
 
-const createVersionTable = `CREATE TABLE IF NOT EXISTS schema_version (
+/** The control store's version table; another schema sharing the file (boards) names its own. */
+export const defaultVersionTable = 'schema_version';
+
+/** The statements on one version table (its name is an identifier, never a value from outside). */
+interface VersionTableSql {
+  create: string;
+  select: string;
+  insert: string;
+}
+
+function versionTableSql(table: string): VersionTableSql {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) throw new Error(`${JSON.stringify(table)} is not a valid version table name`);
+  return {
+    create: `CREATE TABLE IF NOT EXISTS ${table} (
   version INTEGER PRIMARY KEY,
   name TEXT NOT NULL,
   applied_at INTEGER NOT NULL
-)`;
-const selectVersions = 'SELECT version FROM schema_version ORDER BY version';
-const insertVersion = 'INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)';
+)`,
+    select: `SELECT version FROM ${table} ORDER BY version`,
+    insert: `INSERT INTO ${table} (version, name, applied_at) VALUES (?, ?, ?)`,
+  };
+}
 
 /**
  * Brings the database up to the last migration and returns the versions this call applied.
@@ -74,39 +89,47 @@ const insertVersion = 'INSERT INTO schema_version (version, name, applied_at) VA
  * processes opening the same fresh file both try; SQLite's write lock lets one in, and the
  * other's claim then fails on the primary key and rolls back its whole batch. The loser sees
  * the version applied on re-reading and moves on, so every migration runs exactly once.
+ *
+ * `versionTable` lets a second schema in the same database (the board storage) keep its own
+ * migration track without touching the control store's versions.
  */
-export async function applyMigrations(client: Client, list: readonly Migration[] = migrations): Promise<number[]> {
+export async function applyMigrations(
+  client: Client,
+  list: readonly Migration[] = migrations,
+  versionTable: string = defaultVersionTable,
+): Promise<number[]> {
   checkOrdered(list);
-  await client.execute(createVersionTable);
-  const applied = await readVersions(client);
+  const sql = versionTableSql(versionTable);
+  await client.execute(sql.create);
+  const applied = await readVersions(client, sql);
   checkNotNewer(applied, list);
   const appliedNow: number[] = [];
   for (const migration of list) {
     if (applied.has(migration.version)) continue;
-    if (await applyOne(client, migration)) appliedNow.push(migration.version);
+    if (await applyOne(client, migration, sql)) appliedNow.push(migration.version);
   }
   return appliedNow;
 }
 
-/** The versions recorded in `schema_version`, in ascending order. */
-export async function readSchemaVersions(client: Client): Promise<number[]> {
-  return [...(await readVersions(client))];
+/** The versions recorded in the version table (`schema_version` by default), in ascending order. */
+export async function readSchemaVersions(client: Client, versionTable: string = defaultVersionTable): Promise<number[]> {
+  return [...(await readVersions(client, versionTableSql(versionTable)))];
 }
 
-async function applyOne(client: Client, migration: Migration): Promise<boolean> {
-  const claim = { sql: insertVersion, args: [migration.version, migration.name, Date.now()] };
+async function applyOne(client: Client, migration: Migration, sql: VersionTableSql): Promise<boolean> {
+  const claim = { sql: sql.insert, args: [migration.version, migration.name, Date.now()] };
   try {
     await client.batch([claim, ...migration.statements], 'write');
     return true;
   } catch (error) {
     // Another process may have applied it between our read and our batch: that is success.
-    if ((await readVersions(client)).has(migration.version)) return false;
+    if ((await readVersions(client, sql)).has(migration.version)) return false;
     throw new Error(`schema migration ${migration.version} (${migration.name}) failed`, { cause: error });
   }
 }
 
-async function readVersions(client: Client): Promise<Set<number>> {
-  const result = await client.execute(selectVersions);
+async function readVersions(client: Client, sql: VersionTableSql): Promise<Set<number>> {
+  const result = await client.execute(sql.select);
   return new Set(result.rows.map((row) => Number(row.version)));
 }
 

@@ -1,0 +1,1 @@
+export type { BoardElement, BoardEvent, ElementMutation, StoredElement, Tombstone } from './boardElements.js';
