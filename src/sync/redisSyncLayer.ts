@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { silentLogger, type Logger } from '../log.js';
-import { ClusterConnections } from './clusterConnections.js';
 import { WorkerCompactionMerger, type CompactionMerger } from './compactionMerger.js';
 import { DocumentFeed } from './documentFeed.js';
 import { RedisCompactor } from './redisCompactor.js';
@@ -11,8 +10,7 @@ import type { RedisCommandClient } from './redisScript.js';
 import { allScripts, appendScript, initScript, notInitialisedError, touchScript } from './redisScripts.js';
 import { mergedState, readSnapshot } from './redisSnapshot.js';
 import { readStreamAfter } from './redisStreamRead.js';
-import { parseRedisUrl } from './redisUrl.js';
-import { StandaloneConnections } from './standaloneConnections.js';
+import { openRedisConnections } from './openRedisConnections.js';
 import { writerTag } from './writerTag.js';
 import type { SyncAttachment, SyncLayer, SyncListener } from './syncLayer.js';
 
@@ -98,13 +96,8 @@ export class RedisSyncLayer implements SyncLayer {
     this.keyPrefix = checkKeyPrefix(settings.keyPrefix);
     this.ttlSeconds = settings.keyTtlSeconds;
     this.logger = options.logger ?? silentLogger();
-    const target = parseRedisUrl(options.url);
     const timeouts = { readyTimeoutMs: settings.readyTimeoutMs, commandTimeoutMs: settings.commandTimeoutMs };
-    const events = this.connectionEvents();
-    this.connections =
-      target.kind === 'cluster'
-        ? new ClusterConnections(target, this.nodeId, allScripts, timeouts, events)
-        : new StandaloneConnections(target, this.nodeId, allScripts, timeouts, events);
+    this.connections = openRedisConnections({ url: options.url, name: this.nodeId, scripts: allScripts, timeouts, events: this.connectionEvents() });
     this.compactor = new RedisCompactor({
       client: () => this.client(),
       keyPrefix: this.keyPrefix,
