@@ -15,6 +15,9 @@ export interface ServeConfig {
   /** Routing/control store: libSQL `file:` URL (default: in the data dir) or a libSQL/Turso URL. */
   dbUrl: string;
   dbAuthToken: string | undefined;
+  /** Board storage: libSQL (`file:`, Turso) or PostgreSQL (`postgres://`); default: the control store's database. */
+  storageUrl: string;
+  storageAuthToken: string | undefined;
   region: string;
   /** Selects the Redis sync layer (cluster shape); unset means in-process memory (embedded). */
   redisUrl: string | undefined;
@@ -41,6 +44,18 @@ export interface ServeConfig {
   redisCompactEveryUpdates: number;
   /** ... or once those updates hold this many bytes (bounds Redis memory per document). */
   redisCompactEveryBytes: number;
+  /** Idle time before an ephemeral board session is archived (spec: 5 min). */
+  boardEphemeralIdleMs: number;
+  /** Idle time before a persistent board session is archived and snapshotted (spec: 15 min). */
+  boardPersistentIdleMs: number;
+  /** How often idle board sessions are checked (spec: 60 s). */
+  boardSweepIntervalMs: number;
+  /** How often pending board mutations are written to the elements table (also at 500 pending). */
+  boardFlushIntervalMs: number;
+  /** Participants per board on one node; beyond it a join is refused with 1013 (stops room flooding). */
+  boardMaxParticipants: number;
+  /** Mutation batches one board socket may send per second (stops a client from starving a board). */
+  boardMaxBatchesPerSecond: number;
   /** Upper bound for a graceful shutdown before sockets are cut. */
   shutdownTimeoutMs: number;
   logLevel: LogLevel;
@@ -67,6 +82,14 @@ const settings = {
   dataDir: { flag: 'data-dir', env: 'WIRESOCKET_DATA_DIR', accepts: 'a directory path', schema: text },
   dbUrl: { flag: 'db-url', env: 'WIRESOCKET_DB_URL', accepts: 'a libSQL URL (file:, libsql:, http(s):, ws(s):)', schema: z.string().regex(/^(file:|libsql:|https?:|wss?:|:memory:)/) },
   dbAuthToken: { flag: 'db-auth-token', env: 'WIRESOCKET_DB_AUTH_TOKEN', accepts: 'a token string', schema: text },
+  storageUrl: { flag: 'storage-url', env: 'WIRESOCKET_STORAGE_URL', accepts: 'a libSQL URL (file:, libsql:, http(s):, ws(s):) or postgres://', schema: z.string().regex(/^(file:|libsql:|https?:|wss?:|:memory:|postgres(ql)?:\/\/)/) },
+  storageAuthToken: { flag: 'storage-auth-token', env: 'WIRESOCKET_STORAGE_AUTH_TOKEN', accepts: 'a token string', schema: text },
+  boardEphemeralIdleMs: { flag: 'board-ephemeral-idle-ms', env: 'WIRESOCKET_BOARD_EPHEMERAL_IDLE_MS', accepts: 'an integer number of milliseconds from 1000 to 86400000', schema: integer(1000, 86_400_000) },
+  boardPersistentIdleMs: { flag: 'board-persistent-idle-ms', env: 'WIRESOCKET_BOARD_PERSISTENT_IDLE_MS', accepts: 'an integer number of milliseconds from 1000 to 86400000', schema: integer(1000, 86_400_000) },
+  boardSweepIntervalMs: { flag: 'board-sweep-interval-ms', env: 'WIRESOCKET_BOARD_SWEEP_INTERVAL_MS', accepts: 'an integer number of milliseconds from 100 to 3600000', schema: integer(100, 3_600_000) },
+  boardFlushIntervalMs: { flag: 'board-flush-interval-ms', env: 'WIRESOCKET_BOARD_FLUSH_INTERVAL_MS', accepts: 'an integer number of milliseconds from 10 to 600000', schema: integer(10, 600_000) },
+  boardMaxParticipants: { flag: 'board-max-participants', env: 'WIRESOCKET_BOARD_MAX_PARTICIPANTS', accepts: 'an integer from 1 to 100000', schema: integer(1, 100_000) },
+  boardMaxBatchesPerSecond: { flag: 'board-max-batches-per-second', env: 'WIRESOCKET_BOARD_MAX_BATCHES_PER_SECOND', accepts: 'an integer from 1 to 100000', schema: integer(1, 100_000) },
   redisUrl: { flag: 'redis-url', env: 'WIRESOCKET_REDIS_URL', accepts: 'redis://, rediss:// or redis+cluster://host:port,host:port', schema: z.string().regex(/^rediss?(\+cluster)?:\/\/\S+$/) },
   region: { flag: 'region', env: 'WIRESOCKET_REGION', accepts: '1-64 characters of A-Z a-z 0-9 _ - .', schema: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/) },
   nodeId: { flag: 'node-id', env: 'WIRESOCKET_NODE_ID', accepts: '1-128 characters of A-Z a-z 0-9 _ - . :', schema: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/) },
@@ -92,6 +115,12 @@ export const serveDefaults = {
   maxMessageBytes: 16 * 1024 * 1024,
   handshakeTimeoutMs: 10_000,
   heartbeatIntervalMs: 5_000,
+  boardEphemeralIdleMs: 5 * 60_000,
+  boardPersistentIdleMs: 15 * 60_000,
+  boardSweepIntervalMs: 60_000,
+  boardFlushIntervalMs: 1_000,
+  boardMaxParticipants: 200,
+  boardMaxBatchesPerSecond: 50,
   nodeTimeoutMs: 15_000,
   redisKeyTtlSeconds: redisSyncDefaults.keyTtlSeconds,
   redisKeyPrefix: redisSyncDefaults.keyPrefix,
@@ -117,6 +146,7 @@ export function loadServeConfig(flags: Flags = {}, env: Environment = process.en
   const pick = <K extends keyof typeof settings>(key: K): ServeConfig[K] =>
     (read(key) ?? (serveDefaults as Partial<ServeConfig>)[key]) as ServeConfig[K];
   const dataDir = path.resolve(pick('dataDir'));
+  const dbUrl = pick('dbUrl') ?? defaultDbUrl(dataDir);
   const heartbeatIntervalMs = pick('heartbeatIntervalMs');
   const nodeTimeoutMs = pick('nodeTimeoutMs');
   // One late beat must not get a live node reaped.
@@ -127,8 +157,11 @@ export function loadServeConfig(flags: Flags = {}, env: Environment = process.en
     port: pick('port'),
     host: pick('host'),
     dataDir,
-    dbUrl: pick('dbUrl') ?? defaultDbUrl(dataDir),
+    dbUrl,
     dbAuthToken: pick('dbAuthToken'),
+    // The embedded shape keeps boards in the control store's file (DESIGN.md "Deployment shapes").
+    storageUrl: pick('storageUrl') ?? dbUrl,
+    storageAuthToken: pick('storageAuthToken') ?? (pick('storageUrl') === undefined ? pick('dbAuthToken') : undefined),
     region: pick('region'),
     redisUrl: pick('redisUrl'),
     nodeId: pick('nodeId'),
@@ -141,6 +174,12 @@ export function loadServeConfig(flags: Flags = {}, env: Environment = process.en
     redisKeyPrefix: pick('redisKeyPrefix'),
     redisCompactEveryUpdates: pick('redisCompactEveryUpdates'),
     redisCompactEveryBytes: pick('redisCompactEveryBytes'),
+    boardEphemeralIdleMs: pick('boardEphemeralIdleMs'),
+    boardPersistentIdleMs: pick('boardPersistentIdleMs'),
+    boardSweepIntervalMs: pick('boardSweepIntervalMs'),
+    boardFlushIntervalMs: pick('boardFlushIntervalMs'),
+    boardMaxParticipants: pick('boardMaxParticipants'),
+    boardMaxBatchesPerSecond: pick('boardMaxBatchesPerSecond'),
     shutdownTimeoutMs: pick('shutdownTimeoutMs'),
     logLevel: pick('logLevel'),
   };

@@ -13,3 +13,5 @@ export * from './routing/index.js';
 export * from './sync/index.js';
 export * from './tenancy/index.js';
 export { DocumentSessions, DocumentSession, type Admission, type MinimalSocket } from './documents/index.js';
+export * from './boards/index.js';
+export * from './storage/index.js';

@@ -28,8 +28,8 @@ describe('error catalog and close codes', () => {
     assert.match(error.message, /maxDocuments.*limit 3/);
   });
 
-  it('the package entry exposes the server, config, auth and stores', () => {
-    for (const name of ['WiresocketServer', 'loadServeConfig', 'TokenVerifier', 'issueToken', 'openControlStores', 'MemorySyncLayer', 'SessionLifecycle', 'CloseCode']) {
+  it('BOARD-33: the package entry exposes the server, config, auth, stores and the CollaborationService', () => {
+    for (const name of ['WiresocketServer', 'loadServeConfig', 'TokenVerifier', 'issueToken', 'openControlStores', 'MemorySyncLayer', 'SessionLifecycle', 'CloseCode', 'CollaborationService', 'createEventLogStorage', 'RedisBoardBus']) {
       assert.ok(name in wiresocket, name);
     }
   });

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { defaultNodeId, loadServeConfig, serveFlagNames, type ServeConfig } from '../config.js';
 import type { Logger } from '../log.js';
+import { RedisBoardBus } from '../boards/index.js';
 import { openControlStores, type ControlStores } from '../routing/index.js';
+import { createEventLogStorage, type EventLogStorage } from '../storage/index.js';
 import { WiresocketServer } from '../server/index.js';
 import { createSyncLayer } from '../sync/index.js';
 import type { CliIo } from './cliIo.js';
@@ -59,15 +61,28 @@ async function start(config: ServeConfig, io: CliIo, hintFlags: string): Promise
   }
 }
 
-async function openStores(config: ServeConfig): Promise<ControlStores> {
+/** The control store and the board storage (by default the same libSQL file); `close` closes both. */
+interface ServeStores extends ControlStores {
+  boardStorage: EventLogStorage;
+}
+
+async function openStores(config: ServeConfig): Promise<ServeStores> {
+  let control: ControlStores;
   try {
-    return await openControlStores({ url: config.dbUrl, authToken: config.dbAuthToken });
+    control = await openControlStores({ url: config.dbUrl, authToken: config.dbAuthToken });
   } catch (error) {
     throw new Error(`cannot open the control store ${config.dbUrl}: ${(error as Error).message}`, { cause: error });
   }
+  try {
+    const boardStorage = await createEventLogStorage({ url: config.storageUrl, authToken: config.storageAuthToken });
+    return { ...control, boardStorage, close: async () => void (await Promise.allSettled([control.close(), boardStorage.close()])) };
+  } catch (error) {
+    await control.close();
+    throw new Error(`cannot open the board storage (--storage-url): ${(error as Error).message}`, { cause: error });
+  }
 }
 
-async function startServer(config: ServeConfig & { nodeId: string }, stores: ControlStores, logger: Logger): Promise<WiresocketServer> {
+async function startServer(config: ServeConfig & { nodeId: string }, stores: ServeStores, logger: Logger): Promise<WiresocketServer> {
   try {
     return await WiresocketServer.start({
       config,
@@ -82,6 +97,9 @@ async function startServer(config: ServeConfig & { nodeId: string }, stores: Con
         compactEveryBytes: config.redisCompactEveryBytes,
         logger,
       }),
+      boardStorage: stores.boardStorage,
+      // Alone without Redis: other processes on the same file see the boards only after a reload.
+      boardBus: config.redisUrl ? new RedisBoardBus({ url: config.redisUrl, nodeId: config.nodeId, keyPrefix: config.redisKeyPrefix, logger }) : undefined,
       logger,
       onClosed: () => stores.close(),
     });

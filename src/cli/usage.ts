@@ -8,6 +8,10 @@ Commands:
     [--heartbeat-interval-ms 5000] [--node-timeout-ms 15000] [--shutdown-timeout-ms N] [--log-level info]
     with --redis-url: [--redis-key-prefix wiresocket] [--redis-key-ttl-seconds 86400]
                       [--redis-compact-every-updates 500] [--redis-compact-every-bytes 1048576]
+    boards: [--storage-url URL (default: the control store; or postgres://)] [--storage-auth-token T]
+            [--board-ephemeral-idle-ms 300000] [--board-persistent-idle-ms 900000]
+            [--board-sweep-interval-ms 60000] [--board-flush-interval-ms 1000]
+            [--board-max-participants 200] [--board-max-batches-per-second 50]
   tenants create <tenantId> [--max-documents 1000]
   tenants list                            id, maxDocuments and live documents per tenant
   tenants set <tenantId> --max-documents N

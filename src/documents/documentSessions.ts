@@ -172,6 +172,17 @@ export class DocumentSessions {
     return entry?.kind === 'live' ? entry.session : null;
   }
 
+  /** Live document sessions and their connections on this node whose key starts with `prefix`. */
+  statsOf(prefix: string): { sessions: number; connections: number } {
+    const stats = { sessions: 0, connections: 0 };
+    for (const [key, entry] of this.entries) {
+      if (entry.kind !== 'live' || !key.startsWith(prefix)) continue;
+      stats.sessions++;
+      stats.connections += entry.session.connectionCount;
+    }
+    return stats;
+  }
+
   /** Sessions in any state on this node. */
   get size(): number {
     return this.entries.size;

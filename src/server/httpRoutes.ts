@@ -1,25 +1,49 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { grantsDocument, maxTokenLength, type Principal, type TokenVerifier } from '../auth/index.js';
+import { boardIdFromUrl, isBoardPath } from '../boards/index.js';
+import { WiresocketError } from '../errors.js';
 
 export interface HttpRouteDependencies {
   /** Rejects when a store the node needs does not answer. */
   checkReady(): Promise<void>;
+  verifier: TokenVerifier;
+  /** The full state of a board of the principal's tenant and app. */
+  boardState(principal: Principal, boardId: string): Promise<unknown>;
+  /** Session counts of the principal's tenant. */
+  stats(principal: Principal): unknown;
 }
 
-/** Plain HTTP endpoints: liveness and readiness (DESIGN.md "Endpoints"). */
+/** Plain HTTP endpoints (DESIGN.md "Endpoints"): health, readiness, board state, stats. */
 export async function handleHttpRequest(request: IncomingMessage, response: ServerResponse, deps: HttpRouteDependencies): Promise<void> {
   const path = (request.url ?? '/').split('?')[0];
   if (request.method !== 'GET' && request.method !== 'HEAD') return sendJson(response, 405, { error: 'method not allowed' });
-  switch (path) {
-    case '/healthz':
-      return sendJson(response, 200, { status: 'ok' });
-    case '/readyz':
-      return readiness(response, deps);
-    default:
-      return sendJson(response, 404, {
-        error: 'not found',
-        hint: 'documents are served over WebSocket at ws://<host>/<documentName> with the subprotocols ["Bearer", <token>]',
-      });
+  try {
+    if (path === '/healthz') return sendJson(response, 200, { status: 'ok' });
+    if (path === '/readyz') return await readiness(response, deps);
+    if (isBoardPath(path)) return await boardState(request, response, path, deps);
+    if (path === '/v1/stats') return sendJson(response, 200, deps.stats(await authenticate(request, deps.verifier)));
+  } catch (error) {
+    if (!(error instanceof WiresocketError)) throw error;
+    return sendJson(response, error.httpStatus, { error: error.code, message: error.message });
   }
+  return sendJson(response, 404, {
+    error: 'not found',
+    hint: 'documents are served over WebSocket at ws://<host>/<documentName> with the subprotocols ["Bearer", <token>]',
+  });
+}
+
+async function boardState(request: IncomingMessage, response: ServerResponse, path: string, deps: HttpRouteDependencies): Promise<void> {
+  const boardId = boardIdFromUrl(path);
+  const principal = await authenticate(request, deps.verifier);
+  if (!grantsDocument(principal, boardId)) throw new WiresocketError('BOARD_FORBIDDEN', boardId);
+  sendJson(response, 200, await deps.boardState(principal, boardId));
+}
+
+/** The principal of `Authorization: Bearer <token>`; 401 without a valid one. */
+async function authenticate(request: IncomingMessage, verifier: TokenVerifier): Promise<Principal> {
+  const header = request.headers.authorization ?? '';
+  const token = header.length <= maxTokenLength + 7 && header.startsWith('Bearer ') ? header.slice(7).trim() : null;
+  return verifier.verify(token || null);
 }
 
 async function readiness(response: ServerResponse, deps: HttpRouteDependencies): Promise<void> {

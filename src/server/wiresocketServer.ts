@@ -2,14 +2,17 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { bearerSubprotocol, parseBearerSubprotocol, TokenVerifier } from '../auth/index.js';
+import { bearerSubprotocol, parseBearerSubprotocol, TokenVerifier, type Principal } from '../auth/index.js';
+import { BoardRooms, CollaborationService, isBoardPath, type BoardBus } from '../boards/index.js';
 import { defaultNodeId, type ServeConfig } from '../config.js';
 import { DocumentSessions } from '../documents/index.js';
 import { systemClock, type Clock } from '../lifecycle/index.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { RoutingTable } from '../routing/index.js';
+import type { EventLogStorage } from '../storage/index.js';
 import type { SyncLayer } from '../sync/index.js';
-import type { TenantRegistry } from '../tenancy/index.js';
+import { documentKey, type TenantRegistry } from '../tenancy/index.js';
+import { handleBoardUpgrade } from './boardUpgrade.js';
 import { ClusterMembership } from './clusterMembership.js';
 import { handleDocumentUpgrade } from './documentUpgrade.js';
 import { HandshakeDeadline } from './handshakeDeadline.js';
@@ -21,6 +24,10 @@ export interface WiresocketServerOptions {
   routing: RoutingTable;
   tenants: TenantRegistry;
   syncLayer: SyncLayer;
+  /** Where boards are stored; the caller opens and closes it. */
+  boardStorage: EventLogStorage;
+  /** How this node hears other nodes' boards (Redis in a cluster); none when it is alone. Made with this node's id. */
+  boardBus?: BoardBus;
   logger?: Logger;
   clock?: Clock;
   /** Called after the stores are closed on shutdown. */
@@ -37,6 +44,8 @@ const readinessTimeoutMs = 2_000;
 export class WiresocketServer {
   readonly nodeId: string;
   readonly documents: DocumentSessions;
+  readonly boards: CollaborationService;
+  private readonly boardRooms: BoardRooms;
   private readonly http: Server;
   private readonly webSocketServer: WebSocketServer;
   private readonly verifier: TokenVerifier;
@@ -67,6 +76,19 @@ export class WiresocketServer {
       graceMs: config.graceMs,
       handshakeTimeoutMs: config.handshakeTimeoutMs,
     });
+    this.boards = new CollaborationService({
+      storage: options.boardStorage,
+      bus: options.boardBus,
+      nodeId,
+      clock,
+      logger: this.logger,
+      ephemeralIdleTimeoutMs: config.boardEphemeralIdleMs,
+      persistentIdleTimeoutMs: config.boardPersistentIdleMs,
+      sweepIntervalMs: config.boardSweepIntervalMs,
+      flushIntervalMs: config.boardFlushIntervalMs,
+      limits: { maxParticipants: config.boardMaxParticipants, maxBatchesPerSecond: config.boardMaxBatchesPerSecond },
+    });
+    this.boardRooms = new BoardRooms(this.boards);
     this.webSocketServer = new WebSocketServer({
       noServer: true,
       maxPayload: config.maxMessageBytes,
@@ -88,13 +110,14 @@ export class WiresocketServer {
     try {
       await server.register();
     } catch (error) {
-      // Nothing is served yet; a listening socket left open would keep the process alive.
+      // Nothing is served yet; a listening socket (or a Redis connection) left open would keep the process alive.
       await new Promise<void>((resolve) => http.close(() => resolve()));
+      await Promise.allSettled([server.boards.close(), options.syncLayer.close(), options.boardBus?.close()]);
       throw error;
     }
     http.on('request', (request, response) => {
       deadline.settle(request.socket);
-      handleHttpRequest(request, response, { checkReady: () => server.checkReady() }).catch((error: unknown) => {
+      handleHttpRequest(request, response, server.httpDependencies()).catch((error: unknown) => {
         server.logger.error({ err: error }, 'http request failed');
         if (!response.headersSent) response.writeHead(500).end();
       });
@@ -131,7 +154,10 @@ export class WiresocketServer {
       events: {
         onReaped: () => this.documents.dropAllConnections(),
         onOrphans: (orphans) => this.documents.endOrphans(orphans),
-        onLiveNodes: (nodeIds) => this.documents.forgetNodesExcept(nodeIds),
+        onLiveNodes: (nodeIds) => {
+          this.documents.forgetNodesExcept(nodeIds);
+          this.boards.forgetNodesExcept(nodeIds);
+        },
       },
       logger: this.logger,
     });
@@ -143,14 +169,21 @@ export class WiresocketServer {
     if (this.closing) return rejectUpgrade(socket, 503, 'server is shutting down');
     const offered = parseBearerSubprotocol(request.headers['sec-websocket-protocol']);
     if (offered.tooLong) return rejectUpgrade(socket, 400, 'Sec-WebSocket-Protocol header too long');
-    const deps = {
-      webSocketServer: this.webSocketServer,
-      verifier: this.verifier,
-      documents: this.documents,
-      logger: this.logger,
-      onUpgraded: () => this.handshakeDeadline.settle(socket),
-    };
-    handleDocumentUpgrade(request, socket, head, offered.token, deps).catch((error: unknown) => {
+    const onUpgraded = () => this.handshakeDeadline.settle(socket);
+    const { webSocketServer, verifier, logger } = this;
+    const handled = isBoardPath(request.url ?? '/')
+      ? handleBoardUpgrade(request, socket, head, offered.token, {
+          webSocketServer,
+          verifier,
+          service: this.boards,
+          rooms: this.boardRooms,
+          clock: this.options.clock ?? systemClock,
+          joinTimeoutMs: this.options.config.handshakeTimeoutMs,
+          logger,
+          onUpgraded,
+        })
+      : handleDocumentUpgrade(request, socket, head, offered.token, { webSocketServer, verifier, documents: this.documents, logger, onUpgraded });
+    handled.catch((error: unknown) => {
       this.logger.error({ err: error }, 'upgrade failed');
       socket.destroy();
     });
@@ -160,7 +193,21 @@ export class WiresocketServer {
     const timeout = new Promise<never>((_, reject) => {
       setTimeout(() => reject(new Error('stores did not answer in time')), readinessTimeoutMs).unref();
     });
-    await Promise.race([Promise.all([this.options.routing.ping(), this.options.syncLayer.ping()]), timeout]);
+    const { routing, syncLayer, boardStorage } = this.options;
+    await Promise.race([Promise.all([routing.ping(), syncLayer.ping(), boardStorage.ping()]), timeout]);
+  }
+
+  private httpDependencies() {
+    const keyOf = (principal: Principal, name: string) => documentKey(principal.tenantId, principal.appId, name);
+    return {
+      checkReady: () => this.checkReady(),
+      verifier: this.verifier,
+      boardState: async (principal: Principal, boardId: string) => ({ boardId, ...(await this.boards.getBoardState(keyOf(principal, boardId))) }),
+      stats: (principal: Principal) => {
+        const tenantPrefix = `${principal.tenantId}::`;
+        return { tenantId: principal.tenantId, boards: this.boards.statsOf((key) => key.startsWith(tenantPrefix)), documents: this.documents.statsOf(tenantPrefix) };
+      },
+    };
   }
 
   private async shutdown(): Promise<void> {
@@ -170,6 +217,10 @@ export class WiresocketServer {
     this.http.closeIdleConnections();
     await this.documents.shutdown();
     await this.closeSockets(config.shutdownTimeoutMs);
+    // Every pending board mutation is written before the stores close.
+    await this.boards.close().catch((error: unknown) => this.logger.error({ err: error }, 'could not flush the board sessions'));
+    this.boardRooms.dispose();
+    await this.options.boardBus?.close().catch((error: unknown) => this.logger.warn({ err: error }, 'could not close the board bus'));
     this.membership?.stop();
     await this.options.routing.removeNode(this.nodeId).catch((error: unknown) => {
       this.logger.warn({ err: error }, 'could not remove this node from the routing table');

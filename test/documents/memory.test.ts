@@ -39,7 +39,9 @@ describe('documents: memory is released when sessions end', { skip: gc ? false :
     const growth = (afterChurn.dataBytes - before.dataBytes) / before.dataBytes;
     t.diagnostic(`heap without code: ${before.dataBytes} -> ${afterChurn.dataBytes} bytes (${(growth * 100).toFixed(2)}%)`);
     assert.ok(growth < 0.1, `heap grew ${(growth * 100).toFixed(1)}% (${before.dataBytes} -> ${afterChurn.dataBytes} bytes)`);
-    for (const type of perDocumentTypes) assert.equal(afterChurn.objects.get(type) ?? 0, 0, `live ${type} objects`);
+    // Against the census before the churn, not zero: a module may hold one instance for good (the
+    // storage driver's WebSocket class, for one), which is not per document.
+    for (const type of perDocumentTypes) assert.equal(afterChurn.objects.get(type) ?? 0, before.objects.get(type) ?? 0, `live ${type} objects`);
     assert.equal(server.server.documents.size, 0);
   });
 });

@@ -9,6 +9,10 @@ import type { Clock } from '../../src/lifecycle/clock.js';
 import { openControlStores, type ControlStores } from '../../src/routing/controlStores.js';
 import { WiresocketServer } from '../../src/server/wiresocketServer.js';
 import type { Logger } from '../../src/log.js';
+import type { BoardBus } from '../../src/boards/boardBus.js';
+import { MemoryBoardBus, MemoryBoardBusHub } from '../../src/boards/memoryBoardBus.js';
+import { createEventLogStorage } from '../../src/storage/createEventLogStorage.js';
+import type { EventLogStorage } from '../../src/storage/eventLogStorage.js';
 import { MemorySyncHub, MemorySyncLayer } from '../../src/sync/memorySyncLayer.js';
 import type { SyncLayer } from '../../src/sync/syncLayer.js';
 
@@ -30,6 +34,9 @@ export interface TestServer {
   server: WiresocketServer;
   stores: ControlStores;
   hub: MemorySyncHub;
+  /** The board bus hub this node shares with the nodes started with `shareWith`. */
+  boardHub: MemoryBoardBusHub;
+  boardStorage: EventLogStorage;
   config: ServeConfig;
   dataDir: string;
   url: string;
@@ -53,6 +60,10 @@ export interface TestServerOptions {
   createSyncLayer?: (nodeId: string) => SyncLayer;
   /** Start another node of the same cluster: same libSQL file and sync hub, its own node id. */
   shareWith?: TestServer;
+  /** Board storage instead of the data dir's libSQL file (e.g. PostgreSQL). */
+  createBoardStorage?: () => Promise<EventLogStorage>;
+  /** The node's board bus instead of the shared in-process hub (e.g. Redis). */
+  createBoardBus?: (nodeId: string) => BoardBus;
 }
 
 /** A real server on an ephemeral loopback port with its own libSQL file; `close()` removes it all. */
@@ -62,10 +73,16 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const config: ServeConfig = { ...loadServeConfig({ 'data-dir': dataDir, port: '0', 'log-level': 'silent' }, {}), ...options.config };
   const stores = await openControlStores({ url: config.dbUrl });
   const hub = peer?.hub ?? new MemorySyncHub();
+  const boardHub = peer?.boardHub ?? new MemoryBoardBusHub();
   const nodeId = config.nodeId ?? `test-node-${Math.random().toString(36).slice(2)}`;
+  // One id for the node, its sync layer and its board bus: each skips the node's own messages by it.
+  config.nodeId = nodeId;
+  const boardStorage = await (options.createBoardStorage ?? (() => createEventLogStorage({ url: config.storageUrl })))();
   let server: WiresocketServer;
   try {
     server = await WiresocketServer.start({
+      boardStorage,
+      boardBus: options.createBoardBus?.(nodeId) ?? new MemoryBoardBus(nodeId, boardHub),
       config,
       routing: stores.routing,
       tenants: stores.tenants,
@@ -76,7 +93,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       logger: options.logger,
     });
   } catch (error) {
-    await stores.close();
+    await Promise.all([stores.close(), boardStorage.close()]);
     throw error;
   }
   const addApp = async (tenantId: string, appId: string, maxDocuments = options.maxDocuments ?? 1000): Promise<TestApp> => {
@@ -90,6 +107,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     server,
     stores,
     hub,
+    boardHub,
+    boardStorage,
     config,
     dataDir,
     url: server.url,
@@ -99,7 +118,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     token: (tokenOptions = {}) => signTestToken(tokenOptions.app ?? app, tokenOptions),
     close: async () => {
       await server.close();
-      await stores.close();
+      await Promise.all([stores.close(), boardStorage.close()]);
       if (!peer) await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadServeConfig } from '../../src/config.js';
 import { openControlStores } from '../../src/routing/controlStores.js';
+import { createEventLogStorage } from '../../src/storage/createEventLogStorage.js';
 import { WiresocketServer } from '../../src/server/wiresocketServer.js';
 import { MemorySyncLayer } from '../../src/sync/memorySyncLayer.js';
 import { startTestServer, type TestServer } from '../helpers/testServer.js';
@@ -98,12 +99,13 @@ async function startNodeWith(syncLayer: SwitchableSyncLayer): Promise<{ url: str
   const dataDir = await mkdtemp(path.join(tmpdir(), 'wiresocket-http-'));
   const config = loadServeConfig({ 'data-dir': dataDir, port: '0', 'log-level': 'silent' }, {});
   const stores = await openControlStores({ url: config.dbUrl });
-  const server = await WiresocketServer.start({ config, routing: stores.routing, tenants: stores.tenants, syncLayer });
+  const boardStorage = await createEventLogStorage({ url: config.storageUrl });
+  const server = await WiresocketServer.start({ config, routing: stores.routing, tenants: stores.tenants, syncLayer, boardStorage });
   return {
     url: server.url,
     close: async () => {
       await server.close();
-      await stores.close();
+      await Promise.all([stores.close(), boardStorage.close()]);
       await rm(dataDir, { recursive: true, force: true });
     },
   };

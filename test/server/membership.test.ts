@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { encodeAwarenessUpdate } from '../../src/documents/encodeServerMessage.js';
 import { LibsqlRoutingTable } from '../../src/routing/libsqlRoutingTable.js';
+import { MemoryBoardBus } from '../../src/boards/memoryBoardBus.js';
 import { MemorySyncLayer } from '../../src/sync/memorySyncLayer.js';
+import { RawBoardClient } from '../helpers/rawBoardClient.js';
 import { startTestServer, type TestServer } from '../helpers/testServer.js';
 import { connectClient, destroyAll, eventually, nextClose, waitForSync } from '../helpers/yjsClient.js';
 
@@ -60,6 +62,20 @@ describe('cluster membership: heartbeats, reaping dead nodes, fencing', () => {
     // ghost-2 beats no more, as a killed node would.
     await eventually(() => !client.provider.awareness.getStates().has(424242), nodeTimeoutMs + 3000, 'the ghost client to go');
     destroyAll([client.provider]);
+  });
+
+  it("BOARD-34/CLUSTER-3: a dead node's board participants are announced as gone to the live node's board sockets", async () => {
+    const { client } = await RawBoardClient.join(node.url, 'ghost-board', await node.token({ userId: 'alive-user' }));
+    await ghostNode('ghost-3');
+    const ghostBus = new MemoryBoardBus('ghost-3', node.boardHub);
+    const participant = { userId: 'ghost-user', displayName: 'Ghost', color: '#4ECDC4', joinedAt: Date.now() };
+    await ghostBus.publish(node.key('ghost-board'), { kind: 'participant-joined', nodeId: 'ghost-3', participant });
+    assert.equal((await client.next('participant-joined')).participant.userId, 'ghost-user');
+    // ghost-3 beats no more.
+    const left = await client.next('participant-left', () => true, nodeTimeoutMs + 3000);
+    assert.equal(left.participant.userId, 'ghost-user');
+    assert.deepEqual([...(await node.server.boards.getSessionState(node.key('ghost-board')))!.participants.keys()], ['alive-user']);
+    client.close();
   });
 
   it('CLUSTER-3: a node that finds itself reaped drops its connections; its clients come back and register anew', async () => {
