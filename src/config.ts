@@ -27,6 +27,11 @@ export interface ServeConfig {
   graceMs: number;
   /** Largest WebSocket message accepted; larger closes with 1009 (stops memory exhaustion). */
   maxMessageBytes: number;
+  /**
+   * A document's updates arriving within this window go out merged, one frame per receiver
+   * (0: one frame per update). The window bounds the delay the merge adds.
+   */
+  coalesceMs: number;
   /** Time a client has to complete the upgrade and send its first message (stops idle slot hogging). */
   handshakeTimeoutMs: number;
   /** How often this node writes its heartbeat row. */
@@ -95,6 +100,7 @@ const settings = {
   nodeId: { flag: 'node-id', env: 'WIRESOCKET_NODE_ID', accepts: '1-128 characters of A-Z a-z 0-9 _ - . :', schema: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/) },
   graceMs: { flag: 'grace-ms', env: 'WIRESOCKET_GRACE_MS', accepts: 'an integer number of milliseconds from 0 to 86400000', schema: integer(0, 86_400_000) },
   maxMessageBytes: { flag: 'max-message-bytes', env: 'WIRESOCKET_MAX_MESSAGE_BYTES', accepts: 'an integer from 1024 to 1073741824', schema: integer(1024, 1 << 30) },
+  coalesceMs: { flag: 'coalesce-ms', env: 'WIRESOCKET_COALESCE_MS', accepts: 'an integer number of milliseconds from 0 to 1000', schema: integer(0, 1000) },
   handshakeTimeoutMs: { flag: 'handshake-timeout-ms', env: 'WIRESOCKET_HANDSHAKE_TIMEOUT_MS', accepts: 'an integer number of milliseconds from 100 to 600000', schema: integer(100, 600_000) },
   heartbeatIntervalMs: { flag: 'heartbeat-interval-ms', env: 'WIRESOCKET_HEARTBEAT_INTERVAL_MS', accepts: 'an integer number of milliseconds from 100 to 600000', schema: integer(100, 600_000) },
   nodeTimeoutMs: { flag: 'node-timeout-ms', env: 'WIRESOCKET_NODE_TIMEOUT_MS', accepts: 'an integer number of milliseconds from 300 to 3600000, at least twice --heartbeat-interval-ms', schema: integer(300, 3_600_000) },
@@ -114,6 +120,7 @@ export const serveDefaults = {
   graceMs: 10_000,
   maxMessageBytes: 16 * 1024 * 1024,
   handshakeTimeoutMs: 10_000,
+  coalesceMs: 10,
   heartbeatIntervalMs: 5_000,
   boardEphemeralIdleMs: 5 * 60_000,
   boardPersistentIdleMs: 15 * 60_000,
@@ -168,6 +175,7 @@ export function loadServeConfig(flags: Flags = {}, env: Environment = process.en
     graceMs: pick('graceMs'),
     maxMessageBytes: pick('maxMessageBytes'),
     handshakeTimeoutMs: pick('handshakeTimeoutMs'),
+    coalesceMs: pick('coalesceMs'),
     heartbeatIntervalMs,
     nodeTimeoutMs,
     redisKeyTtlSeconds: pick('redisKeyTtlSeconds'),

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { decodeClientFrame } from './decodeClientFrame.js';
 import { encodePermissionDenied } from './encodeServerMessage.js';
 import type { MinimalSocket } from './minimalSocket.js';
+import type { SharedMessage } from './sharedMessage.js';
 import type { ClientMessage } from './protocol.js';
 
 /** What a connection reports to its session. */
@@ -80,6 +81,13 @@ export class DocumentConnection {
 
   send(data: Uint8Array): void {
     if (!this.closed) this.socket.send(data);
+  }
+
+  /** One of many receivers of a broadcast. */
+  sendShared(message: SharedMessage): void {
+    if (this.closed) return;
+    if (this.socket.sendShared) this.socket.sendShared(message);
+    else this.socket.send(message.payload);
   }
 
   /** Tells a read-only client once that its edits are ignored (the stock client logs it). */

@@ -14,6 +14,8 @@ import {
 import type { AwarenessEntry, ClientMessage } from './protocol.js';
 import { readAwarenessEntries } from './decodeClientFrame.js';
 import { ResyncTask } from './resyncTask.js';
+import { SharedMessage } from './sharedMessage.js';
+import { UpdateCoalescer } from './updateCoalescer.js';
 
 /** Where a change came from, so broadcast and storage know what to do with it. */
 export type ChangeOrigin = 'client' | 'sync-layer';
@@ -31,6 +33,8 @@ export interface DocumentSessionOptions {
   syncLayer: SyncLayer;
   lifecycle: SessionLifecycle;
   clock: Clock;
+  /** Updates broadcast within this window go out merged, as one frame per receiver (0: each at once). */
+  coalesceMs: number;
   logger: Logger;
   /** Called for every closed connection (the manager unregisters it and decides about the grace). */
   onConnectionClosed: (session: DocumentSession, connection: DocumentConnection) => void;
@@ -54,6 +58,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
   /** Owners of the awareness states announced on each other node, so a dead node's go with it. */
   private readonly remoteOwners = new Map<string, AwarenessOwner>();
   private readonly resync: ResyncTask;
+  private readonly outgoing: UpdateCoalescer;
   private attachment: SyncAttachment | null = null;
   private disposed = false;
   /** Connections admitted (quota passed, upgrade in progress) but not yet attached. */
@@ -66,6 +71,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     this.tenantId = options.tenantId;
     this.pinnedAt = options.pinnedAt;
     this.lifecycle = options.lifecycle;
+    this.outgoing = new UpdateCoalescer(options.coalesceMs, (update) => this.broadcast(encodeSyncUpdate(update)));
     this.resync = new ResyncTask({
       clock: options.clock,
       run: () => this.exchangeWithSyncLayer(),
@@ -184,11 +190,13 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
 
   /** Closes every connection with the given code (shutdown). */
   closeAll(code: 1012 | 1013 | 1000 | 4503, reason: string): void {
+    this.outgoing.flush();
     for (const connection of [...this.connections]) connection.close(code, reason);
   }
 
   /** Frees everything this session holds on this node. */
   async dispose(): Promise<void> {
+    this.outgoing.flush();
     this.disposed = true;
     this.resync.stop();
     const attachment = this.attachment;
@@ -233,7 +241,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
       this.options.logger.error({ docKey: this.docKey, origin, err: error }, 'a validated update failed to apply; not relayed');
       return;
     }
-    this.broadcast(encodeSyncUpdate(update));
+    this.outgoing.add(update);
   }
 
   /**
@@ -252,7 +260,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     } finally {
       this.doc.off('update', capture);
     }
-    if (changes.length > 0) this.broadcast(encodeSyncUpdate(changes.length === 1 ? changes[0] : Y.mergeUpdates(changes)));
+    for (const change of changes) this.outgoing.add(change);
   }
 
   private handleClientAwareness(connection: DocumentConnection, update: Uint8Array, entries: AwarenessEntry[]): void {
@@ -307,6 +315,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
   }
 
   private broadcast(message: Uint8Array): void {
-    for (const connection of this.connections) connection.send(message);
+    const shared = SharedMessage.of(message);
+    for (const connection of this.connections) connection.sendShared(shared);
   }
 }

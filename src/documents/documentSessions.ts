@@ -22,6 +22,8 @@ export interface DocumentSessionsOptions {
   graceMs: number;
   /** A connection that sends nothing within this time is closed. */
   handshakeTimeoutMs: number;
+  /** Window in which a document's updates are merged into one broadcast (0: none). */
+  coalesceMs: number;
 }
 
 type SessionEntry =
@@ -305,6 +307,7 @@ export class DocumentSessions {
       syncLayer: this.options.syncLayer,
       lifecycle,
       clock: this.options.clock,
+      coalesceMs: this.options.coalesceMs,
       logger: this.options.logger,
       onConnectionClosed: (closedSession, connection) => void this.participantLeft(closedSession, connection.id),
     });

@@ -6,3 +6,4 @@ export { decodeClientFrame } from './decodeClientFrame.js';
 export { validateUpdate } from './validateUpdate.js';
 export * from './encodeServerMessage.js';
 export * from './protocol.js';
+export { SharedMessage } from './sharedMessage.js';

@@ -1,9 +1,13 @@
+import type { SharedMessage } from './sharedMessage.js';
+
 /**
  * The little a document session needs from a socket, so sessions are testable without `ws` and
  * the `ws` wiring stays in `server/`.
  */
 export interface MinimalSocket {
   send(data: Uint8Array): void;
+  /** A broadcast: the same message to many sockets (a socket without it gets `send(payload)`). */
+  sendShared?(message: SharedMessage): void;
   close(code: number, reason: string): void;
   readonly bufferedAmount: number;
 }

@@ -17,7 +17,7 @@ export interface BoardUpgradeDependencies {
   /** A socket that sends no join within this time is closed with 1013. */
   joinTimeoutMs: number;
   logger: Logger;
-  onUpgraded: () => void;
+  onUpgraded: (socket: Duplex) => void;
 }
 
 type Outcome = { kind: 'admitted'; principal: Principal; boardKey: string } | { kind: 'refused'; error: WiresocketError };
@@ -31,7 +31,7 @@ export async function handleBoardUpgrade(request: IncomingMessage, socket: Duple
   const outcome = await admit(request, token, deps);
   if (socket.destroyed) return;
   deps.webSocketServer.handleUpgrade(request, socket, head, (ws) => {
-    deps.onUpgraded();
+    deps.onUpgraded(socket);
     ws.on('error', (error) => deps.logger.debug({ err: error }, 'board websocket error'));
     if (outcome.kind === 'refused') return closeRefused(ws, outcome.error);
     serve(ws, outcome, deps);

@@ -6,14 +6,15 @@ import { WiresocketError } from '../errors.js';
 import { type Admission, type DocumentSessions, type DocumentConnection, encodePermissionDenied } from '../documents/index.js';
 import type { Logger } from '../log.js';
 import { documentNameFromUrl } from '../tenancy/index.js';
+import { WsDocumentSocket } from './wsDocumentSocket.js';
 
 export interface DocumentUpgradeDependencies {
   webSocketServer: WebSocketServer;
   verifier: TokenVerifier;
   documents: DocumentSessions;
   logger: Logger;
-  /** The upgrade completed: the handshake deadline no longer applies. */
-  onUpgraded: () => void;
+  /** The upgrade of this socket completed: the handshake deadline no longer applies. */
+  onUpgraded: (socket: Duplex) => void;
 }
 
 type Outcome = { kind: 'admitted'; principal: Principal; admission: Admission } | { kind: 'refused'; error: WiresocketError };
@@ -37,17 +38,14 @@ export async function handleDocumentUpgrade(
   };
   // The client (or the handshake deadline) may have closed the socket while we were admitting.
   if (socket.destroyed) return release();
-  let upgraded = false;
   // ws drops a bad handshake without calling back: the admitted place must still be returned.
-  socket.once('close', () => {
-    if (!upgraded) release();
-  });
+  socket.once('close', release);
   deps.webSocketServer.handleUpgrade(request, socket, head, (ws) => {
-    upgraded = true;
-    deps.onUpgraded();
-    ws.on('error', (error) => deps.logger.debug({ err: error }, 'websocket error'));
+    socket.off('close', release);
+    deps.onUpgraded(socket);
+    ws.on('error', logWebSocketError(deps.logger));
     if (outcome.kind === 'refused') return closeRefused(ws, outcome.error);
-    serve(ws, outcome.admission.attach(ws, outcome.principal));
+    serve(ws, outcome.admission.attach(new WsDocumentSocket(ws, socket), outcome.principal));
   });
 }
 
@@ -73,6 +71,14 @@ function serve(ws: WebSocket, connection: DocumentConnection): void {
     connection.receive(data as Buffer);
   });
   ws.on('close', () => connection.markClosed());
+}
+
+/** One error listener per logger, shared by every socket. */
+const errorLoggers = new WeakMap<Logger, (error: Error) => void>();
+function logWebSocketError(logger: Logger): (error: Error) => void {
+  let listener = errorLoggers.get(logger);
+  if (!listener) errorLoggers.set(logger, (listener = (error) => logger.debug({ err: error }, 'websocket error')));
+  return listener;
 }
 
 function closeRefused(ws: WebSocket, error: WiresocketError): void {

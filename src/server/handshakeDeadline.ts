@@ -9,15 +9,25 @@ import type { Duplex } from 'node:stream';
  */
 export class HandshakeDeadline {
   private readonly timers = new WeakMap<Duplex, NodeJS.Timeout>();
+  /**
+   * One 'close' listener shared by every socket (EventEmitter calls it with the socket as
+   * `this`), removed at `settle`: nothing of the deadline stays on a connection after its upgrade.
+   */
+  private readonly settleOnClose: (this: Duplex) => void;
 
-  constructor(private readonly deadlineMs: number) {}
+  constructor(private readonly deadlineMs: number) {
+    const deadline = this;
+    this.settleOnClose = function settleOnClose(this: Duplex) {
+      deadline.settle(this);
+    };
+  }
 
   /** A connection was accepted: its clock starts now. */
   watch(socket: Socket): void {
     const timer = setTimeout(() => socket.destroy(), this.deadlineMs);
     timer.unref();
     this.timers.set(socket, timer);
-    socket.once('close', () => this.settle(socket));
+    socket.once('close', this.settleOnClose);
   }
 
   /** The connection finished its handshake (or is an ordinary HTTP request): stop its clock. */
@@ -26,5 +36,6 @@ export class HandshakeDeadline {
     if (timer === undefined) return;
     clearTimeout(timer);
     this.timers.delete(socket);
+    socket.off('close', this.settleOnClose);
   }
 }

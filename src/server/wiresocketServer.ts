@@ -12,9 +12,9 @@ import type { RoutingTable } from '../routing/index.js';
 import type { EventLogStorage } from '../storage/index.js';
 import type { SyncLayer } from '../sync/index.js';
 import { documentKey, type TenantRegistry } from '../tenancy/index.js';
-import { handleBoardUpgrade } from './boardUpgrade.js';
+import { handleBoardUpgrade, type BoardUpgradeDependencies } from './boardUpgrade.js';
 import { ClusterMembership } from './clusterMembership.js';
-import { handleDocumentUpgrade } from './documentUpgrade.js';
+import { handleDocumentUpgrade, type DocumentUpgradeDependencies } from './documentUpgrade.js';
 import { HandshakeDeadline } from './handshakeDeadline.js';
 import { handleHttpRequest } from './httpRoutes.js';
 import { rejectUpgrade } from './rejectUpgrade.js';
@@ -52,6 +52,8 @@ export class WiresocketServer {
   private readonly logger: Logger;
   private membership: ClusterMembership | null = null;
   private closing: Promise<void> | null = null;
+  private documentDeps: DocumentUpgradeDependencies | null = null;
+  private boardDeps: BoardUpgradeDependencies | null = null;
 
   private constructor(
     private readonly options: WiresocketServerOptions,
@@ -75,6 +77,7 @@ export class WiresocketServer {
       region: config.region,
       graceMs: config.graceMs,
       handshakeTimeoutMs: config.handshakeTimeoutMs,
+      coalesceMs: config.coalesceMs,
     });
     this.boards = new CollaborationService({
       storage: options.boardStorage,
@@ -165,28 +168,46 @@ export class WiresocketServer {
   }
 
   private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', (error) => this.logger.debug({ err: error }, 'upgrade socket error'));
+    socket.on('error', this.onUpgradeSocketError);
     if (this.closing) return rejectUpgrade(socket, 503, 'server is shutting down');
     const offered = parseBearerSubprotocol(request.headers['sec-websocket-protocol']);
     if (offered.tooLong) return rejectUpgrade(socket, 400, 'Sec-WebSocket-Protocol header too long');
-    const onUpgraded = () => this.handshakeDeadline.settle(socket);
-    const { webSocketServer, verifier, logger } = this;
     const handled = isBoardPath(request.url ?? '/')
-      ? handleBoardUpgrade(request, socket, head, offered.token, {
-          webSocketServer,
-          verifier,
-          service: this.boards,
-          rooms: this.boardRooms,
-          clock: this.options.clock ?? systemClock,
-          joinTimeoutMs: this.options.config.handshakeTimeoutMs,
-          logger,
-          onUpgraded,
-        })
-      : handleDocumentUpgrade(request, socket, head, offered.token, { webSocketServer, verifier, documents: this.documents, logger, onUpgraded });
+      ? handleBoardUpgrade(request, socket, head, offered.token, this.boardUpgradeDeps)
+      : handleDocumentUpgrade(request, socket, head, offered.token, this.documentUpgradeDeps);
     handled.catch((error: unknown) => {
       this.logger.error({ err: error }, 'upgrade failed');
       socket.destroy();
     });
+  }
+
+  /** Before the upgrade completes, a socket error (a reset) must not crash the process; after it, ws handles them. */
+  private readonly onUpgradeSocketError = (error: Error): void => this.logger.debug({ err: error }, 'upgrade socket error');
+
+  /** The upgrade is done: nothing of the handshake stays on the connection (memory per idle socket). */
+  private readonly onUpgraded = (socket: Duplex): void => {
+    this.handshakeDeadline.settle(socket);
+    socket.off('error', this.onUpgradeSocketError);
+  };
+
+  /** Shared by every upgrade, so no connection keeps an object of its own for them. */
+  private get documentUpgradeDeps(): DocumentUpgradeDependencies {
+    this.documentDeps ??= { webSocketServer: this.webSocketServer, verifier: this.verifier, documents: this.documents, logger: this.logger, onUpgraded: this.onUpgraded };
+    return this.documentDeps;
+  }
+
+  private get boardUpgradeDeps(): BoardUpgradeDependencies {
+    this.boardDeps ??= {
+      webSocketServer: this.webSocketServer,
+      verifier: this.verifier,
+      service: this.boards,
+      rooms: this.boardRooms,
+      clock: this.options.clock ?? systemClock,
+      joinTimeoutMs: this.options.config.handshakeTimeoutMs,
+      logger: this.logger,
+      onUpgraded: this.onUpgraded,
+    };
+    return this.boardDeps;
   }
 
   private async checkReady(): Promise<void> {

@@ -4,6 +4,8 @@ import type { SyncAttachment, SyncLayer, SyncListener } from './syncLayer.js';
 
 /** Updates kept per document before they are merged into one (bounds memory and attach cost). */
 const defaultCompactEvery = 256;
+/** ... unless they are still small next to the merged state: then up to this many (see `due`). */
+const compactAtMost = 8192;
 
 const emptyUpdate = new Uint8Array([0, 0]);
 
@@ -13,6 +15,8 @@ interface MemoryDocument {
   listeners: Map<SyncListener, string>;
   /** A compaction is integrating a prefix of `updates` off the event loop. */
   compacting: boolean;
+  /** Bytes of the updates after the merged state (`updates[0]` once compacted). */
+  pendingBytes: number;
 }
 
 /** One merger for every hub of the process: its worker starts only when a large merge comes. */
@@ -33,14 +37,15 @@ export class MemorySyncHub {
   ) {}
 
   init(docKey: string): void {
-    if (!this.documents.has(docKey)) this.documents.set(docKey, { updates: [], listeners: new Map(), compacting: false });
+    if (!this.documents.has(docKey)) this.documents.set(docKey, { updates: [], listeners: new Map(), compacting: false, pendingBytes: 0 });
   }
 
   append(docKey: string, update: Uint8Array, fromNode: string): void {
     const document = this.require(docKey);
     // A view into a socket's read buffer would keep the whole chunk alive until compaction.
     document.updates.push(update.byteLength === update.buffer.byteLength ? update : update.slice());
-    if (document.updates.length >= this.compactEvery && !document.compacting) this.compact(document);
+    document.pendingBytes += update.byteLength;
+    if (this.due(document)) this.compact(document);
     this.deliver(document, fromNode, (listener) => listener.onRemoteUpdate(update));
   }
 
@@ -56,7 +61,10 @@ export class MemorySyncHub {
     if (document.updates.length <= 1) return document.updates[0] ?? emptyUpdate;
     const state = Y.mergeUpdates(document.updates);
     // Kept only when no compaction holds a count of entries it will replace.
-    if (!document.compacting) document.updates = [state];
+    if (!document.compacting) {
+      document.updates = [state];
+      document.pendingBytes = 0;
+    }
     return state;
   }
 
@@ -79,6 +87,18 @@ export class MemorySyncHub {
   }
 
   /**
+   * A compaction re-reads the whole state, so compacting a large document every 256 small
+   * updates costs quadratic time as it grows: wait until the updates are a fair share of the
+   * state (amortised linear work), but never past `compactAtMost` updates (memory, attach cost).
+   */
+  private due(document: MemoryDocument): boolean {
+    const count = document.updates.length;
+    if (document.compacting || count < this.compactEvery) return false;
+    const stateBytes = document.updates[0].byteLength;
+    return document.pendingBytes * 4 >= stateBytes || count >= compactAtMost;
+  }
+
+  /**
    * Integrates the state and the updates so far into one compact state, off the event loop for
    * large documents (compactionMerger.ts): merging on every 256th append stalled a busy node for
    * tens of milliseconds, more as the document grew. Appends meanwhile go after the prefix.
@@ -89,7 +109,10 @@ export class MemorySyncHub {
     merger()
       .merge(document.updates.slice(0, taken))
       .then(
-        (state) => void document.updates.splice(0, taken, state),
+        (state) => {
+          document.updates.splice(0, taken, state);
+          document.pendingBytes = document.updates.slice(1).reduce((sum, update) => sum + update.byteLength, 0);
+        },
         // Nothing is lost: the updates stay as they were, and the next append tries again.
         (error: unknown) => this.onBackgroundError(error),
       )
