@@ -5,7 +5,7 @@ import * as Y from 'yjs';
 import { waitForAgreement } from '../helpers/clusterAgreement.js';
 import { updateFrame } from '../helpers/frames.js';
 import { fetchNodeState, type DocumentShape } from '../helpers/nodeState.js';
-import { RawClient } from '../helpers/rawClient.js';
+import { RawClient, type ServerFrame } from '../helpers/rawClient.js';
 import { runEditPhase, sleep, type Editor } from '../helpers/randomEditors.js';
 import { startRedisInstance, type RedisInstance } from '../helpers/redisInstance.js';
 import { startServeCluster, type ClusterNode, type ServeCluster } from '../helpers/serveCluster.js';
@@ -35,6 +35,8 @@ class AcknowledgingWriter {
   readonly closes: Array<{ code: number; afterMs: number }> = [];
   private socket: RawClient | null = null;
   private sent = 0;
+  private readonly received = new Y.Doc();
+  private readonly applied = new WeakSet<ServerFrame>();
 
   constructor(
     private readonly url: string,
@@ -59,10 +61,23 @@ class AcknowledgingWriter {
     doc.destroy();
     const sentAt = Date.now();
     socket.send(updateFrame(update));
-    const echoed = socket.waitForFrame((frame) => frame.type === 0 && frame.subType === 2 && Buffer.from(frame.payload ?? []).equals(update), 10_000);
+    const echoed = socket.waitForFrame((frame) => this.carries(frame, key), 10_000);
     const outcome = await Promise.race([echoed.then(() => 'echoed' as const), socket.closed]).catch(() => 'timeout' as const);
     if (outcome === 'echoed') this.acknowledged.push(key);
     else if (outcome !== 'timeout') this.closes.push({ code: outcome.code, afterMs: Date.now() - sentAt });
+  }
+
+  /**
+   * Whether the server has sent this key back. The server coalesces a document's updates into
+   * merged broadcasts, so the echo is found by content: every update frame is applied once to a
+   * document that collects what the server sent.
+   */
+  private carries(frame: ServerFrame, key: string): boolean {
+    if (frame.type === 0 && frame.subType === 2 && frame.payload && !this.applied.has(frame)) {
+      this.applied.add(frame);
+      Y.applyUpdate(this.received, frame.payload);
+    }
+    return this.received.getMap('m').get(key) === key;
   }
 
   /** The open socket, or a new one; null when the server refused it (it is down or Redis is). */
