@@ -8,11 +8,11 @@ import type { ConnectionHandler, DocumentConnection } from './documentConnection
 import {
   encodeAwarenessMessage,
   encodeSyncStep1,
-  encodeSyncStep2,
   encodeSyncUpdate,
 } from './encodeServerMessage.js';
 import type { AwarenessEntry, ClientMessage } from './protocol.js';
 import { readAwarenessEntries } from './decodeClientFrame.js';
+import { FullStateCache } from './fullStateCache.js';
 import { ResyncTask } from './resyncTask.js';
 import { SharedMessage } from './sharedMessage.js';
 import { UpdateCoalescer } from './updateCoalescer.js';
@@ -59,6 +59,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
   private readonly remoteOwners = new Map<string, AwarenessOwner>();
   private readonly resync: ResyncTask;
   private readonly outgoing: UpdateCoalescer;
+  private readonly fullState = new FullStateCache(this.doc);
   private attachment: SyncAttachment | null = null;
   private disposed = false;
   /** Connections admitted (quota passed, upgrade in progress) but not yet attached. */
@@ -126,7 +127,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
   async handleMessage(connection: DocumentConnection, message: ClientMessage): Promise<void> {
     switch (message.type) {
       case 'sync-step1':
-        connection.send(encodeSyncStep2(this.doc, message.stateVector));
+        connection.sendShared(this.fullState.stepTwoFor(message.stateVector));
         return;
       case 'sync-step2':
       case 'sync-update':
