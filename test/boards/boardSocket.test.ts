@@ -137,13 +137,19 @@ describe('boards over the socket and HTTP', () => {
   it('BOARD-16: batches beyond the rate limit (here 20 a second) get RATE_LIMITED and are not applied; the board goes on', async () => {
     const { client: flooder } = await join('socket-rate', { userId: 'flooder' });
     const { client: other } = await join('socket-rate', { userId: 'other' });
+    const started = Date.now();
     for (let index = 0; index < 30; index++) flooder.send({ type: 'mutate', clientBatchId: `f${index}`, mutations: [upsert(`f${index}`)] });
     await eventually(() => flooder.of('ack').length + flooder.of('error').length === 30, 5000, 'an answer to every batch');
+    // The bucket holds 20 and refills at 20 a second while the server works through the 30: a
+    // slow machine may earn a batch or two more, never the whole flood.
+    const refilled = Math.floor(((Date.now() - started) / 1000) * 20);
+    const acknowledged = flooder.of('ack').length;
     const limited = flooder.of('error').filter((error) => error.code === 'RATE_LIMITED');
-    assert.equal(flooder.of('ack').length, 20);
-    assert.equal(limited.length, 10);
+    assert.ok(acknowledged >= 20 && acknowledged <= 20 + refilled, `${acknowledged} acknowledged (20 + up to ${refilled} refilled)`);
+    assert.equal(limited.length, 30 - acknowledged);
+    assert.ok(limited.length > 0, 'the flood was limited');
     other.send({ type: 'mutate', clientBatchId: 'o1', mutations: [upsert('o1')] });
-    assert.equal((await other.next('ack')).sequence, 21, 'only the acknowledged 20 were logged');
+    assert.equal((await other.next('ack')).sequence, acknowledged + 1, 'only the acknowledged batches were logged');
   });
 
   it('BOARD-19: a read-only token joins and hears, but its mutations are refused', async () => {
