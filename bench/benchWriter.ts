@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import * as Y from 'yjs';
+import { GrowableArray } from './growableArray.js';
 import type { YjsWireClient } from './yjsWireClient.js';
 
 /** The root map every writer sets its entries in. */
@@ -26,6 +27,8 @@ export class BenchWriter {
   private readonly map: Y.Map<string>;
   private pending: Uint8Array | null = null;
   private socket: YjsWireClient | null = null;
+  /** Send time of each seq: receivers that do not read the value (merged updates) look it up here. */
+  private readonly sentAt = new GrowableArray(Float64Array);
   /** Updates sent so far; the next update's seq. */
   sent = 0;
 
@@ -44,6 +47,16 @@ export class BenchWriter {
     return Y.encodeStateAsUpdate(this.doc, stateVector);
   }
 
+  /** performance.now() just before seq `seq` was sent. */
+  sentAtOf(seq: number): number {
+    return this.sentAt.get(seq);
+  }
+
+  /** Everything this writer wrote, as one update (what a verifying client must hold of it). */
+  state(): Uint8Array {
+    return Y.encodeStateAsUpdate(this.doc);
+  }
+
   /** Makes one update and sends it; returns the send timestamp. */
   sendNext(): number {
     if (!this.socket) throw new Error(`writer ${this.writer} is not connected`);
@@ -52,6 +65,7 @@ export class BenchWriter {
     if (!this.pending) throw new Error('a map set produced no update');
     this.socket.sendUpdate(this.pending);
     this.pending = null;
+    this.sentAt.set(this.sent, sentAt);
     this.sent++;
     return sentAt;
   }

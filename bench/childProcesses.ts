@@ -39,3 +39,25 @@ export function killChildrenOnExit(): void {
     });
   }
 }
+
+/** SIGTERM, then SIGKILL when the child has not exited within `timeoutMs`. */
+export async function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+  await Promise.race([exitOf(child), deadline]);
+  clearTimeout(timer);
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGKILL');
+    await exitOf(child);
+  }
+}
+
+/** A run that hangs anyway (a stuck socket, a server that ignores SIGTERM) is still bounded. */
+export function armHardLimit(limitMs: number): void {
+  setTimeout(() => {
+    process.stderr.write(`bench: still running after ${limitMs / 1000} s; killing everything\n`);
+    void killAllChildren().finally(() => process.exit(1));
+  }, limitMs).unref();
+}

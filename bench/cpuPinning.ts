@@ -26,8 +26,9 @@ export function serverCommandPrefix(pinning: CpuPinning): string[] {
   return pinning.kind === 'pinned' ? ['taskset', '-c', String(pinning.serverCore)] : [];
 }
 
-export function describePinning(pinning: CpuPinning): string {
+/** `servers` names what runs on the server core in the report's words. */
+export function describePinning(pinning: CpuPinning, servers = 'serve processes'): string {
   return pinning.kind === 'pinned'
-    ? `yes (taskset): serve processes on core ${pinning.serverCore}, load generator on core ${pinning.loadCore}; redis-server not pinned (not started by the benchmark)`
+    ? `yes (taskset): ${servers} on core ${pinning.serverCore}, load generator on core ${pinning.loadCore}; redis-server not pinned (not started by the benchmark)`
     : `no (${pinning.reason})`;
 }

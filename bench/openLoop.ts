@@ -6,6 +6,12 @@ export interface OpenLoopPlan {
   totalRate: number;
   warmupMs: number;
   measureMs: number;
+  /**
+   * Writers d*W .. d*W+W-1 write document d. Their phases are spread over the interval
+   * (writer slot first, then document), so a document's writers are never in lockstep: clients
+   * of one document are independent, and lockstep would hand a coalescing server free merges.
+   */
+  writersPerDoc?: number;
 }
 
 /** Hooks run as the measured window opens and closes (CPU samples belong exactly there). */
@@ -26,9 +32,17 @@ export interface OpenLoopResult {
   maxLagMs: number;
 }
 
+/** The fraction of the interval by which writer `index` is offset: slot-major over documents. */
+function phaseOf(index: number, writers: number, writersPerDoc: number): number {
+  const docs = Math.max(1, Math.floor(writers / writersPerDoc));
+  const slot = index % writersPerDoc;
+  const doc = Math.floor(index / writersPerDoc);
+  return (slot * docs + doc) / writers;
+}
+
 /**
  * Open loop against an absolute clock: send k of writer i is due at
- * `start + (i / writers + k) * interval`, whatever happened before. A slow tick sends everything
+ * `start + (phase(i) + k) * interval`, whatever happened before. A slow tick sends everything
  * that fell due in one burst instead of quietly lowering the offered rate. The window an update
  * belongs to is decided by its due time, so a late burst still counts for the phase it was for.
  * `start` (a performance.now() time) is the caller's, so it can set up its windows beforehand.
@@ -37,7 +51,7 @@ export function runOpenLoop(writers: readonly BenchWriter[], plan: OpenLoopPlan,
   const intervalMs = (writers.length * 1000) / plan.totalRate;
   const measureStart = start + plan.warmupMs;
   const measureEnd = measureStart + plan.measureMs;
-  const due = writers.map((_, index) => start + (index / writers.length) * intervalMs);
+  const due = writers.map((_, index) => start + phaseOf(index, writers.length, plan.writersPerDoc ?? 1) * intervalMs);
   const result: OpenLoopResult = {
     measureStart,
     measureEnd,

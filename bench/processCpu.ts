@@ -42,3 +42,10 @@ export function machineBusySeconds(): number {
   const [user, nice, system, , , irq, softirq, steal] = ticks;
   return (user + nice + system + irq + softirq + steal) / clockTicks;
 }
+
+/** Resident set size of a process in bytes (VmRSS of /proc/<pid>/status). */
+export function processRssBytes(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(match[1]) * 1024;
+}

@@ -45,3 +45,16 @@ export class RedisProbe {
     await this.client.quit().catch(() => this.client.disconnect());
   }
 }
+
+/** Stops a run that needs Redis before it starts anything, with a message that says so. */
+export async function assertRedisReachable(url: string): Promise<void> {
+  const probe = new RedisProbe(url);
+  try {
+    await probe.connect();
+    await probe.cpuSeconds();
+  } catch (error) {
+    throw new Error(`Redis is not reachable at ${url}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    await probe.close();
+  }
+}

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { exitOf, trackChild } from './childProcesses.js';
+import { exitOf, stopChild, trackChild } from './childProcesses.js';
 import { withDeadline } from './withDeadline.js';
 
 /** The package root: this file runs from dist/bench/. */
@@ -17,6 +17,8 @@ export interface ServeOptions {
   graceMs: number;
   /** Prepended to the command line, e.g. `taskset -c 0`. */
   commandPrefix: readonly string[];
+  /** Environment on top of the caller's (whose WIRESOCKET_* are dropped). */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** One running `wiresocket serve` child whose banner has been read. */
@@ -35,14 +37,22 @@ export function serveArguments(options: ServeOptions): string[] {
   const flags = ['serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', options.dataDir, '--log-level', 'warn', '--grace-ms', String(options.graceMs)];
   if (options.redisUrl) flags.push('--redis-url', options.redisUrl);
   if (options.redisUrl && options.redisKeyPrefix) flags.push('--redis-key-prefix', options.redisKeyPrefix);
-  return [...options.commandPrefix, process.execPath, launcher, ...flags];
+  return [...options.commandPrefix, process.execPath, ...serverNodeFlags(), launcher, ...flags];
+}
+
+/**
+ * Extra node flags for the server under test, e.g. `BENCH_SERVER_NODE_FLAGS=--cpu-prof` to
+ * profile it under a benchmark's load (node refuses --cpu-prof in NODE_OPTIONS).
+ */
+function serverNodeFlags(): string[] {
+  return (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter((flag) => flag.length > 0);
 }
 
 /** Starts a serve process and resolves once it listens (its banner is complete). */
 export async function startServeNode(options: ServeOptions): Promise<ServeNode> {
   const [command, ...args] = serveArguments(options);
   // WIRESOCKET_* of the caller's shell would silently change the shape under test.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('WIRESOCKET_')));
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('WIRESOCKET_'))), ...options.env };
   const child = spawn(command, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   trackChild(child);
   let stderr = '';
@@ -80,17 +90,4 @@ function readBanner(stdout: NodeJS.ReadableStream): Promise<{ url: string; token
       if (/^Get a token: /.test(line)) resolve({ url, token });
     });
   });
-}
-
-async function stopChild(child: ReturnType<typeof spawn>, timeoutMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-  await Promise.race([exitOf(child), deadline]);
-  clearTimeout(timer);
-  if (child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGKILL');
-    await exitOf(child);
-  }
 }

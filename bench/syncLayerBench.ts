@@ -9,11 +9,12 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseBenchArgs } from './benchArgs.js';
 import { benchKeyPrefix, runShape, type ShapeResult, type ShapeSettings, type ShapeSpec } from './benchShape.js';
-import { killAllChildren, killChildrenOnExit } from './childProcesses.js';
+import { armHardLimit, killAllChildren, killChildrenOnExit } from './childProcesses.js';
+import { commandLine } from './commandLine.js';
 import { describePinning, pinLoadGenerator, serverCommandPrefix } from './cpuPinning.js';
 import { machineInfo } from './machineInfo.js';
 import { renderReport } from './markdownReport.js';
-import { RedisProbe } from './redisProbe.js';
+import { assertRedisReachable } from './redisProbe.js';
 import { repoRoot, serveArguments } from './serveProcess.js';
 
 const redisUrl = 'redis://127.0.0.1:6379';
@@ -50,7 +51,7 @@ async function main(): Promise<number> {
   const selected = shapes.filter((spec) => args.only === null || args.only.includes(spec.key));
   if (selected.length === 0) throw new Error(`--only names no shape (${shapes.map((spec) => spec.key).join(', ')})`);
   killChildrenOnExit();
-  armHardLimit();
+  armHardLimit(hardLimitMs);
   const pinning = pinLoadGenerator();
   const prefix = serverCommandPrefix(pinning);
   await checkRedis();
@@ -110,28 +111,7 @@ async function writeReport(report: string): Promise<void> {
 
 /** The Redis shapes are the point of the run: without Redis it stops before starting anything. */
 async function checkRedis(): Promise<void> {
-  const probe = new RedisProbe(redisUrl);
-  try {
-    await probe.connect();
-    await probe.cpuSeconds();
-  } catch (error) {
-    throw new Error(`Redis is not reachable at ${redisUrl}: ${(error as Error).message}`, { cause: error });
-  } finally {
-    await probe.close();
-  }
-}
-
-/** A run that hangs anyway (a stuck socket, a server that ignores SIGTERM) is still bounded. */
-function armHardLimit(): void {
-  setTimeout(() => {
-    process.stderr.write(`bench: still running after ${hardLimitMs / 1000} s; killing everything\n`);
-    void killAllChildren().finally(() => process.exit(1));
-  }, hardLimitMs).unref();
-}
-
-/** The command as someone would type it in the package folder (no machine-specific paths). */
-function commandLine(parts: readonly string[]): string {
-  return parts.map((part) => (part === process.execPath ? 'node' : part.startsWith(repoRoot) ? path.relative(repoRoot, part) : part)).join(' ');
+  await assertRedisReachable(redisUrl);
 }
 
 main().then(
