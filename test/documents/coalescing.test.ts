@@ -36,7 +36,8 @@ for (const coalesceMs of [50, 0]) {
       const everything = (client: RawClient) => textOfAll(client.frames.filter(isUpdate).map((frame) => frame.payload!)).length === 20;
       for (const client of [writerA, writerB, reader]) await client.waitForFrame(() => everything(client), 5000);
       const frames = reader.frames.filter(isUpdate).length;
-      if (coalesceMs > 0) assert.ok(frames <= 2, `${frames} update frames for 10 updates sent at once`);
+      // The first goes out at once (a quiet document), the rest merged at the end of the window.
+      if (coalesceMs > 0) assert.ok(frames <= 3, `${frames} update frames for 10 updates sent at once`);
       else assert.equal(frames, 10);
       assert.equal(writerA.frames.filter(isUpdate).length, frames, 'the senders get the same frames (their echo)');
     });
