@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { exitOf, stopChild, trackChild } from './childProcesses.js';
-import { repoRoot } from './serveProcess.js';
+import { repoRoot, serverNodeFlags } from './serveProcess.js';
 import { withDeadline } from './withDeadline.js';
 
 /** A peer server script under dist/bench/peers/ (compiled from bench/peers/). */
@@ -22,7 +22,7 @@ const startTimeoutMs = 15_000;
 const peersDirectory = fileURLToPath(new URL('./peers/', import.meta.url));
 
 export function peerArguments(script: PeerScript, commandPrefix: readonly string[]): string[] {
-  return [...commandPrefix, process.execPath, path.join(peersDirectory, `${script}.js`)];
+  return [...commandPrefix, process.execPath, ...serverNodeFlags(), path.join(peersDirectory, `${script}.js`)];
 }
 
 /** Starts a peer script (pinned by `commandPrefix`) and resolves once it listens. */

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -37,14 +38,21 @@ export function serveArguments(options: ServeOptions): string[] {
   const flags = ['serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', options.dataDir, '--log-level', 'warn', '--grace-ms', String(options.graceMs)];
   if (options.redisUrl) flags.push('--redis-url', options.redisUrl);
   if (options.redisUrl && options.redisKeyPrefix) flags.push('--redis-key-prefix', options.redisKeyPrefix);
-  return [...options.commandPrefix, process.execPath, ...serverNodeFlags(), launcher, ...flags];
+  return [...options.commandPrefix, process.execPath, ...shebangNodeFlags(), ...serverNodeFlags(), launcher, ...flags];
+}
+
+/** The node flags of the bin's shebang (`npm start` passes the same): the server as shipped. */
+function shebangNodeFlags(): string[] {
+  const firstLine = readFileSync(launcher, 'utf8').split('\n', 1)[0];
+  return /^#!\/usr\/bin\/env -S node(.*)$/.exec(firstLine)?.[1].trim().split(/\s+/).filter((flag) => flag.length > 0) ?? [];
 }
 
 /**
- * Extra node flags for the server under test, e.g. `BENCH_SERVER_NODE_FLAGS=--cpu-prof` to
- * profile it under a benchmark's load (node refuses --cpu-prof in NODE_OPTIONS).
+ * Extra node flags for every server under test (ours and the peers), e.g.
+ * `BENCH_SERVER_NODE_FLAGS=--cpu-prof` to profile one under a benchmark's load (node refuses
+ * --cpu-prof in NODE_OPTIONS), or the peers with our shebang's flags for comparison.
  */
-function serverNodeFlags(): string[] {
+export function serverNodeFlags(): string[] {
   return (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter((flag) => flag.length > 0);
 }
 
