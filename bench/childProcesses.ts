@@ -61,3 +61,15 @@ export function armHardLimit(limitMs: number): void {
     void killAllChildren().finally(() => process.exit(1));
   }, limitMs).unref();
 }
+
+/** Runs a benchmark's entry point: its exit code; on an error the stack, every child killed, exit 1. */
+export function runBenchmark(main: () => Promise<number>): void {
+  main().then(
+    (code) => (process.exitCode = code),
+    async (error: unknown) => {
+      process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      await killAllChildren();
+      process.exitCode = 1;
+    },
+  );
+}

@@ -3,9 +3,9 @@ import type { BenchWriter } from './benchWriter.js';
 import type { DeliveryLog, RangeDelivery } from './deliveryLog.js';
 import { summarizeLatencies, type LatencySummary } from './latencyStats.js';
 import { runOpenLoop, type OpenLoopPlan, type OpenLoopResult } from './openLoop.js';
-import { machineBusySeconds, ownCpuSeconds, processCpuSeconds } from './processCpu.js';
 import type { RedisProbe } from './redisProbe.js';
 import { sleep } from './withDeadline.js';
+import { cpuDelta, sampleCpu, sumOf, type CpuDelta, type CpuSample } from './windowCpu.js';
 
 /** The sockets and processes one step drives and watches. */
 export interface StepContext {
@@ -47,13 +47,6 @@ const drainTimeoutMs = 3_000;
 /** Lead time before the first send, so the windows are set before anything is due. */
 const leadMs = 5;
 
-interface CpuSample {
-  machine: number;
-  server: number;
-  load: number;
-  redis: Promise<number> | null;
-}
-
 /** One rung of the ladder: warm-up, measured window, drain, then the figures. */
 export async function runLadderStep(context: StepContext, plan: OpenLoopPlan): Promise<StepRow> {
   const start = performance.now() + leadMs;
@@ -61,40 +54,11 @@ export async function runLadderStep(context: StepContext, plan: OpenLoopPlan): P
   for (const log of logs) log.openWindow(start + plan.warmupMs, start + plan.warmupMs + plan.measureMs);
   const foreignBefore = sumOf(context.readers, (log) => log.foreign);
   const samples: CpuSample[] = [];
-  const sample = () => void samples.push(cpuSample(context));
+  const sample = () => void samples.push(sampleCpu(context.serverPids, context.redis));
   const loop = await runOpenLoop(context.writers, plan, start, { measureStarts: sample, measureEnds: sample });
   const drainMs = await drain(logs, loop);
   const foreign = sumOf(context.readers, (log) => log.foreign) - foreignBefore;
-  return figures(context, plan, loop, await resolvedCpu(samples), drainMs, foreign);
-}
-
-function cpuSample(context: StepContext): CpuSample {
-  return {
-    machine: machineBusySeconds(),
-    server: sumOf(context.serverPids, processCpuSeconds),
-    load: ownCpuSeconds(),
-    redis: context.redis ? markHandled(context.redis.cpuSeconds()) : null,
-  };
-}
-
-/** A failure surfaces when the figures await it; until then it must not count as unhandled. */
-function markHandled<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(() => undefined);
-  return promise;
-}
-
-interface CpuDelta {
-  machine: number;
-  server: number;
-  load: number;
-  redis: number | null;
-}
-
-async function resolvedCpu(samples: CpuSample[]): Promise<CpuDelta> {
-  const [before, after] = samples;
-  if (!before || !after) throw new Error('the open loop did not sample CPU at both window edges');
-  const redis = before.redis && after.redis ? (await after.redis) - (await before.redis) : null;
-  return { machine: after.machine - before.machine, server: after.server - before.server, load: after.load - before.load, redis };
+  return figures(context, plan, loop, await cpuDelta(samples), drainMs, foreign);
 }
 
 /** Waits until every log holds every update of the step (or the drain timeout passes). */
@@ -147,10 +111,4 @@ function windowLatencies(logs: readonly DeliveryLog[], loop: OpenLoopResult): La
   const samples: number[] = [];
   for (const log of logs) log.latenciesOf(loop.measureSeq[log.writer], loop.endSeq[log.writer], samples);
   return summarizeLatencies(samples);
-}
-
-function sumOf<T>(items: readonly T[], value: (item: T) => number): number {
-  let total = 0;
-  for (const item of items) total += value(item);
-  return total;
 }

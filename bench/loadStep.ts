@@ -3,10 +3,10 @@ import { ArrivalRecorder } from './arrivalRecorder.js';
 import { unexpectedCloses, type DocumentLoad } from './documentLoad.js';
 import { summarizeLatencies, type LatencySummary } from './latencyStats.js';
 import { runOpenLoop, type OpenLoopPlan, type OpenLoopResult } from './openLoop.js';
-import { machineBusySeconds, ownCpuSeconds, processCpuSeconds } from './processCpu.js';
 import { addCounts, emptyCount, type RangeCount } from './receiverLog.js';
 import type { RunningServer } from './serverUnderTest.js';
 import { sleep } from './withDeadline.js';
+import { cpuDelta, sampleCpu, sumOf, type CpuSample } from './windowCpu.js';
 
 /** The figures of one load step on one server. */
 export interface LoadStepRow {
@@ -41,21 +41,14 @@ const drainTimeoutMs = 3_000;
 /** Lead time before the first send, so the windows are set before anything is due. */
 const leadMs = 5;
 
-interface CpuSample {
-  machine: number;
-  server: number;
-  load: number;
-  redis: Promise<number> | null;
-}
-
 /** One step: warm-up, measured window, drain, then the figures. */
 export async function runLoadStep(load: DocumentLoad, server: RunningServer, plan: OpenLoopPlan): Promise<LoadStepRow> {
   const start = performance.now() + leadMs;
   const recorder = new ArrivalRecorder(load.writers, start + plan.warmupMs, start + plan.warmupMs + plan.measureMs);
   for (const receiver of load.receivers) receiver.recorder = recorder;
-  const before = { outOfOrder: sum(load.receivers, (log) => log.outOfOrder), foreign: sum(load.receivers, (log) => log.foreign), closes: unexpectedCloses(load) };
+  const before = { outOfOrder: sumOf(load.receivers, (log) => log.outOfOrder), foreign: sumOf(load.receivers, (log) => log.foreign), closes: unexpectedCloses(load) };
   const samples: CpuSample[] = [];
-  const sample = () => void samples.push(cpuSample(server));
+  const sample = () => void samples.push(sampleCpu(server.pids, server.redis));
   const loop = await runOpenLoop(load.writers, plan, start, { measureStarts: sample, measureEnds: sample });
   const drainMs = await drain(load, loop);
   for (const receiver of load.receivers) receiver.recorder = null;
@@ -66,12 +59,12 @@ export async function runLoadStep(load: DocumentLoad, server: RunningServer, pla
   return {
     offered: plan.totalRate,
     perWriterRate: plan.totalRate / load.writers.length,
-    sentPerSecond: sum(load.writers, (writer) => loop.endSeq[writer.writer] - loop.measureSeq[writer.writer]) / seconds,
+    sentPerSecond: sumOf(load.writers, (writer) => loop.endSeq[writer.writer] - loop.measureSeq[writer.writer]) / seconds,
     deliveredPerSecond: delivered / seconds,
     delivery: { ...counts.deliveries, percent: (100 * counts.deliveries.received) / Math.max(1, counts.deliveries.expected) },
     echo: counts.echo,
-    outOfOrder: sum(load.receivers, (log) => log.outOfOrder) - before.outOfOrder,
-    foreign: sum(load.receivers, (log) => log.foreign) - before.foreign,
+    outOfOrder: sumOf(load.receivers, (log) => log.outOfOrder) - before.outOfOrder,
+    foreign: sumOf(load.receivers, (log) => log.foreign) - before.foreign,
     closes: unexpectedCloses(load) - before.closes,
     latency: summarizeLatencies(recorder.deliveries.latenciesIn(loop.measureSeq, loop.endSeq)),
     echoLatency: summarizeLatencies(recorder.echoes.latenciesIn(loop.measureSeq, loop.endSeq)),
@@ -84,20 +77,6 @@ export async function runLoadStep(load: DocumentLoad, server: RunningServer, pla
     maxLagMs: loop.maxLagMs,
     drainMs,
   };
-}
-
-function cpuSample(server: RunningServer): CpuSample {
-  const redis = server.redis ? server.redis.cpuSeconds() : null;
-  // A failure surfaces when the delta awaits it; until then it must not count as unhandled.
-  redis?.catch(() => undefined);
-  return { machine: machineBusySeconds(), server: sum(server.pids, processCpuSeconds), load: ownCpuSeconds(), redis };
-}
-
-async function cpuDelta(samples: readonly CpuSample[]): Promise<{ machine: number; server: number; load: number; redis: number | null }> {
-  const [before, after] = samples;
-  if (!before || !after) throw new Error('the open loop did not sample CPU at both window edges');
-  const redis = before.redis && after.redis ? (await after.redis) - (await before.redis) : null;
-  return { machine: after.machine - before.machine, server: after.server - before.server, load: after.load - before.load, redis };
 }
 
 /** Waits until every socket holds every update of the step (or the drain timeout passes). */
@@ -116,10 +95,4 @@ function countStep(load: DocumentLoad, loop: OpenLoopResult): { deliveries: Rang
     addCounts(echo, one.echo);
   }
   return { deliveries, echo };
-}
-
-function sum<T>(items: readonly T[], value: (item: T) => number): number {
-  let total = 0;
-  for (const item of items) total += value(item);
-  return total;
 }

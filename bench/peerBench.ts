@@ -10,7 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { benchKeyPrefix } from './benchShape.js';
-import { armHardLimit, killAllChildren, killChildrenOnExit } from './childProcesses.js';
+import { armHardLimit, killChildrenOnExit, runBenchmark } from './childProcesses.js';
 import { describePinning, pinLoadGenerator, serverCommandPrefix } from './cpuPinning.js';
 import { machineInfo } from './machineInfo.js';
 import { parsePeerBenchArgs } from './peerBenchArgs.js';
@@ -89,11 +89,4 @@ async function writeResults(plan: BenchPlan, report: string, chart: string): Pro
   process.stderr.write(`written to docs/benchmarks/${reportName(plan)}.md and .svg\n`);
 }
 
-main().then(
-  (code) => (process.exitCode = code),
-  async (error: unknown) => {
-    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    await killAllChildren();
-    process.exitCode = 1;
-  },
-);
+runBenchmark(main);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseBenchArgs } from './benchArgs.js';
 import { benchKeyPrefix, runShape, type ShapeResult, type ShapeSettings, type ShapeSpec } from './benchShape.js';
-import { armHardLimit, killAllChildren, killChildrenOnExit } from './childProcesses.js';
+import { armHardLimit, killChildrenOnExit, runBenchmark } from './childProcesses.js';
 import { commandLine } from './commandLine.js';
 import { describePinning, pinLoadGenerator, serverCommandPrefix } from './cpuPinning.js';
 import { machineInfo } from './machineInfo.js';
@@ -114,11 +114,4 @@ async function checkRedis(): Promise<void> {
   await assertRedisReachable(redisUrl);
 }
 
-main().then(
-  (code) => (process.exitCode = code),
-  async (error: unknown) => {
-    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    await killAllChildren();
-    process.exitCode = 1;
-  },
-);
+runBenchmark(main);

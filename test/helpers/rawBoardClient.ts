@@ -1,11 +1,9 @@
 import { WebSocket } from 'ws';
 import type { ServerBoardMessage } from '../../src/boards/boardProtocol.js';
+import { socketOutcome, type SocketClose } from './socketOutcome.js';
 import { withTimeout } from './yjsClient.js';
 
-export interface BoardClose {
-  code: number;
-  reason: string;
-}
+export type BoardClose = SocketClose;
 
 /** A bare `ws` client of the board protocol: sends JSON (or anything) by hand, records every message and the close. */
 export class RawBoardClient {
@@ -15,14 +13,7 @@ export class RawBoardClient {
   private readonly waiters: Array<() => void> = [];
 
   constructor(readonly ws: WebSocket) {
-    ws.on('error', () => undefined);
-    this.opened = new Promise((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('unexpected-response', (_request, response) => reject(new Error(`HTTP ${response.statusCode}`)));
-      ws.once('error', reject);
-    });
-    this.opened.catch(() => undefined);
-    this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    ({ opened: this.opened, closed: this.closed } = socketOutcome(ws));
     ws.on('message', (data: Buffer) => {
       this.messages.push(JSON.parse(data.toString()) as ServerBoardMessage);
       for (const wake of this.waiters.splice(0)) wake();

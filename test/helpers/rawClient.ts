@@ -1,11 +1,9 @@
 import * as decoding from 'lib0/decoding';
 import { WebSocket } from 'ws';
+import { socketOutcome, type SocketClose } from './socketOutcome.js';
 import { withTimeout } from './yjsClient.js';
 
-export interface RawClose {
-  code: number;
-  reason: string;
-}
+export type RawClose = SocketClose;
 
 /** A y-protocols message as the server sent it: its type, sub-type (sync/auth) and payload. */
 export interface ServerFrame {
@@ -29,14 +27,7 @@ export class RawClient {
 
   constructor(readonly ws: WebSocket) {
     ws.binaryType = 'nodebuffer';
-    ws.on('error', () => undefined);
-    this.opened = new Promise((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('unexpected-response', (_request, response) => reject(new Error(`HTTP ${response.statusCode}`)));
-      ws.once('error', reject);
-    });
-    this.opened.catch(() => undefined);
-    this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    ({ opened: this.opened, closed: this.closed } = socketOutcome(ws));
     ws.on('message', (data: Buffer) => {
       this.frames.push(parseServerFrame(new Uint8Array(data)));
       for (const wake of this.waiters.splice(0)) wake();

@@ -1,17 +1,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { openControlStores, type ControlStores } from '../../src/routing/controlStores.js';
 import { createClient } from '@libsql/client';
 import { busyTimeoutMs, databaseKind, filePathOfUrl, openLibsqlDatabase } from '../../src/routing/libsqlDatabase.js';
 import { LibsqlRoutingTable } from '../../src/routing/libsqlRoutingTable.js';
 import type { PinResult } from '../../src/routing/routingTable.js';
 import { applyMigrations, migrations, readSchemaVersions } from '../../src/routing/schema.js';
+import { startGatedChild, type GatedChild } from '../helpers/gatedChild.js';
 import { countKinds, routeFor, routingTableContract } from './routingTableContract.js';
 
 let dir = '';
@@ -239,47 +237,10 @@ console.log(JSON.stringify(results.map((result) => result.kind)));
 await stores.close();
 `;
 
-interface PinningChild {
-  ready: Promise<void>;
-  go(): void;
-  result: Promise<Pick<PinResult, 'kind'>[]>;
-  kill(): void;
-}
-
-function startPinningChild(url: string, count: number): PinningChild {
+function startPinningChild(url: string, count: number): GatedChild<Pick<PinResult, 'kind'>[]> {
   const routingModule = new URL('../../src/routing/index.js', import.meta.url).href;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', childScript], {
-    env: { ...process.env, WS_ROUTING_MODULE: routingModule, WS_DB_URL: url, WS_PINS: String(count) },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = once(child, 'exit');
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const nextLine = async (): Promise<string> => {
-    const line = await lines.next();
-    if (line.done) {
-      await exited;
-      throw new Error(`the child ended early (exit ${child.exitCode}): ${stderr}`);
-    }
-    return line.value;
-  };
-  const ready = nextLine().then((line) => assert.equal(line, 'ready'));
-  const result = ready.then(async () => {
-    const kinds: unknown = JSON.parse(await nextLine());
-    const [code] = await exited;
-    assert.equal(code, 0, stderr);
+  return startGatedChild(childScript, { WS_ROUTING_MODULE: routingModule, WS_DB_URL: url, WS_PINS: String(count) }, (kinds) => {
     assert.ok(Array.isArray(kinds) && kinds.every(isPinResultKind), 'the child prints pin result kinds');
     return kinds.map((kind) => ({ kind }));
   });
-  // Keeps an early failure from surfacing as an unhandled rejection before the test awaits it.
-  result.catch(() => undefined);
-  return {
-    ready,
-    result,
-    go: () => child.stdin.end('go\n'),
-    kill: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill();
-    },
-  };
 }

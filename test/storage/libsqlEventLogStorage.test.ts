@@ -1,14 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { createClient } from '@libsql/client';
 import { openControlStores, readSchemaVersions } from '../../src/routing/index.js';
 import { createEventLogStorage, LibsqlEventLogStorage, libsqlBoardMigrations, libsqlBoardVersionTable } from '../../src/storage/index.js';
+import { startGatedChild, type GatedChild } from '../helpers/gatedChild.js';
 import { eventLogStorageContract } from './eventLogStorageContract.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'wiresocket-boards-'));
@@ -208,47 +206,7 @@ console.log(JSON.stringify({ shared }));
 await storage.close();
 `;
 
-interface AppendingChild {
-  ready: Promise<void>;
-  go(): void;
-  result: Promise<{ shared: string }>;
-  kill(): void;
-}
-
-function startAppendingChild(url: string, who: string, batches: number): AppendingChild {
+function startAppendingChild(url: string, who: string, batches: number): GatedChild<{ shared: string }> {
   const storageModule = new URL('../../src/storage/index.js', import.meta.url).href;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', childScript], {
-    env: { ...process.env, WS_STORAGE_MODULE: storageModule, WS_DB_URL: url, WS_WHO: who, WS_BATCHES: String(batches), WS_BOARD: childBoardKey },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = once(child, 'exit');
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const nextLine = async (): Promise<string> => {
-    const line = await lines.next();
-    if (line.done) {
-      await exited;
-      throw new Error(`the child ended early (exit ${child.exitCode}): ${stderr}`);
-    }
-    return line.value;
-  };
-  const ready = nextLine().then((line) => assert.equal(line, 'ready'));
-  const result = ready.then(async () => {
-    const printed = JSON.parse(await nextLine()) as { shared: string };
-    const [code] = await exited;
-    assert.equal(code, 0, stderr);
-    return printed;
-  });
-  // Keeps an early failure from surfacing as an unhandled rejection before the test awaits it.
-  result.catch(() => undefined);
-  ready.catch(() => undefined);
-  return {
-    ready,
-    result,
-    go: () => child.stdin.end('go\n'),
-    kill: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill();
-    },
-  };
+  return startGatedChild(childScript, { WS_STORAGE_MODULE: storageModule, WS_DB_URL: url, WS_WHO: who, WS_BATCHES: String(batches), WS_BOARD: childBoardKey }, (printed) => printed as { shared: string });
 }
