@@ -63,6 +63,32 @@ export interface ServeConfig {
   boardMaxBatchesPerSecond: number;
   /** Upper bound for a graceful shutdown before sockets are cut. */
   shutdownTimeoutMs: number;
+  /** Messages per second one document socket may send on average (stops a client from starving its document). */
+  maxMessagesPerSecond: number;
+  /** Messages a document socket may send at once above that rate; beyond it the socket is closed with 4429. */
+  messageBurst: number;
+  /** Awareness messages per second relayed for one socket; the excess is coalesced (cursor spam fans out N-fold). */
+  maxAwarenessPerSecond: number;
+  /** Largest awareness state (JSON text) one client id may set (stops presence used as a data channel). */
+  maxAwarenessStateBytes: number;
+  /** Connections to one document on this node; beyond it a connect is closed with 1013 (stops room flooding). */
+  maxConnectionsPerDocument: number;
+  /** New WebSocket connections per client IP per minute, 0 = off; beyond it the upgrade gets HTTP 429 (connect storms). */
+  maxConnectsPerIpPerMinute: number;
+  /** Longest request target accepted at the upgrade (stops oversized URLs before any parsing). */
+  maxUrlBytes: number;
+  /** Outbound bytes a socket may have queued ... */
+  maxBufferedBytes: number;
+  /** ... for longer than this before it is closed with 1013 (a client that never reads cannot hold memory). */
+  slowReaderTimeoutMs: number;
+  /** Browser origins allowed to open sockets; empty = any (stops cross-site WebSocket hijacking when set). */
+  allowedOrigins: readonly string[];
+  /** How often every socket is pinged. */
+  pingIntervalMs: number;
+  /** A socket that has sent nothing (not even a pong) for this long is terminated (half-open TCP). */
+  livenessTimeoutMs: number;
+  /** How often this node looks for rotated app keys; their apps' sockets are then closed with 4401. */
+  keyCheckIntervalMs: number;
   logLevel: LogLevel;
 }
 
@@ -78,6 +104,11 @@ interface Setting<T> {
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const text = z.string().trim().min(1);
+/** A comma-separated list of origins (`https://app.example.com`); each must be an origin, not a URL with a path. */
+const originList = z
+  .string()
+  .transform((value) => value.split(',').map((origin) => origin.trim()).filter((origin) => origin !== ''))
+  .refine((origins) => origins.every((origin) => /^https?:\/\/[^/\s]+$/.test(origin)), 'each entry must be an origin like https://app.example.com');
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Every setting of `serve`: its flag, its environment variable, and what it accepts. */
@@ -109,6 +140,19 @@ const settings = {
   redisCompactEveryUpdates: { flag: 'redis-compact-every-updates', env: 'WIRESOCKET_REDIS_COMPACT_EVERY_UPDATES', accepts: 'an integer from 2 to 1000000', schema: integer(2, 1_000_000) },
   redisCompactEveryBytes: { flag: 'redis-compact-every-bytes', env: 'WIRESOCKET_REDIS_COMPACT_EVERY_BYTES', accepts: 'an integer number of bytes from 1024 to 1073741824', schema: integer(1024, 1 << 30) },
   shutdownTimeoutMs: { flag: 'shutdown-timeout-ms', env: 'WIRESOCKET_SHUTDOWN_TIMEOUT_MS', accepts: 'an integer number of milliseconds from 100 to 60000', schema: integer(100, 60_000) },
+  maxMessagesPerSecond: { flag: 'max-messages-per-second', env: 'WIRESOCKET_MAX_MESSAGES_PER_SECOND', accepts: 'an integer from 1 to 10000000', schema: integer(1, 10_000_000) },
+  messageBurst: { flag: 'message-burst', env: 'WIRESOCKET_MESSAGE_BURST', accepts: 'an integer from 1 to 10000000', schema: integer(1, 10_000_000) },
+  maxAwarenessPerSecond: { flag: 'max-awareness-per-second', env: 'WIRESOCKET_MAX_AWARENESS_PER_SECOND', accepts: 'an integer from 1 to 10000000', schema: integer(1, 10_000_000) },
+  maxAwarenessStateBytes: { flag: 'max-awareness-state-bytes', env: 'WIRESOCKET_MAX_AWARENESS_STATE_BYTES', accepts: 'an integer number of bytes from 64 to 1048576', schema: integer(64, 1 << 20) },
+  maxConnectionsPerDocument: { flag: 'max-connections-per-document', env: 'WIRESOCKET_MAX_CONNECTIONS_PER_DOCUMENT', accepts: 'an integer from 1 to 1000000', schema: integer(1, 1_000_000) },
+  maxConnectsPerIpPerMinute: { flag: 'max-connects-per-ip-per-minute', env: 'WIRESOCKET_MAX_CONNECTS_PER_IP_PER_MINUTE', accepts: 'an integer from 0 (off) to 10000000', schema: integer(0, 10_000_000) },
+  maxUrlBytes: { flag: 'max-url-bytes', env: 'WIRESOCKET_MAX_URL_BYTES', accepts: 'an integer number of bytes from 256 to 65536', schema: integer(256, 65_536) },
+  maxBufferedBytes: { flag: 'max-buffered-bytes', env: 'WIRESOCKET_MAX_BUFFERED_BYTES', accepts: 'an integer number of bytes from 65536 to 1073741824', schema: integer(65_536, 1 << 30) },
+  slowReaderTimeoutMs: { flag: 'slow-reader-timeout-ms', env: 'WIRESOCKET_SLOW_READER_TIMEOUT_MS', accepts: 'an integer number of milliseconds from 100 to 600000', schema: integer(100, 600_000) },
+  allowedOrigins: { flag: 'allowed-origins', env: 'WIRESOCKET_ALLOWED_ORIGINS', accepts: 'a comma-separated list of origins like https://app.example.com', schema: originList },
+  pingIntervalMs: { flag: 'ping-interval-ms', env: 'WIRESOCKET_PING_INTERVAL_MS', accepts: 'an integer number of milliseconds from 100 to 600000', schema: integer(100, 600_000) },
+  livenessTimeoutMs: { flag: 'liveness-timeout-ms', env: 'WIRESOCKET_LIVENESS_TIMEOUT_MS', accepts: 'an integer number of milliseconds from 300 to 3600000, more than --ping-interval-ms', schema: integer(300, 3_600_000) },
+  keyCheckIntervalMs: { flag: 'key-check-interval-ms', env: 'WIRESOCKET_KEY_CHECK_INTERVAL_MS', accepts: 'an integer number of milliseconds from 100 to 60000', schema: integer(100, 60_000) },
   logLevel: { flag: 'log-level', env: 'WIRESOCKET_LOG_LEVEL', accepts: logLevels.join(', '), schema: z.enum(logLevels) },
 } satisfies { [K in keyof ServeConfig]: Setting<NonNullable<ServeConfig[K]>> };
 
@@ -134,6 +178,19 @@ export const serveDefaults = {
   redisCompactEveryUpdates: redisSyncDefaults.compactEveryUpdates,
   redisCompactEveryBytes: redisSyncDefaults.compactEveryBytes,
   shutdownTimeoutMs: 8_000,
+  maxMessagesPerSecond: 200,
+  messageBurst: 400,
+  maxAwarenessPerSecond: 20,
+  maxAwarenessStateBytes: 8 * 1024,
+  maxConnectionsPerDocument: 500,
+  maxConnectsPerIpPerMinute: 600,
+  maxUrlBytes: 8 * 1024,
+  maxBufferedBytes: 8 * 1024 * 1024,
+  slowReaderTimeoutMs: 10_000,
+  allowedOrigins: [],
+  pingIntervalMs: 15_000,
+  livenessTimeoutMs: 45_000,
+  keyCheckIntervalMs: 1_000,
   logLevel: 'info',
 } as const satisfies Partial<ServeConfig>;
 
@@ -159,6 +216,12 @@ export function loadServeConfig(flags: Flags = {}, env: Environment = process.en
   // One late beat must not get a live node reaped.
   if (nodeTimeoutMs < 2 * heartbeatIntervalMs) {
     throw new ConfigError(`--node-timeout-ms (${nodeTimeoutMs}) must be at least twice --heartbeat-interval-ms (${heartbeatIntervalMs})`);
+  }
+  const pingIntervalMs = pick('pingIntervalMs');
+  const livenessTimeoutMs = pick('livenessTimeoutMs');
+  // A healthy client answers every ping; the timeout must leave room for at least one.
+  if (livenessTimeoutMs <= pingIntervalMs) {
+    throw new ConfigError(`--liveness-timeout-ms (${livenessTimeoutMs}) must be more than --ping-interval-ms (${pingIntervalMs})`);
   }
   return {
     port: pick('port'),
@@ -189,6 +252,19 @@ export function loadServeConfig(flags: Flags = {}, env: Environment = process.en
     boardMaxParticipants: pick('boardMaxParticipants'),
     boardMaxBatchesPerSecond: pick('boardMaxBatchesPerSecond'),
     shutdownTimeoutMs: pick('shutdownTimeoutMs'),
+    maxMessagesPerSecond: pick('maxMessagesPerSecond'),
+    messageBurst: pick('messageBurst'),
+    maxAwarenessPerSecond: pick('maxAwarenessPerSecond'),
+    maxAwarenessStateBytes: pick('maxAwarenessStateBytes'),
+    maxConnectionsPerDocument: pick('maxConnectionsPerDocument'),
+    maxConnectsPerIpPerMinute: pick('maxConnectsPerIpPerMinute'),
+    maxUrlBytes: pick('maxUrlBytes'),
+    maxBufferedBytes: pick('maxBufferedBytes'),
+    slowReaderTimeoutMs: pick('slowReaderTimeoutMs'),
+    allowedOrigins: pick('allowedOrigins'),
+    pingIntervalMs,
+    livenessTimeoutMs,
+    keyCheckIntervalMs: pick('keyCheckIntervalMs'),
     logLevel: pick('logLevel'),
   };
 }

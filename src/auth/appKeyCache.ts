@@ -1,7 +1,7 @@
 import { importSPKI, type CryptoKey } from 'jose';
 import { WiresocketError, isWiresocketError } from '../errors.js';
 import type { Clock } from '../lifecycle/index.js';
-import type { AppKey, AppRecord } from '../tenancy/index.js';
+import type { AppRecord } from '../tenancy/index.js';
 import { hs256SecretBytes } from './keyMaterial.js';
 import { appKeyId } from './tokenClaims.js';
 
@@ -9,6 +9,8 @@ import { appKeyId } from './tokenClaims.js';
 export interface VerificationKey {
   algorithm: string;
   key: CryptoKey | Uint8Array;
+  /** The app's key version (raised by every rotation): sockets opened with an older one are closed. */
+  version: number;
 }
 
 export type LookupApp = (tenantId: string, appId: string) => Promise<AppRecord | null>;
@@ -51,6 +53,11 @@ export class AppKeyCache {
     return key;
   }
 
+  /** The app's key was rotated: the next connect reads the new one instead of a cached old one. */
+  invalidate(tenantId: string, appId: string): void {
+    this.entries.delete(appKeyId(tenantId, appId));
+  }
+
   private remember(id: string, entry: CacheEntry): void {
     // Map keeps insertion order, so the first key is the oldest entry: evict it first.
     while (this.entries.size >= this.options.maxEntries) {
@@ -67,7 +74,7 @@ export class AppKeyCache {
 
   private async load(tenantId: string, appId: string): Promise<VerificationKey | null> {
     const record = await this.lookup(tenantId, appId);
-    return record === null ? null : importAppKey(record.key, appKeyId(tenantId, appId));
+    return record === null ? null : importAppKey(record, appKeyId(tenantId, appId));
   }
 
   private async lookup(tenantId: string, appId: string): Promise<AppRecord | null> {
@@ -81,10 +88,11 @@ export class AppKeyCache {
 }
 
 /** A stored key that will not import is a server-side misconfiguration, not the client's fault. */
-async function importAppKey(appKey: AppKey, id: string): Promise<VerificationKey> {
+async function importAppKey(record: AppRecord, id: string): Promise<VerificationKey> {
+  const { key: appKey, keyVersion: version } = record;
   try {
-    if (appKey.kind === 'hs256-secret') return { algorithm: 'HS256', key: hs256SecretBytes(appKey.secret) };
-    return { algorithm: appKey.algorithm, key: await importSPKI(appKey.pem, appKey.algorithm) };
+    if (appKey.kind === 'hs256-secret') return { algorithm: 'HS256', key: hs256SecretBytes(appKey.secret), version };
+    return { algorithm: appKey.algorithm, key: await importSPKI(appKey.pem, appKey.algorithm), version };
   } catch (error) {
     throw new WiresocketError('INTERNAL', `the stored key of app ${id} cannot be used`, { cause: error });
   }

@@ -8,6 +8,8 @@ export interface Principal {
   docs: readonly string[] | null;
   /** Expiry of the token, in ms since the epoch. */
   expiresAt: number;
+  /** Version of the app key that verified the token; a rotation past it ends the session. */
+  keyVersion: number;
 }
 
 export type Access = 'read-write' | 'read-only';

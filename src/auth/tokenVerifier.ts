@@ -57,7 +57,12 @@ export class TokenVerifier {
     const key = await this.keys.get(app.tenantId, app.appId);
     if (key === null) throw new WiresocketError('APP_UNKNOWN', `${app.tenantId}/${app.appId}`);
     const payload = await this.verifySignature(token, key);
-    return principalFrom(payload, app);
+    return principalFrom(payload, app, key.version);
+  }
+
+  /** The app's key was rotated: stop trusting the cached one at once. */
+  forgetApp(tenantId: string, appId: string): void {
+    this.keys.invalidate(tenantId, appId);
   }
 
   private async verifySignature(token: string, key: VerificationKey): Promise<JWTPayload> {
@@ -101,7 +106,7 @@ function verificationError(error: unknown): WiresocketError {
   return new WiresocketError('TOKEN_INVALID', undefined, { cause: error });
 }
 
-function principalFrom(payload: JWTPayload, app: AppClaims): Principal {
+function principalFrom(payload: JWTPayload, app: AppClaims, keyVersion: number): Principal {
   const parsed = tokenClaimsSchema.safeParse(payload);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -119,5 +124,6 @@ function principalFrom(payload: JWTPayload, app: AppClaims): Principal {
     access: claims.access,
     docs: claims.docs === undefined ? null : Object.freeze([...claims.docs]),
     expiresAt: claims.exp * 1000,
+    keyVersion,
   });
 }

@@ -193,7 +193,7 @@ export class BoardConnection {
   }
 
   /** Closes with the close code of a WiresocketError (logged once), or 1011 for anything else. */
-  private fail(error: unknown): void {
+  fail(error: unknown): void {
     if (this.phase.kind === 'closed') return;
     const known = error instanceof WiresocketError ? error : new WiresocketError('INTERNAL', undefined, { cause: error });
     const level = known.code === 'INTERNAL' ? 'error' : 'info';

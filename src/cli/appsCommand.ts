@@ -32,6 +32,26 @@ const listApps: StoreCommand = {
   },
 };
 
+/**
+ * `wiresocket apps rotate-key <tenantId>/<appId> [--public-key <pem-file>]`: a new secret (or
+ * the given public key) replaces the old key at once; every node closes the app's sockets that
+ * were opened with the old key (4401) within its --key-check-interval-ms.
+ */
+const rotateKey: StoreCommand = {
+  options: { 'public-key': { type: 'string' } },
+  positionals: { min: 1, max: 1, name: '<tenantId>/<appId>' },
+  prepare: async ({ flags, positionals }) => {
+    const ref = parseAppRef(positionals[0]);
+    const file = flags['public-key'];
+    const key: AppKey = typeof file === 'string' ? await publicKeyFrom(file) : { kind: 'hs256-secret', secret: generateHs256Secret() };
+    return async (stores) => {
+      const rotated = await stores.tenants.rotateAppKey(ref.tenantId, ref.appId, key);
+      if (rotated === null) throw new Error(`app ${formatAppRef(ref)} does not exist`);
+      return rotatedMessage(ref, key, rotated.keyVersion);
+    };
+  },
+};
+
 function createWithKey(ref: AppRef, key: AppKey): StoreAction {
   return async (stores) => {
     await stores.tenants.createApp({ ...ref, key, createdAt: Date.now() });
@@ -64,18 +84,26 @@ function createdMessage(ref: AppRef, key: AppKey): string {
   ].join('\n');
 }
 
+function rotatedMessage(ref: AppRef, key: AppKey, keyVersion: number): string {
+  const name = formatAppRef(ref);
+  const closing = 'Tokens signed with the old key are refused now; open sockets opened with them are closed (4401) within seconds.';
+  if (key.kind === 'public-key') return `rotated the key of app ${name} to a public key (${key.algorithm}), key version ${keyVersion}\n${closing}\n`;
+  return [`rotated the key of app ${name} (HS256 secret), key version ${keyVersion}`, `secret: ${key.secret}`, 'This secret is not shown again: store it now where your backend signs tokens.', closing, ''].join('\n');
+}
+
 function appLine(app: AppRecord): string {
   const algorithm = app.key.kind === 'public-key' ? app.key.algorithm : 'HS256';
   const created = new Date(app.createdAt).toISOString();
-  return `${formatAppRef(app)}\t${app.key.kind}\t${algorithm}\tcreated=${created}\n`;
+  return `${formatAppRef(app)}\t${app.key.kind}\t${algorithm}\tcreated=${created}\tkey-version=${app.keyVersion}\n`;
 }
 
 const subcommands: ReadonlyMap<string, StoreCommand> = new Map([
   ['create', createApp],
   ['list', listApps],
+  ['rotate-key', rotateKey],
 ]);
 
-/** `wiresocket apps create | list`. */
+/** `wiresocket apps create | list | rotate-key`. */
 export function appsCommand({ args, io }: CommandContext): Promise<number> {
   return runCommandGroup('apps', subcommands, args, io);
 }

@@ -12,12 +12,20 @@ Commands:
             [--board-ephemeral-idle-ms 300000] [--board-persistent-idle-ms 900000]
             [--board-sweep-interval-ms 60000] [--board-flush-interval-ms 1000]
             [--board-max-participants 200] [--board-max-batches-per-second 50]
+    limits: [--max-messages-per-second 200] [--message-burst 400] [--max-awareness-per-second 20]
+            [--max-awareness-state-bytes 8192] [--max-connections-per-document 500]
+            [--max-connects-per-ip-per-minute 600 (0 = off)] [--max-url-bytes 8192]
+            [--max-buffered-bytes 8388608] [--slow-reader-timeout-ms 10000]
+            [--allowed-origins https://a.example,https://b.example] [--ping-interval-ms 15000]
+            [--liveness-timeout-ms 45000] [--key-check-interval-ms 1000]
   tenants create <tenantId> [--max-documents 1000]
   tenants list                            id, maxDocuments and live documents per tenant
   tenants set <tenantId> --max-documents N
   apps create <tenantId>/<appId> [--public-key <pem-file>]
                                           without --public-key: prints a new HS256 secret once
   apps list [tenantId]                    never prints secrets
+  apps rotate-key <tenantId>/<appId> [--public-key <pem-file>]
+                                          new key at once; sockets opened with the old one get 4401
   token <tenantId>/<appId> --user <id> [--docs name,prefix*] [--read-only] [--ttl 1h]
         [--private-key <pem-file>]        prints only the token (JWT)
   help                                    this text

@@ -45,6 +45,11 @@ export class AwarenessStates {
     return changed;
   }
 
+  /** Who announced the client's current state, if it has one. */
+  ownerOf(clientId: number): AwarenessOwner | undefined {
+    return this.states.get(clientId)?.owner;
+  }
+
   /** All current states as one awareness update, or null when there are none. */
   snapshot(): Uint8Array | null {
     return this.states.size === 0 ? null : encodeAwarenessUpdate(this.states.values());

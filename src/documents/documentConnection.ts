@@ -4,7 +4,9 @@ import type { CloseCode } from '../closeCodes.js';
 import { WiresocketError } from '../errors.js';
 import type { Clock, TimerHandle } from '../lifecycle/index.js';
 import type { Logger } from '../log.js';
+import type { AwarenessGate } from './awarenessGate.js';
 import { decodeClientFrame } from './decodeClientFrame.js';
+import type { DocumentLimitName, DocumentLimits } from './documentLimits.js';
 import { encodePermissionDenied } from './encodeServerMessage.js';
 import type { MinimalSocket } from './minimalSocket.js';
 import type { SharedMessage } from './sharedMessage.js';
@@ -23,6 +25,8 @@ export interface DocumentConnectionOptions {
   clock: Clock;
   /** A connection that sends nothing within this time is closed (1013): it holds a slot for nothing. */
   handshakeTimeoutMs: number;
+  limits: DocumentLimits;
+  onLimit: (limit: DocumentLimitName) => void;
   logger: Logger;
 }
 
@@ -38,11 +42,18 @@ export class DocumentConnection {
   private handshakeTimer: TimerHandle | null;
   private closed = false;
   private readOnlyNoticeSent = false;
+  /** The message token bucket, inline (two numbers, no object per connection). */
+  private messageTokens: number;
+  private refilledAt: number;
+  /** What this connection may announce as awareness; made by the session at its first awareness message. */
+  awarenessGate: AwarenessGate | null = null;
 
   constructor(private readonly options: DocumentConnectionOptions) {
     this.id = options.connectionId ?? randomUUID();
     this.principal = options.principal;
     this.socket = options.socket;
+    this.messageTokens = options.limits.messageBurst;
+    this.refilledAt = options.clock.now();
     this.handshakeTimer = options.clock.setTimeout(() => this.fail(new WiresocketError('HANDSHAKE_TIMEOUT')), options.handshakeTimeoutMs);
   }
 
@@ -69,9 +80,25 @@ export class DocumentConnection {
       this.fail(error);
       return;
     }
+    if (!this.takeMessageTokens(messages.length)) {
+      this.options.onLimit('message-rate');
+      this.fail(new WiresocketError('MESSAGE_RATE_LIMITED', `over ${this.options.limits.maxMessagesPerSecond}/s with a burst of ${this.options.limits.messageBurst}`));
+      return;
+    }
     for (const message of messages) {
       this.handler?.handleMessage(this, message).catch((error: unknown) => this.fail(error));
     }
+  }
+
+  /** A token bucket: sustained traffic above the rate drains the burst, and then the socket goes. */
+  private takeMessageTokens(count: number): boolean {
+    const { maxMessagesPerSecond, messageBurst } = this.options.limits;
+    const now = this.options.clock.now();
+    this.messageTokens = Math.min(messageBurst, this.messageTokens + ((now - this.refilledAt) / 1000) * maxMessagesPerSecond);
+    this.refilledAt = now;
+    if (this.messageTokens < count) return false;
+    this.messageTokens -= count;
+    return true;
   }
 
   /** A text frame arrived: document sockets are binary only (y-websocket#82). */
@@ -101,6 +128,7 @@ export class DocumentConnection {
   fail(error: unknown): void {
     if (this.closed) return;
     const known = error instanceof WiresocketError ? error : new WiresocketError('INTERNAL', undefined, { cause: error });
+    if (known.code === 'AWARENESS_TOO_LARGE') this.options.onLimit('awareness-size');
     const level = known.code === 'INTERNAL' ? 'error' : 'info';
     this.options.logger[level]({ connectionId: this.id, code: known.code, err: known.code === 'INTERNAL' ? error : undefined }, known.message);
     if (known.closeCode >= 4400 && known.closeCode < 4500) this.socket.send(encodePermissionDenied(known.message));
@@ -118,6 +146,7 @@ export class DocumentConnection {
     if (this.closed) return;
     this.closed = true;
     this.clearHandshakeTimer();
+    this.awarenessGate?.stop();
     this.handler?.connectionClosed(this);
   }
 

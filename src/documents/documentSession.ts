@@ -3,10 +3,13 @@ import type { Logger } from '../log.js';
 import type { Clock, SessionLifecycle } from '../lifecycle/index.js';
 import type { SyncAttachment, SyncLayer, SyncListener } from '../sync/index.js';
 import { WiresocketError } from '../errors.js';
+import { AwarenessGate } from './awarenessGate.js';
 import { AwarenessStates, type AwarenessOwner } from './awarenessStates.js';
-import type { ConnectionHandler, DocumentConnection } from './documentConnection.js';
+import { DocumentConnection, type ConnectionHandler } from './documentConnection.js';
+import type { DocumentLimits } from './documentLimits.js';
 import {
   encodeAwarenessMessage,
+  encodeAwarenessUpdate,
   encodeSyncStep1,
   encodeSyncUpdate,
 } from './encodeServerMessage.js';
@@ -35,6 +38,8 @@ export interface DocumentSessionOptions {
   clock: Clock;
   /** Updates broadcast within this window go out merged, as one frame per receiver (0: each at once). */
   coalesceMs: number;
+  /** Awareness rate and size per connection. */
+  limits: Pick<DocumentLimits, 'maxAwarenessPerSecond' | 'maxAwarenessStateBytes'>;
   logger: Logger;
   /** Called for every closed connection (the manager unregisters it and decides about the grace). */
   onConnectionClosed: (session: DocumentSession, connection: DocumentConnection) => void;
@@ -264,8 +269,41 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     for (const change of changes) this.outgoing.add(change);
   }
 
+  /**
+   * Only the connection's own state counts, at its gate's rate; the bytes it sent are relayed as
+   * they are when they held nothing else (what stock clients send), else its entry is re-encoded.
+   */
   private handleClientAwareness(connection: DocumentConnection, update: Uint8Array, entries: AwarenessEntry[]): void {
-    if (this.awareness.apply(entries, connection)) this.relayAwareness(update, false);
+    const gate = (connection.awarenessGate ??= this.newAwarenessGate(connection));
+    const admitted = gate.admit(entries, (clientId) => this.mayClaim(connection, clientId));
+    if (admitted) this.applyOwnAwareness(connection, admitted.entry, admitted.whole ? update : null);
+  }
+
+  private newAwarenessGate(connection: DocumentConnection): AwarenessGate {
+    const { limits, clock } = this.options;
+    return new AwarenessGate({
+      clock,
+      ratePerSecond: limits.maxAwarenessPerSecond,
+      maxStateBytes: limits.maxAwarenessStateBytes,
+      release: (entry) => {
+        if (!connection.isClosed) this.applyOwnAwareness(connection, entry, null);
+      },
+    });
+  }
+
+  private applyOwnAwareness(connection: DocumentConnection, entry: AwarenessEntry, sentBytes: Uint8Array | null): void {
+    if (this.awareness.apply([entry], connection)) this.relayAwareness(sentBytes ?? encodeAwarenessUpdate([entry]), false);
+  }
+
+  /**
+   * A connection may claim a client id nobody holds, or one another connection of the same
+   * user holds (the same client on a new socket before the old one is noticed gone). A state
+   * that came through another node stays that node's until it goes away with its owner.
+   */
+  private mayClaim(connection: DocumentConnection, clientId: number): boolean {
+    const owner = this.awareness.ownerOf(clientId);
+    if (owner === undefined || owner === connection) return true;
+    return owner instanceof DocumentConnection && owner.principal.userId === connection.principal.userId;
   }
 
   /** Awareness goes to every local connection (the sender too: keeps a lone client alive). */

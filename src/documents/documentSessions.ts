@@ -7,6 +7,7 @@ import type { OrphanedDocument, RoutingTable } from '../routing/index.js';
 import type { SyncLayer } from '../sync/index.js';
 import { documentKey, type TenantRegistry } from '../tenancy/index.js';
 import { DocumentConnection } from './documentConnection.js';
+import type { DocumentLimitName, DocumentLimits } from './documentLimits.js';
 import { DocumentSession } from './documentSession.js';
 import type { MinimalSocket } from './minimalSocket.js';
 
@@ -24,6 +25,9 @@ export interface DocumentSessionsOptions {
   handshakeTimeoutMs: number;
   /** Window in which a document's updates are merged into one broadcast (0: none). */
   coalesceMs: number;
+  limits: DocumentLimits;
+  /** A connection was refused or closed by one of the limits (metrics). */
+  onLimit: (limit: DocumentLimitName) => void;
 }
 
 type SessionEntry =
@@ -64,6 +68,7 @@ export class DocumentSessions {
     const key = documentKey(principal.tenantId, principal.appId, name);
     for (;;) {
       const session = await this.liveSession(key, principal.tenantId);
+      this.checkRoom(session);
       const rejoinsGrace = session.lifecycle.state.kind === 'idle';
       const connectionId = await this.register(session, principal);
       // A session in its grace here may have been ended by another node meanwhile (both waited
@@ -74,6 +79,14 @@ export class DocumentSessions {
       session.cancelReservation();
       await this.forgetConnection(connectionId);
     }
+  }
+
+  /** Room flooding: past the limit a connect is refused with 1013 (members are unaffected; retry later). */
+  private checkRoom(session: DocumentSession): void {
+    const limit = this.options.limits.maxConnectionsPerDocument;
+    if (session.participantCount < limit) return;
+    this.options.onLimit('connections-per-document');
+    throw new WiresocketError('DOCUMENT_FULL', `limit ${limit}`);
   }
 
   /** Reserves a place in the session and registers the connection in `active_sessions`. */
@@ -218,6 +231,8 @@ export class DocumentSessions {
           connectionId,
           clock: this.options.clock,
           handshakeTimeoutMs: this.options.handshakeTimeoutMs,
+          limits: this.options.limits,
+          onLimit: this.options.onLimit,
           logger: this.options.logger,
         });
         if (session.lifecycle.isArchived) {
@@ -308,6 +323,7 @@ export class DocumentSessions {
       lifecycle,
       clock: this.options.clock,
       coalesceMs: this.options.coalesceMs,
+      limits: this.options.limits,
       logger: this.options.logger,
       onConnectionClosed: (closedSession, connection) => void this.participantLeft(closedSession, connection.id),
     });

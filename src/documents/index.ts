@@ -7,3 +7,4 @@ export { validateUpdate } from './validateUpdate.js';
 export * from './encodeServerMessage.js';
 export * from './protocol.js';
 export { SharedMessage } from './sharedMessage.js';
+export { defaultDocumentLimits, type DocumentLimitName, type DocumentLimits } from './documentLimits.js';

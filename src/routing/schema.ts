@@ -57,6 +57,21 @@ export const migrations: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: 'app key rotation: key versions and a rotation log every node polls',
+    statements: [
+      `ALTER TABLE apps ADD COLUMN key_version INTEGER NOT NULL DEFAULT 1`,
+      // A sequence, not a time: nodes poll "after the last one I saw", which no clock skew can fool.
+      `CREATE TABLE key_rotations (
+        sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant_id TEXT NOT NULL,
+        app_id TEXT NOT NULL,
+        key_version INTEGER NOT NULL,
+        rotated_at INTEGER NOT NULL
+      )`,
+    ],
+  },
 ];
 
 /** The control store's version table; another schema sharing the file (boards) names its own. */

@@ -7,6 +7,7 @@ import { WiresocketError } from '../errors.js';
 import type { Clock } from '../lifecycle/index.js';
 import type { Logger } from '../log.js';
 import { documentKey } from '../tenancy/index.js';
+import type { SocketSupervisor } from './socketSupervisor.js';
 
 export interface BoardUpgradeDependencies {
   webSocketServer: WebSocketServer;
@@ -16,6 +17,8 @@ export interface BoardUpgradeDependencies {
   clock: Clock;
   /** A socket that sends no join within this time is closed with 1013. */
   joinTimeoutMs: number;
+  /** Pings, liveness, the outbound queue limit, token expiry and key rotation for each socket. */
+  supervisor: SocketSupervisor;
   logger: Logger;
   onUpgraded: (socket: Duplex) => void;
 }
@@ -69,6 +72,7 @@ function serve(ws: WebSocket, admitted: Extract<Outcome, { kind: 'admitted' }>, 
     connection.receive(data.toString());
   });
   ws.on('close', () => connection.markClosed());
+  deps.supervisor.watch(ws, connection, admitted.principal);
 }
 
 function closeRefused(ws: WebSocket, error: WiresocketError): void {

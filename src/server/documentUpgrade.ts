@@ -6,12 +6,15 @@ import { WiresocketError } from '../errors.js';
 import { type Admission, type DocumentSessions, type DocumentConnection, encodePermissionDenied } from '../documents/index.js';
 import type { Logger } from '../log.js';
 import { documentNameFromUrl } from '../tenancy/index.js';
+import type { SocketSupervisor } from './socketSupervisor.js';
 import { WsDocumentSocket } from './wsDocumentSocket.js';
 
 export interface DocumentUpgradeDependencies {
   webSocketServer: WebSocketServer;
   verifier: TokenVerifier;
   documents: DocumentSessions;
+  /** Pings, liveness, the outbound queue limit, token expiry and key rotation for each socket. */
+  supervisor: SocketSupervisor;
   logger: Logger;
   /** The upgrade of this socket completed: the handshake deadline no longer applies. */
   onUpgraded: (socket: Duplex) => void;
@@ -45,7 +48,9 @@ export async function handleDocumentUpgrade(
     deps.onUpgraded(socket);
     ws.on('error', logWebSocketError(deps.logger));
     if (outcome.kind === 'refused') return closeRefused(ws, outcome.error);
-    serve(ws, outcome.admission.attach(new WsDocumentSocket(ws, socket), outcome.principal));
+    const connection = outcome.admission.attach(new WsDocumentSocket(ws, socket), outcome.principal);
+    serve(ws, connection);
+    if (!connection.isClosed) deps.supervisor.watch(ws, connection, outcome.principal);
   });
 }
 

@@ -11,15 +11,18 @@ export interface HttpRouteDependencies {
   boardState(principal: Principal, boardId: string): Promise<unknown>;
   /** Session counts of the principal's tenant. */
   stats(principal: Principal): unknown;
+  /** The Prometheus text exposition and its content type. */
+  metrics(): Promise<{ contentType: string; text: string }>;
 }
 
-/** Plain HTTP endpoints (DESIGN.md "Endpoints"): health, readiness, board state, stats. */
+/** Plain HTTP endpoints (DESIGN.md "Endpoints"): health, readiness, metrics, board state, stats. */
 export async function handleHttpRequest(request: IncomingMessage, response: ServerResponse, deps: HttpRouteDependencies): Promise<void> {
   const path = (request.url ?? '/').split('?')[0];
   if (request.method !== 'GET' && request.method !== 'HEAD') return sendJson(response, 405, { error: 'method not allowed' });
   try {
     if (path === '/healthz') return sendJson(response, 200, { status: 'ok' });
     if (path === '/readyz') return await readiness(response, deps);
+    if (path === '/metrics') return await metrics(response, deps);
     if (isBoardPath(path)) return await boardState(request, response, path, deps);
     if (path === '/v1/stats') return sendJson(response, 200, deps.stats(await authenticate(request, deps.verifier)));
   } catch (error) {
@@ -53,6 +56,12 @@ async function readiness(response: ServerResponse, deps: HttpRouteDependencies):
   } catch (error) {
     sendJson(response, 503, { ready: false, error: error instanceof Error ? error.message : String(error) });
   }
+}
+
+async function metrics(response: ServerResponse, deps: HttpRouteDependencies): Promise<void> {
+  const { contentType, text } = await deps.metrics();
+  response.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+  response.end(text);
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {

@@ -17,7 +17,11 @@ import { ClusterMembership } from './clusterMembership.js';
 import { handleDocumentUpgrade, type DocumentUpgradeDependencies } from './documentUpgrade.js';
 import { HandshakeDeadline } from './handshakeDeadline.js';
 import { handleHttpRequest } from './httpRoutes.js';
+import { KeyRotationWatcher } from './keyRotationWatcher.js';
 import { rejectUpgrade } from './rejectUpgrade.js';
+import { ServerMetrics } from './serverMetrics.js';
+import { SocketSupervisor } from './socketSupervisor.js';
+import { UpgradeGate } from './upgradeGate.js';
 
 export interface WiresocketServerOptions {
   config: ServeConfig;
@@ -50,6 +54,10 @@ export class WiresocketServer {
   private readonly webSocketServer: WebSocketServer;
   private readonly verifier: TokenVerifier;
   private readonly logger: Logger;
+  readonly metrics: ServerMetrics;
+  private readonly supervisor: SocketSupervisor;
+  private readonly gate: UpgradeGate;
+  private readonly keyRotations: KeyRotationWatcher;
   private membership: ClusterMembership | null = null;
   private closing: Promise<void> | null = null;
   private documentDeps: DocumentUpgradeDependencies | null = null;
@@ -67,6 +75,28 @@ export class WiresocketServer {
     this.nodeId = nodeId;
     this.http = http;
     this.verifier = new TokenVerifier({ lookupApp: (tenantId, appId) => options.tenants.getApp(tenantId, appId), clock });
+    this.metrics = new ServerMetrics({ openSockets: () => this.webSocketServer.clients.size, documentSessions: () => this.documents.size });
+    const onLimit = this.metrics.limitHit.bind(this.metrics);
+    this.supervisor = new SocketSupervisor({
+      clock,
+      pingIntervalMs: config.pingIntervalMs,
+      livenessTimeoutMs: config.livenessTimeoutMs,
+      maxBufferedBytes: config.maxBufferedBytes,
+      slowReaderTimeoutMs: config.slowReaderTimeoutMs,
+      onLimit,
+    });
+    this.gate = new UpgradeGate(config, clock);
+    this.keyRotations = new KeyRotationWatcher({
+      tenants: options.tenants,
+      clock,
+      intervalMs: config.keyCheckIntervalMs,
+      logger: this.logger,
+      onRotation: ({ tenantId, appId, keyVersion }) => {
+        this.verifier.forgetApp(tenantId, appId);
+        const closed = this.supervisor.closeApp(tenantId, appId, keyVersion);
+        this.logger.info({ tenantId, appId, keyVersion, closed }, 'app key rotated; sockets opened with the old key closed');
+      },
+    });
     this.documents = new DocumentSessions({
       routing: options.routing,
       tenants: options.tenants,
@@ -78,6 +108,14 @@ export class WiresocketServer {
       graceMs: config.graceMs,
       handshakeTimeoutMs: config.handshakeTimeoutMs,
       coalesceMs: config.coalesceMs,
+      limits: {
+        maxConnectionsPerDocument: config.maxConnectionsPerDocument,
+        maxMessagesPerSecond: config.maxMessagesPerSecond,
+        messageBurst: config.messageBurst,
+        maxAwarenessPerSecond: config.maxAwarenessPerSecond,
+        maxAwarenessStateBytes: config.maxAwarenessStateBytes,
+      },
+      onLimit,
     });
     this.boards = new CollaborationService({
       storage: options.boardStorage,
@@ -165,11 +203,18 @@ export class WiresocketServer {
       logger: this.logger,
     });
     await this.membership.start();
+    await this.keyRotations.start();
   }
 
   private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', this.onUpgradeSocketError);
     if (this.closing) return rejectUpgrade(socket, 503, 'server is shutting down');
+    const refusal = this.gate.refusal(request);
+    if (refusal) {
+      this.metrics.limitHit(refusal.limit);
+      this.logger.info({ limit: refusal.limit, remoteAddress: request.socket.remoteAddress }, `upgrade refused: ${refusal.message}`);
+      return rejectUpgrade(socket, refusal.status, refusal.message, refusal.headers);
+    }
     const offered = parseBearerSubprotocol(request.headers['sec-websocket-protocol']);
     if (offered.tooLong) return rejectUpgrade(socket, 400, 'Sec-WebSocket-Protocol header too long');
     const handled = isBoardPath(request.url ?? '/')
@@ -192,7 +237,14 @@ export class WiresocketServer {
 
   /** Shared by every upgrade, so no connection keeps an object of its own for them. */
   private get documentUpgradeDeps(): DocumentUpgradeDependencies {
-    this.documentDeps ??= { webSocketServer: this.webSocketServer, verifier: this.verifier, documents: this.documents, logger: this.logger, onUpgraded: this.onUpgraded };
+    this.documentDeps ??= {
+      webSocketServer: this.webSocketServer,
+      verifier: this.verifier,
+      documents: this.documents,
+      supervisor: this.supervisor,
+      logger: this.logger,
+      onUpgraded: this.onUpgraded,
+    };
     return this.documentDeps;
   }
 
@@ -204,6 +256,7 @@ export class WiresocketServer {
       rooms: this.boardRooms,
       clock: this.options.clock ?? systemClock,
       joinTimeoutMs: this.options.config.handshakeTimeoutMs,
+      supervisor: this.supervisor,
       logger: this.logger,
       onUpgraded: this.onUpgraded,
     };
@@ -224,6 +277,7 @@ export class WiresocketServer {
       checkReady: () => this.checkReady(),
       verifier: this.verifier,
       boardState: async (principal: Principal, boardId: string) => ({ boardId, ...(await this.boards.getBoardState(keyOf(principal, boardId))) }),
+      metrics: async () => ({ contentType: this.metrics.contentType, text: await this.metrics.render() }),
       stats: (principal: Principal) => {
         const tenantPrefix = `${principal.tenantId}::`;
         return { tenantId: principal.tenantId, boards: this.boards.statsOf((key) => key.startsWith(tenantPrefix)), documents: this.documents.statsOf(tenantPrefix) };
@@ -234,10 +288,13 @@ export class WiresocketServer {
   private async shutdown(): Promise<void> {
     const { config } = this.options;
     this.logger.info({ nodeId: this.nodeId }, 'shutting down');
+    this.keyRotations.stop();
+    this.gate.stop();
     const stopListening = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeIdleConnections();
     await this.documents.shutdown();
     await this.closeSockets(config.shutdownTimeoutMs);
+    this.supervisor.stop();
     // Every pending board mutation is written before the stores close.
     await this.boards.close().catch((error: unknown) => this.logger.error({ err: error }, 'could not flush the board sessions'));
     this.boardRooms.dispose();

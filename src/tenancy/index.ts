@@ -1,4 +1,4 @@
-export type { AppKey, AppRecord, AsymmetricAlgorithm, Tenant, TenantRegistry } from './tenantRegistry.js';
+export type { AppKey, AppRecord, AsymmetricAlgorithm, KeyRotation, NewApp, Tenant, TenantRegistry } from './tenantRegistry.js';
 export { LibsqlTenantRegistry } from './libsqlTenantRegistry.js';
 export {
   documentKey,

@@ -4,7 +4,7 @@ import type { ZodType } from 'zod';
 // this registry, and importing it back from here would make an import cycle.
 import { rowNumber, rowString, type LibsqlDatabase } from '../routing/libsqlDatabase.js';
 import { appIdSchema, tenantIdSchema } from './identifiers.js';
-import type { AppKey, AppRecord, AsymmetricAlgorithm, Tenant, TenantRegistry } from './tenantRegistry.js';
+import type { AppKey, AppRecord, AsymmetricAlgorithm, KeyRotation, NewApp, Tenant, TenantRegistry } from './tenantRegistry.js';
 
 const insertTenant = `
   INSERT INTO tenants (tenant_id, max_documents, created_at) VALUES (?, ?, ?)
@@ -20,10 +20,20 @@ const insertAppUnderTenant = `
   WHERE EXISTS (SELECT 1 FROM tenants WHERE tenant_id = ?)
   ON CONFLICT (tenant_id, app_id) DO NOTHING`;
 const tenantExists = 'SELECT EXISTS (SELECT 1 FROM tenants WHERE tenant_id = ?) AS found';
-const appColumns = 'tenant_id, app_id, key_kind, key_algorithm, key_material, created_at';
+const appColumns = 'tenant_id, app_id, key_kind, key_algorithm, key_material, created_at, key_version';
 const selectApp = `SELECT ${appColumns} FROM apps WHERE tenant_id = ? AND app_id = ?`;
 const selectApps = `SELECT ${appColumns} FROM apps ORDER BY tenant_id, app_id`;
 const selectTenantApps = `SELECT ${appColumns} FROM apps WHERE tenant_id = ? ORDER BY app_id`;
+
+const updateAppKey = `
+  UPDATE apps SET key_kind = ?, key_algorithm = ?, key_material = ?, key_version = key_version + 1
+  WHERE tenant_id = ? AND app_id = ?`;
+/** Logs the rotation with the version the update just wrote (nothing when the app is missing). */
+const insertRotation = `
+  INSERT INTO key_rotations (tenant_id, app_id, key_version, rotated_at)
+  SELECT tenant_id, app_id, key_version, ? FROM apps WHERE tenant_id = ? AND app_id = ?`;
+const selectRotationsSince = 'SELECT sequence, tenant_id, app_id, key_version FROM key_rotations WHERE sequence > ? ORDER BY sequence';
+const selectLatestRotation = 'SELECT COALESCE(MAX(sequence), 0) AS latest FROM key_rotations';
 
 const asymmetricAlgorithms: readonly AsymmetricAlgorithm[] = ['RS256', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
@@ -66,7 +76,7 @@ export class LibsqlTenantRegistry implements TenantRegistry {
     return result.rowsAffected > 0;
   }
 
-  async createApp(app: AppRecord): Promise<void> {
+  async createApp(app: NewApp): Promise<void> {
     const tenantId = checked(tenantIdSchema, app.tenantId, 'tenant id');
     const appId = checked(appIdSchema, app.appId, 'app id');
     const { kind, algorithm, material } = keyColumns(app.key);
@@ -91,6 +101,37 @@ export class LibsqlTenantRegistry implements TenantRegistry {
     const statement = tenantId === undefined ? selectApps : { sql: selectTenantApps, args: [tenantId] };
     const result = await this.client.execute(statement);
     return result.rows.map(appFromRow);
+  }
+
+  /** The key update, the log entry and the read-back are one write batch: no node sees half. */
+  async rotateAppKey(tenantId: string, appId: string, key: AppKey): Promise<AppRecord | null> {
+    const { kind, algorithm, material } = keyColumns(key);
+    const [update, , selected] = await this.client.batch(
+      [
+        { sql: updateAppKey, args: [kind, algorithm, material, tenantId, appId] },
+        { sql: insertRotation, args: [this.now(), tenantId, appId] },
+        { sql: selectApp, args: [tenantId, appId] },
+      ],
+      'write',
+    );
+    const row = selected.rows[0];
+    return update.rowsAffected > 0 && row ? appFromRow(row) : null;
+  }
+
+  async keyRotationsSince(afterSequence: number): Promise<KeyRotation[]> {
+    const result = await this.client.execute({ sql: selectRotationsSince, args: [afterSequence] });
+    return result.rows.map((row) => ({
+      sequence: rowNumber(row, 'sequence'),
+      tenantId: rowString(row, 'tenant_id'),
+      appId: rowString(row, 'app_id'),
+      keyVersion: rowNumber(row, 'key_version'),
+    }));
+  }
+
+  async latestKeyRotation(): Promise<number> {
+    const result = await this.client.execute(selectLatestRotation);
+    const row = result.rows[0];
+    return row ? rowNumber(row, 'latest') : 0;
   }
 }
 
@@ -160,5 +201,6 @@ function appFromRow(row: Row): AppRecord {
     appId: rowString(row, 'app_id'),
     key: keyFromColumns(rowString(row, 'key_kind'), rowString(row, 'key_algorithm'), rowString(row, 'key_material')),
     createdAt: rowNumber(row, 'created_at'),
+    keyVersion: rowNumber(row, 'key_version'),
   };
 }

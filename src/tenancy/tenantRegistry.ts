@@ -10,9 +10,26 @@ export interface TenantRegistry {
   /** Returns false when the tenant does not exist. */
   setMaxDocuments(tenantId: string, maxDocuments: number): Promise<boolean>;
 
-  createApp(app: AppRecord): Promise<void>;
+  createApp(app: NewApp): Promise<void>;
   getApp(tenantId: string, appId: string): Promise<AppRecord | null>;
   listApps(tenantId?: string): Promise<AppRecord[]>;
+  /**
+   * Replaces the app's key and raises its key version, recording the rotation so every node
+   * can close the sockets opened with the old key. Returns null when the app does not exist.
+   */
+  rotateAppKey(tenantId: string, appId: string, key: AppKey): Promise<AppRecord | null>;
+  /** Rotations recorded after `afterSequence`, oldest first (what a node has not seen yet). */
+  keyRotationsSince(afterSequence: number): Promise<KeyRotation[]>;
+  /** The sequence of the newest rotation, 0 when there has been none (where a node starts watching). */
+  latestKeyRotation(): Promise<number>;
+}
+
+/** One `apps rotate-key`: from `keyVersion` on, only the new key verifies the app's tokens. */
+export interface KeyRotation {
+  sequence: number;
+  tenantId: string;
+  appId: string;
+  keyVersion: number;
 }
 
 export interface Tenant {
@@ -32,4 +49,9 @@ export interface AppRecord {
   appId: string;
   key: AppKey;
   createdAt: number;
+  /** 1 at creation, raised by every key rotation; a principal remembers the version that verified it. */
+  keyVersion: number;
 }
+
+/** An app as it is created: its key version starts at 1. */
+export type NewApp = Omit<AppRecord, 'keyVersion'>;

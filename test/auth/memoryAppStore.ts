@@ -7,7 +7,7 @@ export class MemoryAppStore {
   private readonly apps = new Map<string, AppRecord>();
 
   setKey(tenantId: string, appId: string, key: AppKey): void {
-    this.apps.set(`${tenantId}/${appId}`, { tenantId, appId, key, createdAt: 0 });
+    this.apps.set(`${tenantId}/${appId}`, { tenantId, appId, key, createdAt: 0, keyVersion: 1 });
   }
 
   delete(tenantId: string, appId: string): void {

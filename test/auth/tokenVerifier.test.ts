@@ -72,6 +72,7 @@ describe('TokenVerifier round trips', () => {
       access: 'read-write',
       docs: null,
       expiresAt: (nowSeconds() + 60) * 1000,
+      keyVersion: 1,
     });
     assert.ok(Object.isFrozen(principal));
   });

@@ -72,7 +72,7 @@ describe('OPS-6: tenants, apps and token against a store', () => {
     assert.match(created.stdout, /^created app acme\/editor \(HS256 secret\)\n/);
     assert.match(created.stdout, /not shown again/);
     const list = await cli('apps', 'list');
-    assert.match(list.stdout, /^acme\/editor\ths256-secret\tHS256\tcreated=\d{4}-\d\d-\d\dT[\d:.]+Z\n$/);
+    assert.match(list.stdout, /^acme\/editor\ths256-secret\tHS256\tcreated=\d{4}-\d\d-\d\dT[\d:.]+Z\tkey-version=1\n$/);
     assert.ok(!list.stdout.includes(secret));
     const token = (await cli('token', 'acme/editor', '--user', 'bob')).stdout.trim();
     await jwtVerify(token, new TextEncoder().encode(secret), { algorithms: ['HS256'] });

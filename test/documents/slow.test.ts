@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { serveDefaults } from '../../src/config.js';
+import { WebSocket } from 'ws';
+import { step1Frame } from '../helpers/frames.js';
+import { RawClient } from '../helpers/rawClient.js';
 import { startTestServer, type TestServer } from '../helpers/testServer.js';
 import { connectClient, destroyAll, eventually, waitForSync } from '../helpers/yjsClient.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// Real time on purpose: these two rules are about the real defaults. They run side by side.
+// Real time on purpose: these rules are about the real defaults. They run side by side.
 describe('documents: real-time rules at their defaults', { concurrency: true }, () => {
   let server: TestServer;
   before(async () => {
@@ -23,6 +26,17 @@ describe('documents: real-time rules at their defaults', { concurrency: true }, 
     assert.equal(closes, 0, 'the client never dropped its socket');
     assert.ok(client.provider.wsconnected);
     destroyAll([client.provider]);
+  });
+
+  it('LIM-13: at the defaults a socket that answers no ping is terminated 45 s after its last sign of life', { timeout: 60_000 }, async () => {
+    assert.equal(serveDefaults.livenessTimeoutMs, 45_000);
+    const silent = new RawClient(new WebSocket(`${server.url}/unanswering`, ['Bearer', await server.token()], { autoPong: false }));
+    await silent.opened;
+    silent.send(step1Frame());
+    const openedAt = Date.now();
+    await silent.waitForClose(50_000);
+    const elapsed = Date.now() - openedAt;
+    assert.ok(elapsed >= 44_500 && elapsed < 47_500, `cut after ${elapsed} ms`);
   });
 
   it('LIFE-8/LIFE-10: with the real default the session ends 10 s after the last client leaves', { timeout: 30_000 }, async () => {

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { WebSocket } from 'ws';
 import { loadServeConfig } from '../../src/config.js';
 import { openControlStores } from '../../src/routing/controlStores.js';
 import { createEventLogStorage } from '../../src/storage/createEventLogStorage.js';
@@ -39,6 +40,22 @@ describe('HTTP endpoints (OPS-1, OPS-2)', () => {
     assert.equal((await request(server, '/healthz?probe=1')).status, 200);
     const head = await fetch(`${httpBase(server)}/healthz`, { method: 'HEAD' });
     assert.equal(head.status, 200);
+  });
+
+  it('OPS-8: GET /metrics answers Prometheus text: event-loop delay, RSS, open sockets, sessions, limit hits', async () => {
+    const token = await server.token();
+    const socket = new WebSocket(`${server.url}/metrics-doc`, ['Bearer', token]);
+    await new Promise((resolve) => socket.once('message', resolve));
+    const response = await fetch(`${httpBase(server)}/metrics`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
+    const text = await response.text();
+    for (const name of ['nodejs_eventloop_lag_p99_seconds', 'process_resident_memory_bytes', 'wiresocket_limit_hits_total']) {
+      assert.match(text, new RegExp(`^# TYPE ${name} `, 'm'), name);
+    }
+    assert.match(text, /^wiresocket_open_sockets 1$/m);
+    assert.match(text, /^wiresocket_document_sessions 1$/m);
+    socket.close();
   });
 
   it('OPS-2: GET /readyz answers 200 while the stores answer', async () => {

@@ -10,12 +10,13 @@ export interface TenantStores {
 // Placeholder key text: the registry stores and returns it, never parses it.
 const publicKeyPem = '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAplaceholderplaceholderplaceholder0=\n-----END PUBLIC KEY-----\n';
 
-const hsApp: AppRecord = { tenantId: 'acme', appId: 'web', key: { kind: 'hs256-secret', secret: 's3cret-value' }, createdAt: 1_700_000_000_000 };
+const hsApp: AppRecord = { tenantId: 'acme', appId: 'web', key: { kind: 'hs256-secret', secret: 's3cret-value' }, createdAt: 1_700_000_000_000, keyVersion: 1 };
 const pkApp: AppRecord = {
   tenantId: 'acme',
   appId: 'mobile',
   key: { kind: 'public-key', algorithm: 'EdDSA', pem: publicKeyPem },
   createdAt: 1_700_000_000_001,
+  keyVersion: 1,
 };
 
 /** The behaviour every TenantRegistry adapter shares; fresh stores per test. */
@@ -122,6 +123,36 @@ export function tenantRegistryContract(name: string, factory: () => Promise<Tena
         assert.deepEqual(await tenants.listApps('acme'), [pkApp, hsApp]);
         assert.deepEqual(await tenants.listApps('globex'), [globexApp]);
         assert.deepEqual(await tenants.listApps('missing'), []);
+      });
+    });
+
+    describe('key rotation (LIM-16)', () => {
+      beforeEach(async () => {
+        await tenants.createTenant({ tenantId: 'acme', maxDocuments: 10 });
+        await tenants.createApp(hsApp);
+        await tenants.createApp(pkApp);
+      });
+
+      it('LIM-16: rotate-key replaces the key, raises the version and logs the rotation in order', async () => {
+        assert.equal(await tenants.latestKeyRotation(), 0);
+        const rotated = await tenants.rotateAppKey('acme', 'web', { kind: 'hs256-secret', secret: 'new-secret' });
+        assert.deepEqual(rotated, { ...hsApp, key: { kind: 'hs256-secret', secret: 'new-secret' }, keyVersion: 2 });
+        assert.deepEqual(await tenants.getApp('acme', 'web'), rotated);
+        await tenants.rotateAppKey('acme', 'mobile', { kind: 'hs256-secret', secret: 'mobile-secret' });
+        await tenants.rotateAppKey('acme', 'web', { kind: 'hs256-secret', secret: 'newer' });
+        const all = await tenants.keyRotationsSince(0);
+        assert.deepEqual(all.map(({ appId, keyVersion }) => [appId, keyVersion]), [['web', 2], ['mobile', 2], ['web', 3]]);
+        assert.ok(all[0].sequence < all[1].sequence && all[1].sequence < all[2].sequence);
+        assert.deepEqual(await tenants.keyRotationsSince(all[1].sequence), [all[2]]);
+        assert.equal(await tenants.latestKeyRotation(), all[2].sequence);
+        assert.deepEqual(await tenants.getApp('acme', 'mobile'), { ...pkApp, key: { kind: 'hs256-secret', secret: 'mobile-secret' }, keyVersion: 2 });
+      });
+
+      it('LIM-16: rotating an unknown app changes nothing and logs nothing', async () => {
+        assert.equal(await tenants.rotateAppKey('acme', 'ghost', { kind: 'hs256-secret', secret: 'x' }), null);
+        assert.equal(await tenants.rotateAppKey('ghost', 'web', { kind: 'hs256-secret', secret: 'x' }), null);
+        assert.deepEqual(await tenants.keyRotationsSince(0), []);
+        assert.deepEqual(await tenants.getApp('acme', 'web'), hsApp);
       });
     });
   });

@@ -1,0 +1,123 @@
+import type { WebSocket } from 'ws';
+import type { Principal } from '../auth/index.js';
+import { WiresocketError } from '../errors.js';
+import type { Clock, TimerHandle } from '../lifecycle/index.js';
+import type { LimitName } from './serverMetrics.js';
+
+/** A document or board connection: told why it must go, it logs once and closes with the code. */
+export interface Supervisee {
+  fail(error: unknown): void;
+}
+
+export interface SocketSupervisorOptions {
+  clock: Clock;
+  /** Every socket is pinged this often; a client answers with a pong. */
+  pingIntervalMs: number;
+  /** A socket that sent no pong for this long is taken for dead (half-open TCP). */
+  livenessTimeoutMs: number;
+  /** Outbound bytes a socket may have queued ... */
+  maxBufferedBytes: number;
+  /** ... for this long before it is cut off (a client that never reads). */
+  slowReaderTimeoutMs: number;
+  onLimit: (limit: LimitName) => void;
+}
+
+interface Watched {
+  readonly ws: WebSocket;
+  readonly connection: Supervisee;
+  readonly principal: Principal;
+  lastHeardAt: number;
+  lastPingAt: number;
+  /** Since when the outbound queue has been over the limit, or null. */
+  overBufferSince: number | null;
+}
+
+/**
+ * The periodic checks every open socket gets, from one timer for the whole node rather than
+ * timers per socket (memory per idle connection): pings, the liveness timeout, the outbound
+ * queue limit, the token's `exp`, and key rotation. Whatever it cuts off is closed through its
+ * connection (so the close code and the log line are the connection's usual ones) and then
+ * terminated: a peer that does not read or answer would never complete a close handshake, and
+ * its queued bytes are freed at once.
+ */
+export class SocketSupervisor {
+  private readonly watched = new Map<WebSocket, Watched>();
+  private readonly timer: TimerHandle;
+  /** One pong and one close listener for every socket (EventEmitter calls them with the socket as `this`). */
+  private readonly onPong: (this: WebSocket) => void;
+  private readonly onClose: (this: WebSocket) => void;
+
+  constructor(private readonly options: SocketSupervisorOptions) {
+    const supervisor = this;
+    this.onPong = function onPong(this: WebSocket) {
+      const entry = supervisor.watched.get(this);
+      if (entry) entry.lastHeardAt = supervisor.options.clock.now();
+    };
+    this.onClose = function onClose(this: WebSocket) {
+      supervisor.watched.delete(this);
+    };
+    const tickMs = Math.max(25, Math.min(1_000, options.pingIntervalMs / 4, options.slowReaderTimeoutMs / 4));
+    this.timer = options.clock.setInterval(() => this.check(), tickMs);
+  }
+
+  /** Starts watching an upgraded, admitted socket until it closes. */
+  watch(ws: WebSocket, connection: Supervisee, principal: Principal): void {
+    const now = this.options.clock.now();
+    this.watched.set(ws, { ws, connection, principal, lastHeardAt: now, lastPingAt: now, overBufferSince: null });
+    ws.on('pong', this.onPong);
+    ws.on('close', this.onClose);
+  }
+
+  /**
+   * The app's key changed: its sockets verified with an older key are closed with 4401, so
+   * nobody keeps a session opened with a key that is no longer trusted.
+   */
+  closeApp(tenantId: string, appId: string, keyVersion: number): number {
+    let closed = 0;
+    for (const entry of [...this.watched.values()]) {
+      const { principal } = entry;
+      if (principal.tenantId !== tenantId || principal.appId !== appId || principal.keyVersion >= keyVersion) continue;
+      this.cut(entry, new WiresocketError('TOKEN_KEY_ROTATED', `${tenantId}/${appId}`), 'key-rotated', false);
+      closed++;
+    }
+    return closed;
+  }
+
+  get size(): number {
+    return this.watched.size;
+  }
+
+  stop(): void {
+    this.options.clock.clearInterval(this.timer);
+    this.watched.clear();
+  }
+
+  private check(): void {
+    const now = this.options.clock.now();
+    for (const entry of [...this.watched.values()]) this.checkOne(entry, now);
+  }
+
+  private checkOne(entry: Watched, now: number): void {
+    const { options } = this;
+    if (now >= entry.principal.expiresAt) return this.cut(entry, new WiresocketError('TOKEN_EXPIRED', 'during the session'), 'token-expired', false);
+    if (now - entry.lastHeardAt >= options.livenessTimeoutMs) return this.cut(entry, new WiresocketError('CONNECTION_SILENT'), 'liveness', true);
+    if (entry.ws.bufferedAmount > options.maxBufferedBytes) {
+      entry.overBufferSince ??= now;
+      if (now - entry.overBufferSince >= options.slowReaderTimeoutMs) return this.cut(entry, new WiresocketError('SLOW_READER'), 'slow-reader', true);
+    } else {
+      entry.overBufferSince = null;
+    }
+    if (now - entry.lastPingAt >= options.pingIntervalMs) {
+      entry.lastPingAt = now;
+      entry.ws.ping();
+    }
+  }
+
+  /** `terminate`: the peer will not read the close frame, so its socket and queue go at once. */
+  private cut(entry: Watched, error: WiresocketError, limit: LimitName, terminate: boolean): void {
+    this.watched.delete(entry.ws);
+    this.options.onLimit(limit);
+    entry.connection.fail(error);
+    if (terminate) entry.ws.terminate();
+  }
+}
