@@ -35,3 +35,27 @@ describe('documents: sync layer failures', () => {
     retry.close();
   });
 });
+
+describe('documents: the routing store gone mid-session', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(async () => server.close());
+
+  it('LIM-7: new connects get 4503 while the routing store is down; an open session keeps serving its clients', async () => {
+    const token = await server.token();
+    const writer = RawClient.connect(server.url, 'steady', ['Bearer', token]);
+    const reader = RawClient.connect(server.url, 'steady', ['Bearer', token]);
+    await Promise.all([writer.opened, reader.opened]);
+    await reader.waitForFrame((frame) => frame.type === 0);
+    await server.stores.routing.close();
+    const late = RawClient.connect(server.url, 'another', ['Bearer', token]);
+    assert.equal((await late.waitForClose()).code, 4503);
+    writer.send(updateFrame(textUpdate('still served')));
+    await reader.waitForFrame((frame) => frame.type === 0 && frame.subType === 2);
+    assert.equal(textOf([server.server.documents.getSession(server.key('steady'))!.encodeState()]), 'still served');
+    writer.close();
+    reader.close();
+  });
+});
