@@ -6,6 +6,10 @@
  */
 export const CloseCode = {
   normal: 1000,
+  /** Sent by ws for a broken RFC 6455 frame (RSV bits, bad opcode, unmasked frame). */
+  protocolError: 1002,
+  /** Sent by ws for invalid UTF-8 in a text frame or a close reason. */
+  invalidPayload: 1007,
   policyViolation: 1008,
   messageTooBig: 1009,
   internalError: 1011,
@@ -25,6 +29,8 @@ export type ClientReaction = 'none' | 'retry' | 'reauthenticate' | 'stop';
 
 export const clientReactionByCode: Readonly<Record<CloseCode, ClientReaction>> = {
   [CloseCode.normal]: 'none',
+  [CloseCode.protocolError]: 'retry',
+  [CloseCode.invalidPayload]: 'retry',
   [CloseCode.policyViolation]: 'retry',
   [CloseCode.messageTooBig]: 'retry',
   [CloseCode.internalError]: 'retry',

@@ -68,7 +68,7 @@ export class BoardConnection {
     if (this.phase.kind === 'closed') return;
     let message: ClientBoardMessage;
     try {
-      message = decodeClientBoardMessage(text);
+      message = decodeClientBoardMessage(text, this.limits.maxJsonDepth);
     } catch (error) {
       return this.fail(error);
     }

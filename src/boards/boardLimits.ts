@@ -17,6 +17,11 @@ export interface BoardLimits {
   maxPresenceBytes: number;
   /** Longest page id, element id, element type, display name and client batch id. */
   maxIdLength: number;
+  /**
+   * Deepest nesting of arrays and objects in one client message: 100,000 levels of `[` parse
+   * fine but overflow the stack of every later JSON.stringify (relay, size check, storage).
+   */
+  maxJsonDepth: number;
 }
 
 export const defaultBoardLimits: BoardLimits = {
@@ -27,4 +32,5 @@ export const defaultBoardLimits: BoardLimits = {
   maxPresencePerSecond: 20,
   maxPresenceBytes: 8 * 1024,
   maxIdLength: 256,
+  maxJsonDepth: 128,
 };

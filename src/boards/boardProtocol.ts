@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { WiresocketError } from '../errors.js';
 import type { ElementMutation, Tombstone } from './boardElements.js';
+import { defaultBoardLimits } from './boardLimits.js';
+import { nestsDeeperThan } from './jsonDepth.js';
 import type { Participant, SessionType } from './boardSession.js';
 
 /**
@@ -62,14 +64,16 @@ const clientMessageSchema = z.discriminatedUnion('type', [
  * Decodes one client frame: invalid JSON, an unknown type or a wrong envelope is a protocol
  * violation (4400). The mutations and the presence payload are kept as the client sent them
  * (zod's copies would drop keys like `__proto__`); they are checked where they are used.
+ * A message nested deeper than `maxDepth` is refused here, before anything serialises it again.
  */
-export function decodeClientBoardMessage(text: string): ClientBoardMessage {
+export function decodeClientBoardMessage(text: string, maxDepth = defaultBoardLimits.maxJsonDepth): ClientBoardMessage {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     throw new WiresocketError('BOARD_MESSAGE_INVALID', 'not JSON');
   }
+  if (nestsDeeperThan(parsed, maxDepth)) throw new WiresocketError('BOARD_MESSAGE_INVALID', `nested deeper than ${maxDepth} levels`);
   const checked = clientMessageSchema.safeParse(parsed);
   if (!checked.success) throw new WiresocketError('BOARD_MESSAGE_INVALID', checked.error.issues[0]?.message ?? 'wrong shape');
   const raw = parsed as Record<string, unknown>;

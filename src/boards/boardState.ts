@@ -49,7 +49,8 @@ export class BoardState {
     for (const [pageId, entries] of this.pages) {
       const elements: BoardElement[] = [];
       for (const entry of entries.values()) if (entry.kind === 'element') elements.push(entry.stored.element);
-      if (elements.length > 0) view[pageId] = elements;
+      // Defined, not assigned: a page named `__proto__` is a page, not the view's prototype.
+      if (elements.length > 0) Object.defineProperty(view, pageId, { value: elements, enumerable: true, writable: true, configurable: true });
     }
     return view;
   }

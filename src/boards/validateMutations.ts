@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { BoardElement, ElementMutation } from './boardElements.js';
 import type { BoardLimits } from './boardLimits.js';
+import { nestsDeeperThan } from './jsonDepth.js';
 
 /** Why a batch was refused before anything was applied (an `error` frame, never a partial apply). */
 export class BatchInvalidError extends Error {
@@ -49,6 +50,10 @@ function typedMutation(candidate: Record<string, unknown>, op: 'upsert' | 'delet
   const pageId = candidate.pageId as string;
   if (op === 'delete') return { op, pageId, elementId: candidate.elementId as string };
   const element = candidate.element as BoardElement;
+  // Callers of the service API skip the socket's depth check; a deeper element would overflow the stringify below.
+  if (nestsDeeperThan(element, limits.maxJsonDepth)) {
+    throw new BatchInvalidError('MUTATION_INVALID', `mutation ${index}: element nested deeper than ${limits.maxJsonDepth} levels`, index);
+  }
   const bytes = Buffer.byteLength(JSON.stringify(element), 'utf8');
   if (bytes > limits.maxElementBytes) {
     throw new BatchInvalidError('ELEMENT_TOO_LARGE', `mutation ${index}: element ${element.id} is ${bytes} bytes, at most ${limits.maxElementBytes}`, index);

@@ -37,7 +37,10 @@ export class ElementPages {
   /** Pages without elements are left out, as the server's full state leaves them out. */
   toRecord(): BoardPages {
     const record: BoardPages = {};
-    for (const [pageId, elements] of this.pages) if (elements.size > 0) record[pageId] = [...elements.values()];
+    for (const [pageId, elements] of this.pages) {
+      // Defined, not assigned: a page named `__proto__` is a page, not the record's prototype.
+      if (elements.size > 0) Object.defineProperty(record, pageId, { value: [...elements.values()], enumerable: true, writable: true, configurable: true });
+    }
     return record;
   }
 

@@ -47,8 +47,9 @@ export function documentNameFromUrl(url: string): string {
     throw new WiresocketError('DOCUMENT_NAME_INVALID', 'bad percent-encoding');
   }
   if (name.length === 0) throw new WiresocketError('DOCUMENT_NAME_INVALID', 'empty name');
-  // Control characters (NUL, newlines, DEL) are never part of a printable name and confuse logs.
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw new WiresocketError('DOCUMENT_NAME_INVALID', 'control character in name');
+  // Control characters (C0 such as NUL and newlines, DEL, and the C1 range U+0080-U+009F) are
+  // never part of a printable name and confuse logs and terminals.
+  if (/\p{Cc}/u.test(name)) throw new WiresocketError('DOCUMENT_NAME_INVALID', 'control character in name');
   if (Buffer.byteLength(name, 'utf8') > maxDocumentNameBytes) {
     throw new WiresocketError('DOCUMENT_NAME_INVALID', `longer than ${maxDocumentNameBytes} bytes`);
   }
