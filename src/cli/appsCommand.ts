@@ -5,17 +5,22 @@ import type { CommandContext } from './commandContext.js';
 import { readPemFile } from './readPemFile.js';
 import { runCommandGroup, type StoreAction, type StoreCommand } from './storeCommand.js';
 
-/** `wiresocket apps create <tenantId>/<appId> [--public-key <pem-file>]`. */
-const createApp: StoreCommand = {
+/** The options and positional of the commands that give an app a key: `create`, `rotate-key`. */
+const keyedAppCommand = {
   options: { 'public-key': { type: 'string' } },
   positionals: { min: 1, max: 1, name: '<tenantId>/<appId>' },
-  prepare: async ({ flags, positionals }) => {
-    const ref = parseAppRef(positionals[0]);
-    const file = flags['public-key'];
-    if (typeof file === 'string') return createWithKey(ref, await publicKeyFrom(file));
-    const secret = generateHs256Secret();
-    return createWithKey(ref, { kind: 'hs256-secret', secret });
-  },
+} as const;
+
+/** `--public-key <pem-file>`'s key, else a new HS256 secret. */
+async function keyFromFlags(flags: Record<string, unknown>): Promise<AppKey> {
+  const file = flags['public-key'];
+  return typeof file === 'string' ? publicKeyFrom(file) : { kind: 'hs256-secret', secret: generateHs256Secret() };
+}
+
+/** `wiresocket apps create <tenantId>/<appId> [--public-key <pem-file>]`. */
+const createApp: StoreCommand = {
+  ...keyedAppCommand,
+  prepare: async ({ flags, positionals }) => createWithKey(parseAppRef(positionals[0]), await keyFromFlags(flags)),
 };
 
 /** `wiresocket apps list [tenantId]`: key kind and algorithm, never key material. */
@@ -38,12 +43,10 @@ const listApps: StoreCommand = {
  * were opened with the old key (4401) within its --key-check-interval-ms.
  */
 const rotateKey: StoreCommand = {
-  options: { 'public-key': { type: 'string' } },
-  positionals: { min: 1, max: 1, name: '<tenantId>/<appId>' },
+  ...keyedAppCommand,
   prepare: async ({ flags, positionals }) => {
     const ref = parseAppRef(positionals[0]);
-    const file = flags['public-key'];
-    const key: AppKey = typeof file === 'string' ? await publicKeyFrom(file) : { kind: 'hs256-secret', secret: generateHs256Secret() };
+    const key = await keyFromFlags(flags);
     return async (stores) => {
       const rotated = await stores.tenants.rotateAppKey(ref.tenantId, ref.appId, key);
       if (rotated === null) throw new Error(`app ${formatAppRef(ref)} does not exist`);
