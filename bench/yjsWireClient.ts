@@ -78,6 +78,19 @@ export class YjsWireClient {
     this.ws.send(this.encodeSync(syncUpdate, update));
   }
 
+  /**
+   * A message of another type, sent as it is (awareness, query-awareness). Only for the
+   * y-websocket dialect: a Hocuspocus prefix is not added.
+   */
+  sendFrame(frame: Uint8Array): void {
+    this.ws.send(frame);
+  }
+
+  /** Every frame the server sends from now on, undecoded (for messages this client does not read itself). */
+  onFrame(listener: (data: Buffer) => void): void {
+    this.ws.on('message', listener);
+  }
+
   /** Bytes `ws` holds that the kernel has not taken yet (a sign the server stopped reading). */
   get bufferedAmount(): number {
     return this.ws.bufferedAmount;
