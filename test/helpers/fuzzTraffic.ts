@@ -70,7 +70,9 @@ export async function sendFuzzTraffic(options: FuzzTrafficOptions): Promise<Fuzz
     let closes = false;
     while (!closes && frames.length < options.framesPerProbe && drawn < options.totalFrames) {
       const frame = options.nextFrame();
-      options.onFrame?.(drawn++);
+      // Not `onFrame?.(drawn++)`: without a callback that would skip the increment too.
+      const index = drawn++;
+      options.onFrame?.(index);
       frames.push(frame);
       const replies = expectedReplies(frame, options.maxMessageBytes);
       if (replies === 'closes') closes = true;
