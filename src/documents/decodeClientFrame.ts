@@ -55,11 +55,9 @@ function readSyncMessage(decoder: decoding.Decoder): ClientMessage {
       validateStateVector(payload);
       return { type: 'sync-step1', stateVector: payload };
     case SyncMessageType.step2:
-      validateUpdate(payload);
-      return { type: 'sync-step2', update: payload };
+      return { type: 'sync-step2', update: payload, checked: validateUpdate(payload) };
     case SyncMessageType.update:
-      validateUpdate(payload);
-      return { type: 'sync-update', update: payload };
+      return { type: 'sync-update', update: payload, checked: validateUpdate(payload) };
     default:
       throw new WiresocketError('MESSAGE_UNKNOWN_TYPE', `sync sub-type ${subType}`);
   }

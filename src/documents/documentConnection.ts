@@ -42,6 +42,9 @@ export class DocumentConnection {
   private handshakeTimer: TimerHandle | null;
   private closed = false;
   private readOnlyNoticeSent = false;
+  /** Whether our last sync step 1 waits for its answer (the first goes out at attach). */
+  private stateAsked = true;
+  private unreachableLogged = false;
   /** The message token bucket, inline (two numbers, no object per connection). */
   private messageTokens: number;
   private refilledAt: number;
@@ -122,6 +125,27 @@ export class DocumentConnection {
     if (this.readOnlyNoticeSent) return;
     this.readOnlyNoticeSent = true;
     this.send(encodePermissionDenied('read-only: edits from this connection are not applied'));
+  }
+
+  /** The client answered our sync step 1 (its step 2 arrived). */
+  stateAnswered(): void {
+    this.stateAsked = false;
+  }
+
+  /** Whether to send the client a sync step 1 now: not while an earlier one waits for its answer. */
+  askForState(): boolean {
+    if (this.stateAsked) return false;
+    this.stateAsked = true;
+    return true;
+  }
+
+  /** Content this connection sent was refused for what it builds on: counted, and logged once. */
+  noticeUnreachableContent(missing: ReadonlyMap<number, number>): void {
+    this.options.onLimit('unreachable-content');
+    if (this.unreachableLogged) return;
+    this.unreachableLogged = true;
+    const waitingFor = Object.fromEntries([...missing].slice(0, 8));
+    this.options.logger.info({ connectionId: this.id, waitingFor }, 'refused update content that builds on clocks this document lacks; the client keeps it');
   }
 
   /** Closes with the close code of a WiresocketError (logged once), or 1011 for anything else. */

@@ -21,4 +21,4 @@ export const defaultDocumentLimits: DocumentLimits = {
 };
 
 /** The limits a document connection can hit, as the metrics name them. */
-export type DocumentLimitName = 'connections-per-document' | 'message-rate' | 'awareness-size';
+export type DocumentLimitName = 'connections-per-document' | 'message-rate' | 'awareness-size' | 'unreachable-content';

@@ -16,9 +16,14 @@ import {
 import type { AwarenessEntry, ClientMessage } from './protocol.js';
 import { readAwarenessEntries } from './decodeClientFrame.js';
 import { FullStateCache } from './fullStateCache.js';
+import { InFlightClocks } from './inFlightClocks.js';
+import { splitIntegrable } from './integrableSplit.js';
 import { ResyncTask } from './resyncTask.js';
 import { SharedMessage } from './sharedMessage.js';
 import { UpdateCoalescer } from './updateCoalescer.js';
+
+/** A client message carrying a Yjs update. */
+type ClientUpdateMessage = Extract<ClientMessage, { type: 'sync-step2' | 'sync-update' }>;
 
 /** Where a change came from, so broadcast and storage know what to do with it. */
 export type ChangeOrigin = 'client' | 'sync-layer';
@@ -65,6 +70,9 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
   private readonly resync: ResyncTask;
   private readonly outgoing: UpdateCoalescer;
   private readonly fullState = new FullStateCache(this.doc);
+  private readonly inFlight = new InFlightClocks();
+  /** What the document holds of a client once every update in flight is applied. */
+  private readonly knownClock = (client: number): number => Math.max(Y.getState(this.doc.store, client), this.inFlight.clockOf(client));
   private attachment: SyncAttachment | null = null;
   private disposed = false;
   /** Connections admitted (quota passed, upgrade in progress) but not yet attached. */
@@ -136,7 +144,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
         return;
       case 'sync-step2':
       case 'sync-update':
-        return this.handleClientUpdate(connection, message.update);
+        return this.handleClientUpdate(connection, message);
       case 'awareness':
         return this.handleClientAwareness(connection, message.update, message.entries);
       case 'query-awareness': {
@@ -217,12 +225,18 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     return Y.encodeStateAsUpdate(this.doc);
   }
 
-  private async handleClientUpdate(connection: DocumentConnection, update: Uint8Array): Promise<void> {
+  private async handleClientUpdate(connection: DocumentConnection, message: ClientUpdateMessage): Promise<void> {
+    if (message.type === 'sync-step2') connection.stateAnswered();
     if (connection.isReadOnly) {
-      if (!isEmptyUpdate(update)) connection.noticeReadOnly();
+      if (!isEmptyUpdate(message.update)) connection.noticeReadOnly();
       return;
     }
-    if (isEmptyUpdate(update)) return;
+    if (isEmptyUpdate(message.update)) return;
+    const split = splitIntegrable(message.checked, this.knownClock);
+    if (split.refused) this.refuseUnreachable(connection, message.type, split.missing);
+    if (split.update === null) return;
+    const update = split.update;
+    this.inFlight.claim(split.reach);
     try {
       await this.options.syncLayer.append(this.docKey, update);
     } catch (error) {
@@ -231,9 +245,24 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
       // way this node's copy and the layer's must be reconciled.
       this.resync.request();
       throw new WiresocketError('STORE_UNAVAILABLE', 'sync layer append failed', { cause: error });
+    } finally {
+      this.inFlight.release();
     }
     if (this.lifecycle.isArchived) return;
     this.applyAndBroadcast(update, 'client');
+  }
+
+  /**
+   * Content that builds on what this document lacks is neither stored nor relayed (see
+   * `splitIntegrable`); the client still has it. A live update that arrived ahead of what it
+   * builds on (an edit made before our step 1 was answered, or one a second tab relayed over
+   * BroadcastChannel before its author's update reached us) comes back whole in the client's
+   * answer to a fresh step 1. A step 2 with such gaps is what the client itself cannot apply yet:
+   * asking again would only bring the same, so it is not asked again.
+   */
+  private refuseUnreachable(connection: DocumentConnection, type: ClientUpdateMessage['type'], missing: ReadonlyMap<number, number>): void {
+    connection.noticeUnreachableContent(missing);
+    if (type === 'sync-update' && connection.askForState()) connection.send(encodeSyncStep1(this.doc));
   }
 
   /**

@@ -1,3 +1,5 @@
+import type { CheckedUpdate } from './integrableSplit.js';
+
 /**
  * The y-websocket wire protocol (y-protocols): each message starts with a varUint type.
  * Numbers are fixed by the protocol and shared by every y-websocket and @y/websocket version.
@@ -21,8 +23,8 @@ export const authPermissionDenied = 0;
 /** A decoded, validated client message, ready for the session. */
 export type ClientMessage =
   | { type: 'sync-step1'; stateVector: Uint8Array }
-  | { type: 'sync-step2'; update: Uint8Array }
-  | { type: 'sync-update'; update: Uint8Array }
+  | { type: 'sync-step2'; update: Uint8Array; checked: CheckedUpdate }
+  | { type: 'sync-update'; update: Uint8Array; checked: CheckedUpdate }
   | { type: 'awareness'; update: Uint8Array; entries: AwarenessEntry[] }
   | { type: 'query-awareness' }
   | { type: 'auth' };
