@@ -4,6 +4,7 @@ import type { Worker } from 'node:worker_threads';
 import * as Y from 'yjs';
 import { WorkerCompactionMerger } from '../../src/sync/compactionMerger.js';
 import { integrateUpdates } from '../../src/sync/integrateUpdates.js';
+import { withTimeout } from '../helpers/yjsClient.js';
 import { docFrom, TextWriter, textOf } from './syncFixtures.js';
 
 describe('compaction merges', () => {
@@ -38,5 +39,41 @@ describe('compaction merges', () => {
       await merger.close();
     }
     await assert.rejects(merger.merge([new Uint8Array([0, 0])]), /closed/);
+  });
+
+  it('CLUSTER-8: a worker idle for its idle time is stopped (its heap leaves the process); the next merge starts another', async () => {
+    const merger = new WorkerCompactionMerger(200);
+    const workerOf = () => (merger as unknown as { worker: Worker | null }).worker;
+    try {
+      const writer = new TextWriter();
+      const updates = writer.typeEach('0123456789'.repeat(3_000));
+      await merger.merge(updates);
+      const first = workerOf();
+      assert.ok(first, 'the large merge went to a worker');
+      const exited = new Promise<number>((resolve) => first.once('exit', resolve));
+      await withTimeout(exited, 5_000, 'the idle worker to exit');
+      assert.equal(workerOf(), null);
+      assert.equal(textOf(docFrom(await merger.merge(updates))), writer.text);
+      assert.ok(workerOf() && workerOf() !== first, 'a new worker for the next merge');
+    } finally {
+      await merger.close();
+    }
+  });
+
+  it('CLUSTER-8: a worker kept busy is not stopped in the middle of merges', async () => {
+    const merger = new WorkerCompactionMerger(300);
+    const workerOf = () => (merger as unknown as { worker: Worker | null }).worker;
+    try {
+      const updates = new TextWriter().typeEach('0123456789'.repeat(3_000));
+      await merger.merge(updates);
+      const first = workerOf();
+      for (let i = 0; i < 5; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await merger.merge(updates);
+      }
+      assert.equal(workerOf(), first, 'merges 100 ms apart keep the same worker');
+    } finally {
+      await merger.close();
+    }
   });
 });
