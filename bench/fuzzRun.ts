@@ -24,6 +24,7 @@ import { machineInfo } from './machineInfo.js';
 import { processRssBytes } from './processCpu.js';
 import { mib } from './reportFormat.js';
 import { repoRoot, serveArguments, startServeNode, type ServeNode, type ServeOptions } from './serveProcess.js';
+import { defaultWorkerIdleMs } from '../src/sync/compactionMerger.js';
 import { restingMemory } from './restingMemory.js';
 import { ServeLogTally } from './serveLogTally.js';
 import { freeLoopbackPort, ServerInspector } from './serverInspector.js';
@@ -31,6 +32,12 @@ import { freeLoopbackPort, ServerInspector } from './serverInspector.js';
 const maxMessageBytes = 64 * 1024;
 /** Short, so the fuzz sessions end (and free their memory) soon after their sockets close. */
 const graceMs = 1_000;
+/**
+ * Memory is read at rest: the fuzz sessions' grace over, and the compaction worker (started once
+ * a fuzzed document grows past the inline-merge size, with a V8 heap of its own) idle long
+ * enough to have stopped, as it does on any quiet server.
+ */
+const restMs = graceMs + defaultWorkerIdleMs;
 /**
  * The serve settings beyond serveProcess.ts's flags. Its options take no extra flags, so
  * `--max-message-bytes` goes in as its variable (same setting). The limits are raised so the
@@ -153,7 +160,7 @@ async function fuzzAndCheck(args: FuzzRunArgs, { server, token, inspector, write
   };
 
   const warmup = await phase('warm-up', warmupSeed, warmupFrames);
-  const rssStart = await restingMemory(server.pid, inspector, graceMs);
+  const rssStart = await restingMemory(server.pid, inspector, restMs);
   process.stderr.write(`serve RSS after the warm-up: ${mib(rssStart.atRest.bytes)} at rest, ${mib(rssStart.afterGc.bytes)} after a full GC\n`);
   rssPeakBytes = rssStart.atRest.bytes;
   const runStarted = performance.now();
@@ -164,7 +171,7 @@ async function fuzzAndCheck(args: FuzzRunArgs, { server, token, inspector, write
   process.stderr.write(`${traffic.framesSent} frames in ${elapsedSeconds.toFixed(1)} s; checking\n`);
 
   const fuzzedDocumentSyncs = await syncsAfresh(server.url, token, 'fuzz-0');
-  const rssEnd = await restingMemory(server.pid, inspector, graceMs);
+  const rssEnd = await restingMemory(server.pid, inspector, restMs);
   const serverAlive = isAlive(server.pid);
   const documentMismatch = await writer.compareFreshClient();
   const measured = {

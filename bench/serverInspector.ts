@@ -40,14 +40,20 @@ export class ServerInspector {
     return ((await this.call('Runtime.getHeapUsage')) as { usedSize: number }).usedSize;
   }
 
+  /** The child's `process.memoryUsage()`: where RSS outside the JS heap in use sits. */
+  async memoryUsage(): Promise<NodeJS.MemoryUsage> {
+    const reply = (await this.call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true })) as { result: { value: string } };
+    return JSON.parse(reply.result.value) as NodeJS.MemoryUsage;
+  }
+
   close(): void {
     this.ws.close();
   }
 
-  private call(method: string): Promise<unknown> {
+  private call(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
     const id = ++this.nextId;
     const result = new Promise<unknown>((resolve) => this.pending.set(id, resolve));
-    this.ws.send(JSON.stringify({ id, method, params: {} }));
+    this.ws.send(JSON.stringify({ id, method, params }));
     return withDeadline(result, 30_000, method);
   }
 }
