@@ -77,6 +77,8 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
   private disposed = false;
   /** Connections admitted (quota passed, upgrade in progress) but not yet attached. */
   private reserved = 0;
+  /** Whether a client update was seen to leave content pending (a bug; logged once). */
+  private pendingReported = false;
   /** Whether the last awareness relay to other nodes failed (logged once per streak). */
   private relayFailing = false;
 
@@ -270,13 +272,23 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
    * not relayed, so one bad update cannot take the session (or the process) down with it.
    */
   private applyAndBroadcast(update: Uint8Array, origin: ChangeOrigin): void {
+    const hadPending = this.hasPending();
     try {
       Y.applyUpdate(this.doc, update, origin);
     } catch (error) {
       this.options.logger.error({ docKey: this.docKey, origin, err: error }, 'a validated update failed to apply; not relayed');
       return;
     }
+    // splitIntegrable let through only what integrates; if Yjs disagrees, say so (once).
+    if (origin === 'client' && !hadPending && this.hasPending() && !this.pendingReported) {
+      this.pendingReported = true;
+      this.options.logger.error({ docKey: this.docKey }, 'a client update left content pending after the dependency check');
+    }
     this.outgoing.add(update);
+  }
+
+  private hasPending(): boolean {
+    return this.doc.store.pendingStructs !== null || this.doc.store.pendingDs !== null;
   }
 
   /**

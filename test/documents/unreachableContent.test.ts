@@ -169,6 +169,10 @@ describe('documents: content that builds on what the document lacks (LIM-28)', (
     peer.close();
     client.close();
   });
+
+  it('LIM-28: none of the updates above left content pending in a session (the server checks after each apply)', () => {
+    assert.deepEqual(logs.lines.filter((line) => String(line.msg).includes('left content pending')), []);
+  });
 });
 
 /** An update inserting `text` at the start of `t`, written by `clientId`. */
