@@ -43,7 +43,7 @@ export function splitIntegrable(checked: CheckedUpdate, knownClock: (client: num
   if (whole) return whole;
   const walk = new IntegrationWalk(checked.decoded.structs, knownClock);
   walk.run();
-  const ds = clipDeletes(checked.decoded.ds.clients, (client) => walk.clockOf(client), walk.missing);
+  const ds = clipDeletes(checked.decoded.ds.clients, walk.clockOf, walk.missing);
   const refused = !walk.refusedNothing || !ds.refusedNothing;
   const asIs = !refused && checked.inYjsOrder;
   return {
@@ -67,7 +67,7 @@ function wholeFromOneClient(checked: CheckedUpdate, knownClock: (client: number)
   if (last.id.client !== client || structs[0].id.clock > knownClock(client)) return null;
   for (const struct of structs) {
     if (struct instanceof Y.Skip) return null;
-    if (struct instanceof Y.Item && !placedOnKnown(struct, knownClock)) return null;
+    if (struct instanceof Y.Item && lackedClient(struct, knownClock) !== null) return null;
   }
   const reach = Math.max(knownClock(client), last.id.clock + last.length);
   for (const [deleted, ranges] of ds.clients) {
@@ -77,14 +77,17 @@ function wholeFromOneClient(checked: CheckedUpdate, knownClock: (client: number)
   return { update: checked.bytes, refused: false, reach: new Map([[client, reach]]), missing: new Map() };
 }
 
-/** Whether the items an item was placed against (other clients') are in the document. */
-function placedOnKnown(item: Y.Item, knownClock: (client: number) => number): boolean {
+/**
+ * The other client whose clocks an item was placed against (origin, right origin, parent) and
+ * `clockOf` does not reach yet, or null: Yjs's `Item.getMissing`, on clocks.
+ */
+function lackedClient(item: Y.Item, clockOf: (client: number) => number): number | null {
   const own = item.id.client;
   const parent = item.parent instanceof Y.ID ? item.parent : null;
   for (const ref of [item.origin, item.rightOrigin, parent]) {
-    if (ref !== null && ref.client !== own && ref.clock >= knownClock(ref.client)) return false;
+    if (ref !== null && ref.client !== own && ref.clock >= clockOf(ref.client)) return ref.client;
   }
-  return true;
+  return null;
 }
 
 interface ClientRefs {
@@ -103,6 +106,8 @@ class IntegrationWalk {
   private readonly clients = new Map<number, ClientRefs>();
   private readonly order: number[];
   private readonly stack: DecodedStruct[] = [];
+  /** A client's clock as the walk has it so far (a function value: handed to lackedClient). */
+  readonly clockOf = (client: number): number => this.reach.get(client) ?? this.knownClock(client);
 
   constructor(
     structs: DecodedStruct[],
@@ -118,9 +123,6 @@ class IntegrationWalk {
     this.order = [...this.clients.keys()].sort((a, b) => a - b);
   }
 
-  clockOf(client: number): number {
-    return this.reach.get(client) ?? this.knownClock(client);
-  }
 
   run(): void {
     let head = this.nextFromOrder();
@@ -145,7 +147,7 @@ class IntegrationWalk {
       this.refuseStack();
       return null;
     }
-    const waitsFor = this.missingClient(head);
+    const waitsFor = head instanceof Y.Item ? lackedClient(head, this.clockOf) : null;
     if (waitsFor !== null) {
       this.stack.push(head);
       const refs = this.clients.get(waitsFor);
@@ -158,18 +160,6 @@ class IntegrationWalk {
     }
     if (offset < head.length) this.integrate(head);
     return null;
-  }
-
-  /** The client whose clocks an item was placed against and the document lacks (Item.getMissing). */
-  private missingClient(struct: DecodedStruct): number | null {
-    if (!(struct instanceof Y.Item)) return null;
-    const own = struct.id.client;
-    const parent = struct.parent instanceof Y.ID ? struct.parent : null;
-    return this.lackedClient(struct.origin, own) ?? this.lackedClient(struct.rightOrigin, own) ?? this.lackedClient(parent, own);
-  }
-
-  private lackedClient(ref: Y.ID | null, ownClient: number): number | null {
-    return ref !== null && ref.client !== ownClient && ref.clock >= this.clockOf(ref.client) ? ref.client : null;
   }
 
   private integrate(struct: DecodedStruct): void {
