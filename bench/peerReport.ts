@@ -6,7 +6,7 @@ import { goalLines, loadProblems } from './peerGoals.js';
 import { detailSections, loadColumnNotes, runOf } from './peerReportTables.js';
 import { kib, micros, ms, table } from './reportFormat.js';
 import type { ScenarioRun } from './runScenario.js';
-import type { ServerSpec } from './serverLineup.js';
+import { wiresocketBenchEnvLine, type ServerSpec } from './serverLineup.js';
 import { serveArguments } from './serveProcess.js';
 
 export interface PeerReportContext {
@@ -63,7 +63,7 @@ function runDescription(context: PeerReportContext): string[] {
     `  - @y/websocket-server: \`${commandLine(peerArguments('yWebsocketServerPeer', prefix))}\``,
     `  - Hocuspocus: \`${commandLine(peerArguments('hocuspocusPeer', prefix))}\``,
     `  - bare ws relay: \`${commandLine(peerArguments('wsRelayPeer', prefix))}\``,
-    `  - wiresocket: \`WIRESOCKET_MAX_CONNECTS_PER_IP_PER_MINUTE=0 ${commandLine(serveArguments({ dataDir: '<tmp>', graceMs: 1000, commandPrefix: prefix }))}\``,
+    `  - wiresocket: \`${wiresocketBenchEnvLine()} ${commandLine(serveArguments({ dataDir: '<tmp>', graceMs: 1000, commandPrefix: prefix }))}\``,
     `    (Redis shapes add \`--redis-url ${context.redisUrl} --redis-key-prefix wiresocket-bench-<run>-<n>\`; 2 nodes: the same command twice on one data dir)`,
     `- load generator: one process, raw frames over \`ws\` in each server's own dialect (y-websocket; Hocuspocus: document-name prefix + auth message), open loop`,
     `- windows: table loads ${plan.warmupMs / 1000} s warm-up + ${plan.measureMs / 1000} s measured; ladder steps ${plan.ladderWarmupMs / 1000} s + ${plan.ladderMeasureMs / 1000} s; ladder stops at p99 > ${ladderP99LimitMs} ms or delivery < 100%`,

@@ -13,7 +13,7 @@ import { armHardLimit, killChildrenOnExit, runBenchmark } from './childProcesses
 import { commandLine } from './commandLine.js';
 import { machineInfo } from './machineInfo.js';
 import { ms } from './reportFormat.js';
-import { serverLineup, wiresocketBenchEnv } from './serverLineup.js';
+import { serverLineup, wiresocketBenchEnvLine } from './serverLineup.js';
 import type { RunningServer } from './serverUnderTest.js';
 import { repoRoot, serveArguments } from './serveProcess.js';
 import { SoakLoad } from './soakLoad.js';
@@ -49,13 +49,12 @@ async function main(): Promise<number> {
     progress('stopping the server');
     await server.stop();
   }
-  const env = Object.entries(wiresocketBenchEnv).map(([name, value]) => `${name}=${value}`);
   const report = renderSoakReport(
     {
       machine: machineInfo(),
       date: new Date().toISOString(),
       command: ['npm run soak', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '),
-      serveCommand: [...env, commandLine(serveArguments({ dataDir: '<tmp>', graceMs: 1_000, commandPrefix: [] }))].join(' '),
+      serveCommand: `${wiresocketBenchEnvLine()} ${commandLine(serveArguments({ dataDir: '<tmp>', graceMs: 1_000, commandPrefix: [] }))}`,
       durationSeconds: (performance.now() - started) / 1000,
     },
     outcome,
