@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import * as Y from 'yjs';
 
 /**
@@ -11,50 +12,57 @@ import * as Y from 'yjs';
  * keep coming. The wait is bounded by `windowMs`; 0 sends every update at once. Every update
  * is stored in the sync layer before it is added here, and the merge holds all of them, the
  * senders' own included (their echo), so nothing is reordered per writer and nothing is skipped.
+ *
+ * A window is a time of the last send, not a timer: a timer is set only when an update has to
+ * wait, so a quiet document (most of them) costs no timer per update.
  */
 export class UpdateCoalescer {
   private pending: Uint8Array[] = [];
-  /** Set while a window is open: from a send until `windowMs` later. */
-  private window: NodeJS.Timeout | null = null;
+  /** Set while updates wait for the end of the window. */
+  private timer: NodeJS.Timeout | null = null;
+  /** When the last send finished: the window runs from there for `windowMs`. */
+  private lastSentAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly windowMs: number,
     private readonly send: (update: Uint8Array) => void,
+    /** A monotonic clock in ms (the tests give a mocked one). */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   add(update: Uint8Array): void {
     if (this.windowMs === 0) return this.send(update);
-    if (this.window !== null) {
-      this.pending.push(update);
-      return;
+    if (this.timer === null) {
+      const now = this.now();
+      const sinceLastSend = now - this.lastSentAt;
+      if (sinceLastSend >= this.windowMs) return this.sendNow(update);
+      this.timer = setTimeout(() => this.windowEnds(), Math.max(0, this.windowMs - sinceLastSend));
+      this.timer.unref();
     }
-    this.send(update);
-    this.openWindow();
+    this.pending.push(update);
   }
 
-  /** Sends what waits now (a session that ends) and closes the window. */
+  /** Sends what waits now (a session that ends). */
   flush(): void {
-    if (this.window !== null) clearTimeout(this.window);
-    this.window = null;
-    this.sendPending();
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.windowEnds();
   }
 
-  private openWindow(): void {
-    this.window = setTimeout(() => this.windowEnds(), this.windowMs);
-    this.window.unref();
-  }
-
-  /** A window with updates in it sends them and opens the next; an empty one closes. */
+  /** What waited goes out merged, and the next window starts from this send. */
   private windowEnds(): void {
-    this.window = null;
-    if (this.sendPending()) this.openWindow();
-  }
-
-  private sendPending(): boolean {
-    if (this.pending.length === 0) return false;
+    this.timer = null;
+    if (this.pending.length === 0) return;
     const updates = this.pending;
     this.pending = [];
-    this.send(updates.length === 1 ? updates[0] : Y.mergeUpdates(updates));
-    return true;
+    this.sendNow(updates.length === 1 ? updates[0] : Y.mergeUpdates(updates));
+  }
+
+  /**
+   * The window starts when the send is done: a broadcast to a crowd takes milliseconds, and a
+   * window that began before it would be that much shorter.
+   */
+  private sendNow(update: Uint8Array): void {
+    this.send(update);
+    this.lastSentAt = this.now();
   }
 }
