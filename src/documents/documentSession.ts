@@ -1,7 +1,7 @@
 import * as Y from 'yjs';
 import type { Logger } from '../log.js';
 import type { Clock, SessionLifecycle } from '../lifecycle/index.js';
-import type { SyncAttachment, SyncLayer, SyncListener } from '../sync/index.js';
+import { isEmptyUpdate, type SyncAttachment, type SyncLayer, type SyncListener } from '../sync/index.js';
 import { WiresocketError } from '../errors.js';
 import { AwarenessGate } from './awarenessGate.js';
 import { AwarenessStates, type AwarenessOwner } from './awarenessStates.js';
@@ -27,11 +27,6 @@ type ClientUpdateMessage = Extract<ClientMessage, { type: 'sync-step2' | 'sync-u
 
 /** Where a change came from, so broadcast and storage know what to do with it. */
 export type ChangeOrigin = 'client' | 'sync-layer';
-
-/** An update with no structs and no deletions: nothing to store or relay. */
-function isEmptyUpdate(update: Uint8Array): boolean {
-  return update.length === 2 && update[0] === 0 && update[1] === 0;
-}
 
 export interface DocumentSessionOptions {
   docKey: string;
@@ -177,6 +172,11 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
 
   onResyncNeeded(): void {
     this.resync.request();
+  }
+
+  /** What the document holds, so a sync layer's recovery sends only what it lacks. */
+  stateVector(): Uint8Array {
+    return Y.encodeStateVector(this.doc);
   }
 
   onRemoteAwareness(awarenessUpdate: Uint8Array, fromNodeId: string): void {

@@ -1,3 +1,5 @@
+import * as Y from 'yjs';
+import { isEmptyUpdate } from './emptyUpdate.js';
 import type { RedisDocumentEvent } from './redisEvents.js';
 import { compareStreamIds, streamStart } from './streamIds.js';
 import type { SyncListener } from './syncLayer.js';
@@ -189,7 +191,7 @@ export class DocumentFeed {
     }
   }
 
-  /** Listeners whose next entry was trimmed away get the whole merged state instead. */
+  /** Listeners whose next entry was trimmed away get what they lack of the merged state instead. */
   private async recover(overtaken: Set<FeedSubscription>): Promise<void> {
     const { state, last, epoch } = await this.source.snapshot();
     this.noteEpoch(epoch);
@@ -197,7 +199,8 @@ export class DocumentFeed {
     for (const subscription of overtaken) {
       if (subscription.detached || compareStreamIds(last, subscription.cursor) <= 0) continue;
       subscription.cursor = last;
-      this.deliver(subscription, state);
+      const lacked = lackedOf(state, subscription.listener);
+      if (lacked) this.deliver(subscription, lacked);
     }
   }
 
@@ -225,6 +228,14 @@ export class DocumentFeed {
       }
     }
   }
+}
+
+/** The part of `state` the listener does not hold (null: nothing), or all of it if it cannot say. */
+function lackedOf(state: Uint8Array, listener: SyncListener): Uint8Array | null {
+  const held = listener.stateVector?.();
+  if (!held) return state;
+  const lacked = Y.diffUpdate(state, held);
+  return isEmptyUpdate(lacked) ? null : lacked;
 }
 
 export type { FeedSubscription };

@@ -1,4 +1,5 @@
 export type { SyncLayer, SyncListener, SyncAttachment } from './syncLayer.js';
+export { isEmptyUpdate } from './emptyUpdate.js';
 export { MemorySyncLayer, MemorySyncHub } from './memorySyncLayer.js';
 export { RedisSyncLayer, redisSyncDefaults, type RedisSyncLayerOptions } from './redisSyncLayer.js';
 export { parseRedisUrl, acceptedRedisUrls, type RedisTarget } from './redisUrl.js';

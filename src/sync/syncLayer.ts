@@ -47,6 +47,12 @@ export interface SyncListener {
    * what it lacks and appends what the stored state lacks (a state-vector exchange with the layer).
    */
   onResyncNeeded(): void;
+  /**
+   * What the listener holds (a Yjs state vector). A layer that has to hand a listener the whole
+   * stored state (the entries it missed were compacted away) sends only what this lacks; a
+   * listener without it gets the whole state again, every update of which it may already hold.
+   */
+  stateVector?(): Uint8Array;
 }
 
 export interface SyncAttachment {

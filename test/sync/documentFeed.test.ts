@@ -138,6 +138,21 @@ describe('DocumentFeed (the Redis reader model, without Redis)', () => {
     publish(feed, stream.append(writer.type('e')));
     assert.equal(textOf(docFrom(new Uint8Array([0, 0]), listener.updates)), writer.text);
     assert.deepEqual(insertedIds(listener.updates.at(-1)!), insertedIds(writer.updates.at(-1)!), 'the chain resumed after the state');
+    assert.deepEqual(idsOnce(listener.updates), idsOnce(writer.updates), "nothing twice: 'a' is not in what the state brought");
+  });
+
+  it('SYNC-2: a listener that cannot say what it holds gets the whole merged state', async () => {
+    const { stream, feed } = setup();
+    const updates: Uint8Array[] = [];
+    feed.add({ onRemoteUpdate: (update) => updates.push(update), onRemoteAwareness: () => undefined, onResyncNeeded: () => undefined }, streamStart);
+    const writer = new TextWriter();
+    publish(feed, stream.append(writer.type('a')));
+    for (const update of writer.typeEach('bc')) stream.append(update);
+    stream.trimmedBefore = 2;
+    feed.noteLast(stream.last);
+    await eventually(() => stream.snapshots === 1, 2000, 'the snapshot');
+    assert.equal(updates.length, 2);
+    assert.equal(textOf(docFrom(new Uint8Array([0, 0]), updates.slice(1))), 'abc', 'the state, whole');
   });
 
   it('SYNC-2: a throwing listener is reported and does not stop the others; a removed one hears nothing', () => {

@@ -18,9 +18,21 @@ export class RecordingListener implements SyncListener {
   readonly awarenessFrom: string[] = [];
   /** How many times the layer asked this listener to resync. */
   resyncRequests = 0;
+  /** What it holds: the attach state (see `holds`) and every delivered update. */
+  private readonly held = new Y.Doc();
 
   onRemoteUpdate(update: Uint8Array): void {
     this.updates.push(update);
+    Y.applyUpdate(this.held, update);
+  }
+
+  /** The state its attach returned: part of what it holds from then on. */
+  holds(state: Uint8Array): void {
+    Y.applyUpdate(this.held, state);
+  }
+
+  stateVector(): Uint8Array {
+    return Y.encodeStateVector(this.held);
   }
 
   onRemoteAwareness(awarenessUpdate: Uint8Array, fromNodeId: string): void {
