@@ -4,6 +4,7 @@ import type { Clock, SessionLifecycle } from '../lifecycle/index.js';
 import { isEmptyUpdate, type SyncAttachment, type SyncLayer, type SyncListener } from '../sync/index.js';
 import { WiresocketError } from '../errors.js';
 import { AwarenessGate } from './awarenessGate.js';
+import { DeferredApply } from './deferredApply.js';
 import { AwarenessStates, type AwarenessOwner } from './awarenessStates.js';
 import { DocumentConnection, type ConnectionHandler } from './documentConnection.js';
 import type { DocumentLimits } from './documentLimits.js';
@@ -47,9 +48,10 @@ export interface DocumentSessionOptions {
 
 /**
  * One live document on this node: its Y.Doc, its connections and their awareness states.
- * Every client update is validated (at decode), stored in the sync layer, and only then applied
- * and broadcast to every connection, the sender included (y-websocket 4 shows "saved" only when
- * its own update comes back). When the sync layer may have lost track (a failed append, a
+ * Every client update is validated (at decode), stored in the sync layer, and only then
+ * broadcast to every connection, the sender included (y-websocket 4 shows "saved" only when
+ * its own update comes back); it is applied to the Y.Doc in batches (`DeferredApply`), before
+ * anything reads the document. When the sync layer may have lost track (a failed append, a
  * Redis that came back empty), the session reconciles with it: see `exchangeWithSyncLayer`.
  */
 export class DocumentSession implements ConnectionHandler, SyncListener {
@@ -66,8 +68,11 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
   private readonly outgoing: UpdateCoalescer;
   private readonly fullState = new FullStateCache(this.doc);
   private readonly inFlight = new InFlightClocks();
-  /** What the document holds of a client once every update in flight is applied. */
-  private readonly knownClock = (client: number): number => Math.max(Y.getState(this.doc.store, client), this.inFlight.clockOf(client));
+  /** Client updates stored and relayed, applied in batches (read the document through `current`). */
+  private readonly deferred = new DeferredApply((updates) => this.applyClientBatch(updates));
+  /** What the document holds of a client once every update in flight or deferred is applied. */
+  private readonly knownClock = (client: number): number =>
+    Math.max(Y.getState(this.doc.store, client), this.deferred.clockOf(client), this.inFlight.clockOf(client));
   private attachment: SyncAttachment | null = null;
   private disposed = false;
   /** Connections admitted (quota passed, upgrade in progress) but not yet attached. */
@@ -129,7 +134,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     this.connections.add(connection);
     connection.bind(this);
     // Our step 1 makes the client upload what we lack (edits it made offline).
-    connection.send(encodeSyncStep1(this.doc));
+    connection.send(encodeSyncStep1(this.current));
     const states = this.awareness.snapshot();
     if (states) connection.send(encodeAwarenessMessage(states));
   }
@@ -137,6 +142,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
   async handleMessage(connection: DocumentConnection, message: ClientMessage): Promise<void> {
     switch (message.type) {
       case 'sync-step1':
+        this.deferred.flush();
         connection.sendShared(this.fullState.stepTwoFor(message.stateVector));
         return;
       case 'sync-step2':
@@ -167,7 +173,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
 
   /** An update another node stored: apply it and pass it on to our connections. */
   onRemoteUpdate(update: Uint8Array): void {
-    this.applyAndBroadcast(update, 'sync-layer');
+    this.applyRemoteAndBroadcast(update);
   }
 
   onResyncNeeded(): void {
@@ -176,7 +182,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
 
   /** What the document holds, so a sync layer's recovery sends only what it lacks. */
   stateVector(): Uint8Array {
-    return Y.encodeStateVector(this.doc);
+    return Y.encodeStateVector(this.current);
   }
 
   onRemoteAwareness(awarenessUpdate: Uint8Array, fromNodeId: string): void {
@@ -218,13 +224,20 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     const attachment = this.attachment;
     this.attachment = null;
     this.connections.clear();
+    this.deferred.discard();
     this.doc.destroy();
     if (attachment) await attachment.detach();
   }
 
   /** The document's full state (for tests, hooks and the HTTP API). */
   encodeState(): Uint8Array {
-    return Y.encodeStateAsUpdate(this.doc);
+    return Y.encodeStateAsUpdate(this.current);
+  }
+
+  /** The document with every deferred update applied: what any read of it must see. */
+  private get current(): Y.Doc {
+    this.deferred.flush();
+    return this.doc;
   }
 
   private async handleClientUpdate(connection: DocumentConnection, message: ClientUpdateMessage): Promise<void> {
@@ -251,7 +264,8 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
       this.inFlight.release();
     }
     if (this.lifecycle.isArchived) return;
-    this.applyAndBroadcast(update, 'client');
+    this.deferred.add(update, split.reach);
+    this.outgoing.add(update);
   }
 
   /**
@@ -264,27 +278,45 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
    */
   private refuseUnreachable(connection: DocumentConnection, type: ClientUpdateMessage['type'], missing: ReadonlyMap<number, number>): void {
     connection.noticeUnreachableContent(missing);
-    if (type === 'sync-update' && connection.askForState()) connection.send(encodeSyncStep1(this.doc));
+    if (type === 'sync-update' && connection.askForState()) connection.send(encodeSyncStep1(this.current));
   }
 
   /**
-   * Validation makes a throwing apply unexpected; if one slips through anyway it is logged and
-   * not relayed, so one bad update cannot take the session (or the process) down with it.
+   * An update from another node, applied at once (after the deferred batch, which it may build
+   * on). Validation makes a throwing apply unexpected; if one slips through anyway it is logged
+   * and not relayed, so one bad update cannot take the session (or the process) down with it.
    */
-  private applyAndBroadcast(update: Uint8Array, origin: ChangeOrigin): void {
+  private applyRemoteAndBroadcast(update: Uint8Array): void {
+    try {
+      Y.applyUpdate(this.current, update, 'sync-layer' satisfies ChangeOrigin);
+    } catch (error) {
+      this.options.logger.error({ docKey: this.docKey, origin: 'sync-layer', err: error }, 'a validated update failed to apply; not relayed');
+      return;
+    }
+    this.outgoing.add(update);
+  }
+
+  /**
+   * A batch of client updates, already stored and relayed, in one transaction. A throw here
+   * (validation makes it unexpected) is logged: the updates are in the sync layer and the next
+   * resync or load brings the document back in line with it.
+   */
+  private applyClientBatch(updates: readonly Uint8Array[]): void {
     const hadPending = this.hasPending();
     try {
-      Y.applyUpdate(this.doc, update, origin);
+      Y.transact(this.doc, () => {
+        for (const update of updates) Y.applyUpdate(this.doc, update, 'client' satisfies ChangeOrigin);
+      }, 'client' satisfies ChangeOrigin);
     } catch (error) {
-      this.options.logger.error({ docKey: this.docKey, origin, err: error }, 'a validated update failed to apply; not relayed');
+      this.options.logger.error({ docKey: this.docKey, origin: 'client', updates: updates.length, err: error }, 'validated updates failed to apply');
+      this.resync.request();
       return;
     }
     // splitIntegrable let through only what integrates; if Yjs disagrees, say so (once).
-    if (origin === 'client' && !hadPending && this.hasPending() && !this.pendingReported) {
+    if (!hadPending && this.hasPending() && !this.pendingReported) {
       this.pendingReported = true;
       this.options.logger.error({ docKey: this.docKey }, 'a client update left content pending after the dependency check');
     }
-    this.outgoing.add(update);
   }
 
   private hasPending(): boolean {
@@ -298,14 +330,16 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
   private applyNewsFromLayer(diff: Uint8Array): void {
     const changes: Uint8Array[] = [];
     const capture = (update: Uint8Array) => changes.push(update);
-    this.doc.on('update', capture);
+    // Deferred client updates are not news: applied first, they stay out of the capture.
+    const doc = this.current;
+    doc.on('update', capture);
     try {
-      Y.applyUpdate(this.doc, diff, 'sync-layer' satisfies ChangeOrigin);
+      Y.applyUpdate(doc, diff, 'sync-layer' satisfies ChangeOrigin);
     } catch (error) {
       this.options.logger.error({ docKey: this.docKey, err: error }, 'the stored state failed to apply during a resync');
       return;
     } finally {
-      this.doc.off('update', capture);
+      doc.off('update', capture);
     }
     for (const change of changes) this.outgoing.add(change);
   }
@@ -386,8 +420,8 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     const previous = this.attachment;
     this.attachment = fresh;
     try {
-      this.applyNewsFromLayer(Y.diffUpdate(fresh.state, Y.encodeStateVector(this.doc)));
-      const lackedByLayer = Y.encodeStateAsUpdate(this.doc, Y.encodeStateVectorFromUpdate(fresh.state));
+      this.applyNewsFromLayer(Y.diffUpdate(fresh.state, Y.encodeStateVector(this.current)));
+      const lackedByLayer = Y.encodeStateAsUpdate(this.current, Y.encodeStateVectorFromUpdate(fresh.state));
       if (!isEmptyUpdate(lackedByLayer)) await syncLayer.append(this.docKey, lackedByLayer);
     } finally {
       await previous?.detach();
