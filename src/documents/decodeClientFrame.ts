@@ -15,7 +15,7 @@ import { validateUpdate } from './validateUpdate.js';
  */
 export function decodeClientFrame(frame: Uint8Array): ClientMessage[] {
   if (frame.length === 0) throw new WiresocketError('MESSAGE_MALFORMED', 'empty frame');
-  const decoder = decoding.createDecoder(frame);
+  const decoder = decoding.createDecoder(plainView(frame));
   const messages: ClientMessage[] = [];
   try {
     while (decoding.hasContent(decoder)) messages.push(readMessage(decoder));
@@ -24,6 +24,16 @@ export function decodeClientFrame(frame: Uint8Array): ClientMessage[] {
     throw new WiresocketError('MESSAGE_MALFORMED', errorText(error));
   }
   return messages;
+}
+
+/**
+ * The frame's bytes as a plain Uint8Array (a view, no copy). ws hands over Buffers, and every
+ * payload read from one would be a Buffer too; Yjs's decoders then see two kinds of byte
+ * arrays (Buffers from clients, Uint8Arrays from its own encoders), and V8 threw away and
+ * recompiled its optimised merge code every few seconds under load.
+ */
+function plainView(frame: Uint8Array): Uint8Array {
+  return Buffer.isBuffer(frame) ? new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength) : frame;
 }
 
 function readMessage(decoder: decoding.Decoder): ClientMessage {
