@@ -23,9 +23,9 @@ export interface ServerSpec {
   start(context: StartContext): Promise<RunningServer>;
 }
 
-/** Our server's environment: a per-IP connect limit would turn a connect storm into rejections. */
 /**
- * Limits the peers do not have, lifted: one IP opens every socket of a load, and the ladder's
+ * Our server's environment: limits the peers do not have, lifted. One IP opens every socket of
+ * a load (a per-IP connect limit would turn a connect storm into rejections), and the ladder's
  * top rungs send more messages per socket than the per-connection rate limit lets through (a
  * writer closed with 4429 mid-ladder would make its later updates look lost).
  */
@@ -39,6 +39,7 @@ export const wiresocketBenchEnv = {
 export function wiresocketBenchEnvLine(): string {
   return Object.entries(wiresocketBenchEnv).map(([name, value]) => `${name}=${value}`).join(' ');
 }
+
 /** Short grace: nothing waits on it (each scenario gets a fresh process). */
 const graceMs = 1_000;
 

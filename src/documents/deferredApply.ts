@@ -1,9 +1,10 @@
+import { raiseClocks } from './raiseClocks.js';
+
 /** What a batch waits for at most before it is applied anyway (nobody asked for the document). */
 export const deferredApplyDelayMs = 1_000;
 /** Updates (or bytes) in a batch before it is applied at once: bounds what waits in memory. */
 const maxBatchUpdates = 64;
 const maxBatchBytes = 256 * 1024;
-
 
 /**
  * Client updates stored and relayed but not yet applied to the session's Y.Doc (issue 5).
@@ -29,9 +30,7 @@ export class DeferredApply {
   add(update: Uint8Array, reach: ReadonlyMap<number, number>): void {
     this.updates.push(update);
     this.bytes += update.length;
-    for (const [client, clock] of reach) {
-      if ((this.reach.get(client) ?? 0) < clock) this.reach.set(client, clock);
-    }
+    raiseClocks(this.reach, reach);
     if (this.updates.length >= maxBatchUpdates || this.bytes >= maxBatchBytes) return this.flush();
     if (this.timer === null) {
       this.timer = setTimeout(() => this.flush(), deferredApplyDelayMs);
@@ -46,21 +45,23 @@ export class DeferredApply {
 
   /** Applies the batch now: call before reading the document. */
   flush(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
-    if (this.updates.length === 0) return;
-    const updates = this.updates;
-    this.updates = [];
-    this.bytes = 0;
-    this.reach.clear();
-    this.apply(updates);
+    const updates = this.take();
+    if (updates.length > 0) this.apply(updates);
   }
 
   /** Drops the batch (the session is gone). */
   discard(): void {
+    this.take();
+  }
+
+  /** Empties the batch and stops its timer; returns what it held. */
+  private take(): Uint8Array[] {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    const updates = this.updates;
     this.updates = [];
+    this.bytes = 0;
     this.reach.clear();
+    return updates;
   }
 }

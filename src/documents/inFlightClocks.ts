@@ -1,3 +1,5 @@
+import { raiseClocks } from './raiseClocks.js';
+
 /**
  * The clocks that client updates on their way to the sync layer reach once applied. An update
  * is checked against the document before its append and applied after it, so the next update
@@ -11,9 +13,7 @@ export class InFlightClocks {
   /** An update leaves for the sync layer, reaching these clocks. */
   claim(reach: ReadonlyMap<number, number>): void {
     this.inFlight++;
-    for (const [client, clock] of reach) {
-      if ((this.reach.get(client) ?? 0) < clock) this.reach.set(client, clock);
-    }
+    raiseClocks(this.reach, reach);
   }
 
   /** An update came back from the sync layer (applied, or failed: the claims go with the last one). */
