@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parsedWithUsage } from './benchFlags.js';
 
 export interface BenchArgs {
   /** Shape keys to run (all when not given). */
@@ -16,8 +17,12 @@ export const benchUsage = 'usage: node dist/bench/syncLayerBench.js [--only mem,
  * that writes the report). A bad flag stops the run before anything starts.
  */
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
+  return parsedWithUsage(benchUsage, () => parseSyncBenchFlags(argv));
+}
+
+function parseSyncBenchFlags(argv: readonly string[]): BenchArgs {
   const { values } = parseArgs({ args: [...argv], options: { only: { type: 'string' }, ladder: { type: 'string' }, lockstep: { type: 'boolean' } }, strict: true });
   const ladder = values.ladder === undefined ? null : values.ladder.split(',').map(Number);
-  if (ladder && ladder.some((rate) => !Number.isInteger(rate) || rate <= 0)) throw new Error(`--ladder needs positive integers; ${benchUsage}`);
+  if (ladder && ladder.some((rate) => !Number.isInteger(rate) || rate <= 0)) throw new Error('--ladder needs positive integers');
   return { only: values.only === undefined ? null : values.only.split(','), ladder, lockstep: values.lockstep === true };
 }

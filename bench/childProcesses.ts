@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { BenchUsageError } from './benchFlags.js';
 
 /**
  * Every process the benchmark starts, so none outlives it: a normal end stops them politely,
@@ -62,11 +63,19 @@ export function armHardLimit(limitMs: number): void {
   }, limitMs).unref();
 }
 
-/** Runs a benchmark's entry point: its exit code; on an error the stack, every child killed, exit 1. */
+/**
+ * Runs a benchmark's entry point: its exit code; a bad command line is one line and exit 2; any
+ * other error prints its stack, kills every child and exits 1.
+ */
 export function runBenchmark(main: () => Promise<number>): void {
   main().then(
     (code) => (process.exitCode = code),
     async (error: unknown) => {
+      if (error instanceof BenchUsageError) {
+        process.stderr.write(`bench: ${error.message}\n`);
+        process.exitCode = 2;
+        return;
+      }
       process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
       await killAllChildren();
       process.exitCode = 1;

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parsedWithUsage } from './benchFlags.js';
 
 export interface FuzzRunArgs {
   frames: number;
@@ -19,6 +20,10 @@ export const fuzzRunUsage = 'usage: node dist/bench/fuzzRun.js [--frames 1000000
 
 /** A bad flag stops the run before anything starts. */
 export function parseFuzzRunArgs(argv: readonly string[]): FuzzRunArgs {
+  return parsedWithUsage(fuzzRunUsage, () => parseFuzzFlags(argv));
+}
+
+function parseFuzzFlags(argv: readonly string[]): FuzzRunArgs {
   const { values } = parseArgs({
     args: [...argv],
     options: {
@@ -43,19 +48,19 @@ export function parseFuzzRunArgs(argv: readonly string[]): FuzzRunArgs {
 /** The generator is a 32-bit PRNG (mulberry32): a larger seed would silently wrap. */
 function seedValue(raw: string): number {
   const value = nonNegativeInteger('--seed', raw);
-  if (value >= 2 ** 32) throw new Error(`--seed must be below 2^32; ${fuzzRunUsage}`);
+  if (value >= 2 ** 32) throw new Error(`--seed must be below 2^32`);
   return value;
 }
 
 function positiveInteger(flag: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
   const value = nonNegativeInteger(flag, raw);
-  if (value === 0) throw new Error(`${flag} needs a positive integer; ${fuzzRunUsage}`);
+  if (value === 0) throw new Error(`${flag} needs a positive integer`);
   return value;
 }
 
 function nonNegativeInteger(flag: string, raw: string): number {
   const value = Number(raw.replaceAll('_', ''));
-  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${flag} needs an integer, got ${JSON.stringify(raw)}; ${fuzzRunUsage}`);
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${flag} needs an integer, got ${JSON.stringify(raw)}`);
   return value;
 }

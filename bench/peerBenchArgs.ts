@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parsedWithUsage } from './benchFlags.js';
 import { scenarioKeys, type ScenarioKey } from './peerBenchPlan.js';
 
 export interface PeerBenchArgs {
@@ -12,9 +13,13 @@ export const peerBenchUsage = `usage: node dist/bench/peerBench.js [--quick] [--
 
 /** A partial run (--servers, --scenarios) prints its report but writes no file. A bad flag stops before anything starts. */
 export function parsePeerBenchArgs(argv: readonly string[]): PeerBenchArgs {
+  return parsedWithUsage(peerBenchUsage, () => parsePeerFlags(argv));
+}
+
+function parsePeerFlags(argv: readonly string[]): PeerBenchArgs {
   const { values } = parseArgs({ args: [...argv], options: { quick: { type: 'boolean' }, servers: { type: 'string' }, scenarios: { type: 'string' } }, strict: true });
   const scenarios = values.scenarios === undefined ? null : values.scenarios.split(',');
   const unknown = scenarios?.filter((key) => !(scenarioKeys as readonly string[]).includes(key)) ?? [];
-  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; ${peerBenchUsage}`);
+  if (unknown.length > 0) throw new Error(`--scenarios: unknown scenario ${unknown.join(', ')}`);
   return { quick: values.quick === true, servers: values.servers === undefined ? null : values.servers.split(','), scenarios: scenarios as ScenarioKey[] | null };
 }

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parsedWithUsage } from './benchFlags.js';
 
 /** Everything the soak does, in one place: the load of issue 6 and how long it runs. */
 export interface SoakPlan {
@@ -28,9 +29,7 @@ export const soakUsage = 'usage: node dist/bench/soak.js [--minutes N]   (defaul
  * per-connection limits (200 messages/s, 20 awareness/s), so no limit shapes the result.
  */
 export function parseSoakArgs(argv: readonly string[]): SoakPlan {
-  const { values } = parseArgs({ args: [...argv], options: { minutes: { type: 'string' } }, strict: true });
-  const minutes = values.minutes === undefined ? 30 : Number(values.minutes);
-  if (!Number.isInteger(minutes) || minutes < 1) throw new Error(`--minutes needs an integer >= 1; ${soakUsage}`);
+  const minutes = parsedWithUsage(soakUsage, () => soakMinutes(argv));
   return {
     minutes,
     docs: 200,
@@ -48,4 +47,11 @@ export function parseSoakArgs(argv: readonly string[]): SoakPlan {
 /** Minutes 1, N/2 (rounded up) and N, without repeats: 1, 15, 30 by default; 1, 2 for a 2-minute run. */
 export function tableMinutes(minutes: number): number[] {
   return [...new Set([1, Math.ceil(minutes / 2), minutes])];
+}
+
+function soakMinutes(argv: readonly string[]): number {
+  const { values } = parseArgs({ args: [...argv], options: { minutes: { type: 'string' } }, strict: true });
+  const minutes = values.minutes === undefined ? 30 : Number(values.minutes);
+  if (!Number.isInteger(minutes) || minutes < 1) throw new Error('--minutes needs an integer >= 1');
+  return minutes;
 }

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { parseBenchArgs } from '../../bench/benchArgs.js';
+import { BenchUsageError } from '../../bench/benchFlags.js';
+import { parseFuzzRunArgs } from '../../bench/fuzzRunArgs.js';
+import { parsePeerBenchArgs } from '../../bench/peerBenchArgs.js';
+import { parseSoakArgs } from '../../bench/soakPlan.js';
+
+const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench');
+
+function assertUsageError(parse: () => unknown, flag: string, usage: RegExp): void {
+  assert.throws(parse, (error: unknown) => {
+    assert.ok(error instanceof BenchUsageError, `a usage error, got ${String(error)}`);
+    assert.ok(error.message.includes(flag), `names ${flag}: ${error.message}`);
+    assert.match(error.message, usage);
+    return true;
+  });
+}
+
+describe('benchmark command lines', () => {
+  it('name the bad flag and print the usage, for every benchmark', () => {
+    assertUsageError(() => parsePeerBenchArgs(['--help']), '--help', /usage: node dist\/bench\/peerBench\.js/);
+    assertUsageError(() => parsePeerBenchArgs(['--scenarios', 'busy,nope']), '--scenarios', /unknown scenario nope/);
+    assertUsageError(() => parsePeerBenchArgs(['--servers']), '--servers', /usage:/);
+    assertUsageError(() => parseBenchArgs(['--ladder', '10,-1']), '--ladder', /usage: node dist\/bench\/syncLayerBench\.js/);
+    assertUsageError(() => parseSoakArgs(['--minutes', '0']), '--minutes', /usage: node dist\/bench\/soak\.js/);
+    assertUsageError(() => parseFuzzRunArgs(['--frames', 'many']), '--frames', /usage: node dist\/bench\/fuzzRun\.js/);
+    assertUsageError(() => parseFuzzRunArgs(['--bogus']), '--bogus', /usage:/);
+  });
+
+  it('still read good flags', () => {
+    assert.deepEqual(parsePeerBenchArgs(['--quick', '--servers', 'wiresocket', '--scenarios', 'busy,hot']), { quick: true, servers: ['wiresocket'], scenarios: ['busy', 'hot'] });
+    assert.equal(parseSoakArgs(['--minutes', '2']).minutes, 2);
+    assert.equal(parseFuzzRunArgs(['--frames', '1_000']).frames, 1000);
+  });
+
+  it('a bad flag exits 2 with one line on stderr, before anything starts', async () => {
+    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, [path.join(benchDir, 'peerBench.js'), '--help'], { timeout: 20_000 }, (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }));
+    });
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /^bench: Unknown option '--help'.*; usage: node dist\/bench\/peerBench\.js[^\n]*\n$/);
+  });
+});
