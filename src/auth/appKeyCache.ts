@@ -2,13 +2,13 @@ import { importSPKI, type CryptoKey } from 'jose';
 import { WiresocketError, isWiresocketError } from '../errors.js';
 import type { Clock } from '../lifecycle/index.js';
 import type { AppRecord } from '../tenancy/index.js';
-import { hs256SecretBytes } from './keyMaterial.js';
+import { importHs256VerificationKey } from './keyMaterial.js';
 import { appKeyId } from './tokenClaims.js';
 
 /** An app's imported key and the one algorithm it may verify; nothing else is ever tried with it. */
 export interface VerificationKey {
   algorithm: string;
-  key: CryptoKey | Uint8Array;
+  key: CryptoKey;
   /** The app's key version (raised by every rotation): sockets opened with an older one are closed. */
   version: number;
 }
@@ -91,7 +91,7 @@ export class AppKeyCache {
 async function importAppKey(record: AppRecord, id: string): Promise<VerificationKey> {
   const { key: appKey, keyVersion: version } = record;
   try {
-    if (appKey.kind === 'hs256-secret') return { algorithm: 'HS256', key: hs256SecretBytes(appKey.secret), version };
+    if (appKey.kind === 'hs256-secret') return { algorithm: 'HS256', key: await importHs256VerificationKey(appKey.secret), version };
     return { algorithm: appKey.algorithm, key: await importSPKI(appKey.pem, appKey.algorithm), version };
   } catch (error) {
     throw new WiresocketError('INTERNAL', `the stored key of app ${id} cannot be used`, { cause: error });

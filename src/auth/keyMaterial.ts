@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
 import type { AppKey, AsymmetricAlgorithm } from '../tenancy/index.js';
 
 /** RFC 7518 §3.2: an HS256 key must be at least as long as the hash output (32 bytes). */
@@ -33,6 +33,14 @@ export function hs256SecretBytes(secret: string): Uint8Array {
     );
   }
   return bytes;
+}
+
+/**
+ * An app secret as an HMAC key that can only verify, imported once per cached app key: given the
+ * raw bytes instead, jose imports them again on every verify (a WebCrypto job per connect).
+ */
+export async function importHs256VerificationKey(secret: string): Promise<webcrypto.CryptoKey> {
+  return webcrypto.subtle.importKey('raw', hs256SecretBytes(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { AppKeyCache } from '../../src/auth/appKeyCache.js';
 import { TokenVerifier, generateHs256Secret, issueToken } from '../../src/auth/index.js';
 import { ManualClock } from '../helpers/manualClock.js';
 import { MemoryAppStore } from './memoryAppStore.js';
@@ -105,5 +106,19 @@ describe('TokenVerifier key cache', () => {
       await assert.rejects(verifier.verify(await tokenFor(appId)), { code: 'APP_UNKNOWN' });
     }
     assert.equal(store.lookups, 4);
+  });
+
+  it('imports an HS256 secret once, as a key that can only verify', async () => {
+    const { clock, store, secret, verifier, token } = setup();
+    const cache = new AppKeyCache({ lookupApp: store.lookupApp, clock, ttlMs: 2_000, maxEntries: 10 });
+    const first = await cache.get('acme', 'web');
+    // jose would import raw bytes again on every verify; the cache hands it the imported key.
+    assert.ok(first !== null, 'the app is known');
+    assert.equal(Object.prototype.toString.call(first.key), '[object CryptoKey]', 'an imported key, not the raw secret');
+    assert.deepEqual([first.key.type, first.key.algorithm.name, first.key.extractable, first.key.usages], ['secret', 'HMAC', false, ['verify']]);
+    assert.equal(await cache.get('acme', 'web').then((again) => again?.key), first.key);
+    // The imported key verifies what the secret signed, and nothing signed with another secret.
+    assert.equal((await verifier.verify(await token())).userId, 'u');
+    await assert.rejects(verifier.verify(await token(`${secret}-other`)), { code: 'TOKEN_INVALID' });
   });
 });
