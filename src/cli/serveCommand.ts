@@ -69,7 +69,7 @@ interface ServeStores extends ControlStores {
 async function openStores(config: ServeConfig): Promise<ServeStores> {
   let control: ControlStores;
   try {
-    control = await openControlStores({ url: config.dbUrl, authToken: config.dbAuthToken });
+    control = await openControlStores({ url: config.dbUrl, authToken: config.dbAuthToken, commitSync: 'normal' });
   } catch (error) {
     throw new Error(`cannot open the control store ${config.dbUrl}: ${(error as Error).message}`, { cause: error });
   }

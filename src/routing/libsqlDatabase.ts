@@ -26,6 +26,16 @@ export interface LibsqlDatabaseOptions {
   /** `file:path`, `:memory:` / `file::memory:`, or `libsql://`, `http(s)://`, `ws(s)://`. */
   url: string;
   authToken?: string;
+  /**
+   * For a file: whether a commit waits for the disk. `full` (the default) fsyncs the WAL at every
+   * commit. `normal` leaves that to the next checkpoint: a commit survives the process crashing,
+   * but a power loss may undo the last ones. The serve process uses `normal` because it writes
+   * on the event loop for every connect and disconnect (an `active_sessions` row: ~0.6 ms of
+   * fsync each on a VM disk, 0.14 ms without), and everything it writes is either rebuilt
+   * (routing, node rows swept when a node stops heartbeating) or written once at the first dev
+   * start. Tenants, apps and key rotations come from CLI commands, which keep `full`.
+   */
+  commitSync?: 'full' | 'normal';
 }
 
 /**
@@ -53,9 +63,14 @@ export async function openMigratedLibsqlClient(options: LibsqlDatabaseOptions, m
     ...(options.authToken === undefined ? {} : { authToken: options.authToken }),
     // Sets busy_timeout on every pooled connection, not just the one a PRAGMA would reach.
     ...(kind === 'file' ? { timeout: busyTimeoutMs } : {}),
+    // A PRAGMA reaches one connection of the pool; with one connection it reaches all of them.
+    // Calls run synchronously and no transaction is held across an await, so one is enough. A
+    // connection the pool opens anew after an error is back on `full`: slower, never less safe.
+    ...(kind === 'file' && options.commitSync === 'normal' ? { concurrency: 1 } : {}),
   });
   try {
     if (kind === 'file') await useWriteAheadLog(client);
+    if (kind === 'file' && options.commitSync === 'normal') await client.execute('PRAGMA synchronous=NORMAL');
     await migrate(client);
   } catch (error) {
     client.close();

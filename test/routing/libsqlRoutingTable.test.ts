@@ -29,6 +29,7 @@ after(async () => {
 });
 
 routingTableContract('libsql file', () => openControlStores({ url: freshFileUrl() }));
+routingTableContract('libsql file, commits not synced (as serve opens it)', () => openControlStores({ url: freshFileUrl(), commitSync: 'normal' }));
 routingTableContract('libsql :memory:', () => openControlStores({ url: ':memory:' }));
 routingTableContract('libsql file::memory:', () => openControlStores({ url: 'file::memory:' }));
 
@@ -45,6 +46,28 @@ describe('libsql database', () => {
       for (const result of timeouts) assert.equal(Number(result.rows[0]?.[0]), busyTimeoutMs);
     } finally {
       await database.close();
+    }
+  });
+
+  it("syncs every commit by default, and only at checkpoints with commitSync 'normal', on every connection", async () => {
+    const synchronousOf = async (database: Awaited<ReturnType<typeof openLibsqlDatabase>>) => {
+      // Many at once: a pool of several connections would open new ones here, on SQLite's default.
+      const results = await Promise.all(Array.from({ length: 8 }, () => database.client.execute('PRAGMA synchronous')));
+      return [...new Set(results.map((result) => Number(result.rows[0]?.[0])))];
+    };
+    const full = await openLibsqlDatabase({ url: freshFileUrl() });
+    const normal = await openLibsqlDatabase({ url: freshFileUrl(), commitSync: 'normal' });
+    try {
+      assert.deepEqual(await synchronousOf(full), [2], 'FULL');
+      assert.deepEqual(await synchronousOf(normal), [1], 'NORMAL');
+      const mode = await normal.client.execute('PRAGMA journal_mode');
+      assert.equal(String(mode.rows[0]?.journal_mode).toLowerCase(), 'wal', 'NORMAL is safe only with WAL');
+      await normal.client.batch(Array.from({ length: 20 }, (_, i) => ({ sql: 'INSERT INTO tenants (tenant_id, max_documents, created_at) VALUES (?, 1, 0)', args: [`t${i}`] })), 'write');
+      const count = await Promise.all(Array.from({ length: 4 }, () => normal.client.execute('SELECT COUNT(*) AS n FROM tenants')));
+      for (const result of count) assert.equal(Number(result.rows[0]?.n), 20);
+    } finally {
+      await full.close();
+      await normal.close();
     }
   });
 
