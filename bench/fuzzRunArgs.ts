@@ -48,7 +48,7 @@ function parseFuzzFlags(argv: readonly string[]): FuzzRunArgs {
 /** The generator is a 32-bit PRNG (mulberry32): a larger seed would silently wrap. */
 function seedValue(raw: string): number {
   const value = nonNegativeInteger('--seed', raw);
-  if (value >= 2 ** 32) throw new Error(`--seed must be below 2^32`);
+  if (value >= 2 ** 32) throw new Error('--seed must be below 2^32');
   return value;
 }
 

@@ -57,6 +57,7 @@ export async function openLibsqlDatabase(options: LibsqlDatabaseOptions): Promis
 export async function openMigratedLibsqlClient(options: LibsqlDatabaseOptions, migrate: (client: Client) => Promise<unknown>): Promise<Client> {
   const kind = databaseKind(options.url);
   const path = kind === 'file' ? filePathOfUrl(options.url) : null;
+  const syncAtCheckpoints = kind === 'file' && options.commitSync === 'normal';
   if (path !== null) await mkdir(dirname(path), { recursive: true });
   const client = createClient({
     url: options.url,
@@ -66,11 +67,11 @@ export async function openMigratedLibsqlClient(options: LibsqlDatabaseOptions, m
     // A PRAGMA reaches one connection of the pool; with one connection it reaches all of them.
     // Calls run synchronously and no transaction is held across an await, so one is enough. A
     // connection the pool opens anew after an error is back on `full`: slower, never less safe.
-    ...(kind === 'file' && options.commitSync === 'normal' ? { concurrency: 1 } : {}),
+    ...(syncAtCheckpoints ? { concurrency: 1 } : {}),
   });
   try {
     if (kind === 'file') await useWriteAheadLog(client);
-    if (kind === 'file' && options.commitSync === 'normal') await client.execute('PRAGMA synchronous=NORMAL');
+    if (syncAtCheckpoints) await client.execute('PRAGMA synchronous=NORMAL');
     await migrate(client);
   } catch (error) {
     client.close();
