@@ -32,6 +32,11 @@ export interface ServeConfig {
    * (0: one frame per update). The window bounds the delay the merge adds.
    */
   coalesceMs: number;
+  /**
+   * The longest a busy document's window grows to: the window follows the document's delivery
+   * rate from `coalesceMs` up to this (fewer, larger frames for a crowd; see adaptiveWindow.ts).
+   */
+  coalesceMaxMs: number;
   /** Time a client has to complete the upgrade and send its first message (stops idle slot hogging). */
   handshakeTimeoutMs: number;
   /** How often this node writes its heartbeat row. */
@@ -132,6 +137,7 @@ const settings = {
   graceMs: { flag: 'grace-ms', env: 'WIRESOCKET_GRACE_MS', accepts: 'an integer number of milliseconds from 0 to 86400000', schema: integer(0, 86_400_000) },
   maxMessageBytes: { flag: 'max-message-bytes', env: 'WIRESOCKET_MAX_MESSAGE_BYTES', accepts: 'an integer from 1024 to 1073741824', schema: integer(1024, 1 << 30) },
   coalesceMs: { flag: 'coalesce-ms', env: 'WIRESOCKET_COALESCE_MS', accepts: 'an integer number of milliseconds from 0 to 1000', schema: integer(0, 1000) },
+  coalesceMaxMs: { flag: 'coalesce-max-ms', env: 'WIRESOCKET_COALESCE_MAX_MS', accepts: 'an integer number of milliseconds from 0 to 1000, at least --coalesce-ms', schema: integer(0, 1000) },
   handshakeTimeoutMs: { flag: 'handshake-timeout-ms', env: 'WIRESOCKET_HANDSHAKE_TIMEOUT_MS', accepts: 'an integer number of milliseconds from 100 to 600000', schema: integer(100, 600_000) },
   heartbeatIntervalMs: { flag: 'heartbeat-interval-ms', env: 'WIRESOCKET_HEARTBEAT_INTERVAL_MS', accepts: 'an integer number of milliseconds from 100 to 600000', schema: integer(100, 600_000) },
   nodeTimeoutMs: { flag: 'node-timeout-ms', env: 'WIRESOCKET_NODE_TIMEOUT_MS', accepts: 'an integer number of milliseconds from 300 to 3600000, at least twice --heartbeat-interval-ms', schema: integer(300, 3_600_000) },
@@ -165,6 +171,7 @@ export const serveDefaults = {
   maxMessageBytes: 16 * 1024 * 1024,
   handshakeTimeoutMs: 10_000,
   coalesceMs: 10,
+  coalesceMaxMs: 25,
   heartbeatIntervalMs: 5_000,
   boardEphemeralIdleMs: 5 * 60_000,
   boardPersistentIdleMs: 15 * 60_000,
@@ -223,6 +230,7 @@ export function loadServeConfig(flags: Flags = {}, env: Environment = process.en
   if (livenessTimeoutMs <= pingIntervalMs) {
     throw new ConfigError(`--liveness-timeout-ms (${livenessTimeoutMs}) must be more than --ping-interval-ms (${pingIntervalMs})`);
   }
+  const coalesceMs = pick('coalesceMs');
   return {
     port: pick('port'),
     host: pick('host'),
@@ -238,7 +246,8 @@ export function loadServeConfig(flags: Flags = {}, env: Environment = process.en
     graceMs: pick('graceMs'),
     maxMessageBytes: pick('maxMessageBytes'),
     handshakeTimeoutMs: pick('handshakeTimeoutMs'),
-    coalesceMs: pick('coalesceMs'),
+    coalesceMs,
+    coalesceMaxMs: coalescingCeiling(read('coalesceMaxMs') as number | undefined, coalesceMs),
     heartbeatIntervalMs,
     nodeTimeoutMs,
     redisKeyTtlSeconds: pick('redisKeyTtlSeconds'),
@@ -267,6 +276,16 @@ export function loadServeConfig(flags: Flags = {}, env: Environment = process.en
     keyCheckIntervalMs: pick('keyCheckIntervalMs'),
     logLevel: pick('logLevel'),
   };
+}
+
+/**
+ * The window's ceiling: an explicit `--coalesce-max-ms` below the floor is an error; the default
+ * ceiling gives way to a larger explicit floor (`--coalesce-ms 50` alone means a fixed 50 ms).
+ */
+function coalescingCeiling(explicitMaxMs: number | undefined, floorMs: number): number {
+  if (explicitMaxMs === undefined) return Math.max(floorMs, serveDefaults.coalesceMaxMs);
+  if (explicitMaxMs < floorMs) throw new ConfigError(`--coalesce-max-ms (${explicitMaxMs}) must be at least --coalesce-ms (${floorMs})`);
+  return explicitMaxMs;
 }
 
 /** Store settings shared by every CLI command: `--data-dir`, `--db-url` and their variables. */

@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import type { Clock, SessionLifecycle } from '../lifecycle/index.js';
 import { isEmptyUpdate, type SyncAttachment, type SyncLayer, type SyncListener } from '../sync/index.js';
 import { WiresocketError } from '../errors.js';
+import type { CoalescingBounds } from './adaptiveWindow.js';
 import { AwarenessGate } from './awarenessGate.js';
 import { DeferredApply } from './deferredApply.js';
 import { AwarenessStates, type AwarenessOwner } from './awarenessStates.js';
@@ -37,8 +38,8 @@ export interface DocumentSessionOptions {
   syncLayer: SyncLayer;
   lifecycle: SessionLifecycle;
   clock: Clock;
-  /** Updates broadcast within this window go out merged, as one frame per receiver (0: each at once). */
-  coalesceMs: number;
+  /** Updates broadcast within the window go out merged, one frame per receiver (floor 0: each at once). */
+  coalescing: CoalescingBounds;
   /** Awareness rate and size per connection. */
   limits: Pick<DocumentLimits, 'maxAwarenessPerSecond' | 'maxAwarenessStateBytes'>;
   logger: Logger;
@@ -87,7 +88,11 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     this.tenantId = options.tenantId;
     this.pinnedAt = options.pinnedAt;
     this.lifecycle = options.lifecycle;
-    this.outgoing = new UpdateCoalescer(options.coalesceMs, (update) => this.broadcast(encodeSyncUpdate(update)));
+    this.outgoing = new UpdateCoalescer(
+      options.coalescing,
+      (update) => this.broadcast(encodeSyncUpdate(update)),
+      () => this.connections.size,
+    );
     this.resync = new ResyncTask({
       clock: options.clock,
       run: () => this.exchangeWithSyncLayer(),

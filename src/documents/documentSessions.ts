@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import type { OrphanedDocument, RoutingTable } from '../routing/index.js';
 import type { SyncLayer } from '../sync/index.js';
 import { documentKey, type TenantRegistry } from '../tenancy/index.js';
+import type { CoalescingBounds } from './adaptiveWindow.js';
 import { DocumentConnection } from './documentConnection.js';
 import type { DocumentLimitName, DocumentLimits } from './documentLimits.js';
 import { DocumentSession } from './documentSession.js';
@@ -23,8 +24,8 @@ export interface DocumentSessionsOptions {
   graceMs: number;
   /** A connection that sends nothing within this time is closed. */
   handshakeTimeoutMs: number;
-  /** Window in which a document's updates are merged into one broadcast (0: none). */
-  coalesceMs: number;
+  /** Bounds of the window in which a document's updates are merged into one broadcast (floor 0: none). */
+  coalescing: CoalescingBounds;
   limits: DocumentLimits;
   /** A connection was refused or closed by one of the limits (metrics). */
   onLimit: (limit: DocumentLimitName) => void;
@@ -322,7 +323,7 @@ export class DocumentSessions {
       syncLayer: this.options.syncLayer,
       lifecycle,
       clock: this.options.clock,
-      coalesceMs: this.options.coalesceMs,
+      coalescing: this.options.coalescing,
       limits: this.options.limits,
       logger: this.options.logger,
       onConnectionClosed: (closedSession, connection) => void this.participantLeft(closedSession, connection.id),

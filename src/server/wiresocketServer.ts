@@ -107,7 +107,8 @@ export class WiresocketServer {
       region: config.region,
       graceMs: config.graceMs,
       handshakeTimeoutMs: config.handshakeTimeoutMs,
-      coalesceMs: config.coalesceMs,
+      // A ceiling below the floor (a test's or library caller's partial config) means a fixed window.
+      coalescing: { floorMs: config.coalesceMs, maxMs: Math.max(config.coalesceMs, config.coalesceMaxMs) },
       limits: {
         maxConnectionsPerDocument: config.maxConnectionsPerDocument,
         maxMessagesPerSecond: config.maxMessagesPerSecond,

@@ -67,6 +67,18 @@ describe('OPS-7: loadServeConfig', () => {
     assert.throws(() => loadServeConfig({}, { WIRESOCKET_REDIS_KEY_TTL_SECONDS: '5' }), /^ConfigError: WIRESOCKET_REDIS_KEY_TTL_SECONDS \(environment\) must be/);
   });
 
+  it('PERF-5/OPS-7: the coalescing window runs from --coalesce-ms (10) to --coalesce-max-ms (25); a ceiling below the floor names both flags', () => {
+    assert.deepEqual(pickWindow(loadServeConfig({}, {})), { coalesceMs: 10, coalesceMaxMs: 25 });
+    assert.deepEqual(pickWindow(loadServeConfig({ 'coalesce-ms': '0' }, {})), { coalesceMs: 0, coalesceMaxMs: 25 });
+    assert.deepEqual(pickWindow(loadServeConfig({ 'coalesce-ms': '50' }, {})), { coalesceMs: 50, coalesceMaxMs: 50 }, 'a floor above the default ceiling alone is a fixed window');
+    assert.deepEqual(pickWindow(loadServeConfig({}, { WIRESOCKET_COALESCE_MAX_MS: '40' })), { coalesceMs: 10, coalesceMaxMs: 40 });
+    assert.throws(() => loadServeConfig({ 'coalesce-ms': '20', 'coalesce-max-ms': '15' }, {}), {
+      name: 'ConfigError',
+      message: '--coalesce-max-ms (15) must be at least --coalesce-ms (20)',
+    });
+    assert.throws(() => loadServeConfig({ 'coalesce-max-ms': 'x' }, {}), /--coalesce-max-ms must be an integer number of milliseconds from 0 to 1000/);
+  });
+
   it('OPS-7: every serve setting has a flag the CLI accepts', () => {
     for (const flag of ['port', 'host', 'data-dir', 'db-url', 'region', 'node-id', 'grace-ms', 'max-message-bytes', 'handshake-timeout-ms', 'log-level', 'node-timeout-ms', 'redis-key-ttl-seconds', 'redis-key-prefix', 'redis-compact-every-updates', 'redis-compact-every-bytes']) {
       assert.ok(serveFlagNames.includes(flag), flag);
@@ -128,3 +140,7 @@ describe('config: the Redis sync layer', () => {
     assert.throws(() => loadServeConfig({}, { WIRESOCKET_REDIS_URL: 'localhost:6379' }), /WIRESOCKET_REDIS_URL \(environment\)/);
   });
 });
+
+function pickWindow(config: { coalesceMs: number; coalesceMaxMs: number }) {
+  return { coalesceMs: config.coalesceMs, coalesceMaxMs: config.coalesceMaxMs };
+}
