@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { summarizeLatencies, type LatencySummary } from '../shared/latencyStats.js';
+import { readLoopDelays, resetLoopDelays, type LoopDelay } from '../shared/loopDelayReader.js';
 import { runOpenLoop, type OpenLoopPlan, type OpenLoopResult } from '../shared/openLoop.js';
 import type { RunningServer } from '../shared/serverUnderTest.js';
 import { cpuDelta, sampleCpu, sumOf, type CpuSample } from '../shared/windowCpu.js';
@@ -34,6 +35,8 @@ export interface LoadStepRow {
   otherCpuPercent: number;
   maxLagMs: number;
   drainMs: number;
+  /** The server's event-loop delay in the window (2 nodes: the worst of both); null without probes. */
+  loopDelay: LoopDelay | null;
 }
 
 /** After the last send, how long deliveries may trickle in before the rest counts as missing. */
@@ -49,7 +52,21 @@ export async function runLoadStep(load: DocumentLoad, server: RunningServer, pla
   const before = { outOfOrder: sumOf(load.receivers, (log) => log.outOfOrder), foreign: sumOf(load.receivers, (log) => log.foreign), closes: unexpectedCloses(load) };
   const samples: CpuSample[] = [];
   const sample = () => void samples.push(sampleCpu(server.pids, server.redis));
-  const loop = await runOpenLoop(load.writers, plan, start, { measureStarts: sample, measureEnds: sample });
+  // The probes are reset as the window opens and read as it closes: warm-up (JIT, first allocations) is left out.
+  let loopReset: Promise<void> = Promise.resolve();
+  let loopRead: Promise<LoopDelay | null> = Promise.resolve(null);
+  const windowOpens = () => {
+    sample();
+    loopReset = resetLoopDelays(server.loopProbes);
+    loopReset.catch(() => undefined);
+  };
+  const windowCloses = () => {
+    sample();
+    loopRead = loopReset.then(() => readLoopDelays(server.loopProbes));
+    loopRead.catch(() => undefined);
+  };
+  const loop = await runOpenLoop(load.writers, plan, start, { measureStarts: windowOpens, measureEnds: windowCloses });
+  const loopDelay = await loopRead;
   const drainMs = await drain(load, loop);
   for (const receiver of load.receivers) receiver.recorder = null;
   const cpu = await cpuDelta(samples);
@@ -76,6 +93,7 @@ export async function runLoadStep(load: DocumentLoad, server: RunningServer, pla
     otherCpuPercent: Math.max(0, (100 * (cpu.machine - cpu.server - cpu.load - (cpu.redis ?? 0))) / seconds),
     maxLagMs: loop.maxLagMs,
     drainMs,
+    loopDelay,
   };
 }
 

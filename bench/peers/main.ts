@@ -66,7 +66,7 @@ async function runAll(servers: readonly ServerSpec[], scenarios: readonly Scenar
         runs.push(...group.map((scenario) => ({ scenario, server: spec, outcome: { kind: 'error' as const, message: 'not run: time budget spent' }, seconds: 0 })));
         continue;
       }
-      const context = { commandPrefix, redisUrl, redisKeyPrefix: `${benchKeyPrefix(runId)}-${starts++}` };
+      const context = { commandPrefix, redisUrl, redisKeyPrefix: `${benchKeyPrefix(runId)}-${starts++}`, loopProbes: true };
       runs.push(...(await runScenarioGroup(group, spec, plan, context, (scenario) => `pb-${runId}-${scenario}-${spec.key}`)));
     }
   }

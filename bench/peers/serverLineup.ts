@@ -13,6 +13,10 @@ export interface StartContext {
   redisUrl: string;
   /** A prefix of this start's own, so its Redis keys meet no one else's and are deleted after. */
   redisKeyPrefix: string;
+  /** Preload the event-loop probe into wiresocket's processes (the peers always have it). */
+  loopProbes?: boolean;
+  /** Flags for wiresocket's Redis shapes only, for one load (e.g. `--redis-compact-every-updates 250`). */
+  redisServeFlags?: readonly string[];
 }
 
 /** One server of the comparison. */
@@ -63,7 +67,7 @@ function peerSpec(key: string, title: string, script: PeerScript, dialect: WireD
     async start(context) {
       const peer = await startPeer(script, context.commandPrefix);
       // No auth on the peers: no token (Hocuspocus still wants an auth message; it gets an empty token).
-      return { writerUrl: peer.url, readerUrls: [peer.url], token: null, dialect, pids: [peer.pid], redis: null, keepsDocuments, stop: () => peer.stop() };
+      return { writerUrl: peer.url, readerUrls: [peer.url], token: null, dialect, pids: [peer.pid], loopProbes: [peer.loopDelay], redis: null, keepsDocuments, stop: () => peer.stop() };
     },
   };
 }
@@ -88,14 +92,14 @@ async function startWiresocket(context: StartContext, redis: boolean, nodes: 1 |
     await rm(dataDir, { recursive: true, force: true });
   };
   try {
-    const redisOptions = redis ? { redisUrl: context.redisUrl, redisKeyPrefix: context.redisKeyPrefix } : {};
+    const redisOptions = redis ? { redisUrl: context.redisUrl, redisKeyPrefix: context.redisKeyPrefix, extraFlags: context.redisServeFlags ?? [] } : {};
     for (let index = 0; index < nodes; index++) {
-      started.push(await startServeNode({ dataDir, ...redisOptions, graceMs, commandPrefix: context.commandPrefix, env: wiresocketBenchEnv }));
+      started.push(await startServeNode({ dataDir, ...redisOptions, graceMs, commandPrefix: context.commandPrefix, env: wiresocketBenchEnv, loopProbe: context.loopProbes === true }));
     }
     const token = started[0].token;
     if (!token) throw new Error('the first serve start printed no token');
     await probe?.connect();
-    return { writerUrl: started[0].url, readerUrls: started.map((node) => node.url), token, dialect: yWebsocketDialect, pids: started.map((node) => node.pid), redis: probe, keepsDocuments: true, stop };
+    return { writerUrl: started[0].url, readerUrls: started.map((node) => node.url), token, dialect: yWebsocketDialect, pids: started.map((node) => node.pid), loopProbes: started.flatMap((node) => (node.loopDelay ? [node.loopDelay] : [])), redis: probe, keepsDocuments: true, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { exitOf, stopChild, trackChild } from './childProcesses.js';
+import { LoopDelayReader, loopProbeFlags } from './loopDelayReader.js';
 import { withDeadline } from './withDeadline.js';
 
 /** The package root: this file runs from dist/bench/shared/. */
@@ -20,6 +21,10 @@ export interface ServeOptions {
   commandPrefix: readonly string[];
   /** Environment on top of the caller's (whose WIRESOCKET_* are dropped). */
   env?: Readonly<Record<string, string>>;
+  /** Preload the event-loop delay probe (bench/shared/loopDelayProbe.ts), read over IPC. */
+  loopProbe?: boolean;
+  /** Further serve flags (e.g. `--redis-compact-every-updates 250` for one load). */
+  extraFlags?: readonly string[];
 }
 
 /** One running `wiresocket serve` child whose banner has been read. */
@@ -28,6 +33,8 @@ export interface ServeNode {
   url: string;
   /** The dev/demo token of a first start on an empty data dir; null on a later start. */
   token: string | null;
+  /** The event-loop probe, when started with `loopProbe`. */
+  loopDelay: LoopDelayReader | null;
   /** SIGTERM, then SIGKILL if the graceful shutdown takes longer than `timeoutMs`. */
   stop(timeoutMs?: number): Promise<void>;
 }
@@ -38,7 +45,8 @@ export function serveArguments(options: ServeOptions): string[] {
   const flags = ['serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', options.dataDir, '--log-level', 'warn', '--grace-ms', String(options.graceMs)];
   if (options.redisUrl) flags.push('--redis-url', options.redisUrl);
   if (options.redisUrl && options.redisKeyPrefix) flags.push('--redis-key-prefix', options.redisKeyPrefix);
-  return [...options.commandPrefix, process.execPath, ...shebangNodeFlags(), ...serverNodeFlags(), launcher, ...flags];
+  flags.push(...(options.extraFlags ?? []));
+  return [...options.commandPrefix, process.execPath, ...shebangNodeFlags(), ...serverNodeFlags(), ...(options.loopProbe ? loopProbeFlags() : []), launcher, ...flags];
 }
 
 /** The node flags of the bin's shebang (`npm start` passes the same): the server as shipped. */
@@ -61,18 +69,20 @@ export async function startServeNode(options: ServeOptions): Promise<ServeNode> 
   const [command, ...args] = serveArguments(options);
   // WIRESOCKET_* of the caller's shell would silently change the shape under test.
   const env = { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('WIRESOCKET_'))), ...options.env };
-  const child = spawn(command, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { cwd: repoRoot, env, stdio: options.loopProbe ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] });
   trackChild(child);
+  const { stdout, stderr: errors } = child;
+  if (!stdout || !errors) throw new Error('serve spawned without pipes');
   let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
-  child.stdout.setEncoding('utf8');
+  errors.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
+  stdout.setEncoding('utf8');
   try {
-    const banner = readBanner(child.stdout);
+    const banner = readBanner(stdout);
     const exited = exitOf(child).then(() => {
       throw new Error(`serve exited (${child.exitCode ?? child.signalCode}) before listening: ${stderr}`);
     });
     const { url, token } = await withDeadline(Promise.race([banner, exited]), startTimeoutMs, 'the serve banner');
-    return { pid: child.pid ?? -1, url, token, stop: (timeoutMs = 12_000) => stopChild(child, timeoutMs) };
+    return { pid: child.pid ?? -1, url, token, loopDelay: options.loopProbe ? new LoopDelayReader(child) : null, stop: (timeoutMs = 12_000) => stopChild(child, timeoutMs) };
   } catch (error) {
     child.kill('SIGKILL');
     throw error;

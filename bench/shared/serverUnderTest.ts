@@ -1,3 +1,4 @@
+import type { LoopDelayReader } from './loopDelayReader.js';
 import type { RedisProbe } from './redisProbe.js';
 import type { WireDialect } from './wireDialect.js';
 
@@ -11,6 +12,8 @@ export interface RunningServer {
   dialect: WireDialect;
   /** The server's processes: CPU and RSS are summed over them. */
   pids: readonly number[];
+  /** One event-loop probe per server process (none for a server started without them). */
+  loopProbes: readonly LoopDelayReader[];
   /** Redis, when the server uses it: its CPU is reported beside the server's. */
   redis: RedisProbe | null;
   /** Whether the server keeps documents (false for the relay: no join, no final document to check). */

@@ -32,7 +32,7 @@ export function renderPeerReport(context: PeerReportContext, servers: readonly S
     '',
     '## Summary',
     '',
-    'Server CPU per delivered update (all server processes, user + system; p99 send-to-delivery in brackets),',
+    'Server CPU per delivered update (all server processes, user + system; p99 send-to-delivery and the server\'s event-loop max delay after warm-up in brackets),',
     'idle memory per connection, join and connect-storm times. ✗ marks anything short of exactly-once,',
     'in-order delivery, a final document that differs, errors, or a p99 over the goal.',
     '',
@@ -63,7 +63,7 @@ function runDescription(context: PeerReportContext): string[] {
     `  - @y/websocket-server: \`${commandLine(peerArguments('yWebsocketServerPeer', prefix))}\``,
     `  - Hocuspocus: \`${commandLine(peerArguments('hocuspocusPeer', prefix))}\``,
     `  - bare ws relay: \`${commandLine(peerArguments('wsRelayPeer', prefix))}\``,
-    `  - wiresocket: \`${wiresocketBenchEnvLine()} ${commandLine(serveArguments({ dataDir: '<tmp>', graceMs: 1000, commandPrefix: prefix }))}\``,
+    `  - wiresocket: \`${wiresocketBenchEnvLine()} ${commandLine(serveArguments({ dataDir: '<tmp>', graceMs: 1000, commandPrefix: prefix, loopProbe: true }))}\``,
     `    (Redis shapes add \`--redis-url ${context.redisUrl} --redis-key-prefix wiresocket-bench-<run>-<n>\`; 2 nodes: the same command twice on one data dir)`,
     `- load generator: one process, raw frames over \`ws\` in each server's own dialect (y-websocket; Hocuspocus: document-name prefix + auth message), open loop`,
     `- windows: table loads ${plan.warmupMs / 1000} s warm-up + ${plan.measureMs / 1000} s measured; ladder steps ${plan.ladderWarmupMs / 1000} s + ${plan.ladderMeasureMs / 1000} s; ladder stops at p99 > ${ladderP99LimitMs} ms or delivery < 100%`,
@@ -100,7 +100,8 @@ function summaryCell(run: ScenarioRun | undefined): string {
       if (!row) return '✗ no step';
       const redis = row.redisMicrosPerDelivery === null ? '' : ` + ${micros(row.redisMicrosPerDelivery)} Redis`;
       const bad = loadProblems(row, outcome.verification.kind === 'checked' && outcome.verification.equal < outcome.verification.documents);
-      return `${micros(row.serverMicrosPerDelivery)} µs${redis} (p99 ${ms(row.latency.p99)} ms)${bad.length > 0 ? ` ✗ ${bad.join(', ')}` : ''}`;
+      const loop = row.loopDelay === null ? '' : `, loop max ${ms(row.loopDelay.maxMs)} ms`;
+      return `${micros(row.serverMicrosPerDelivery)} µs${redis} (p99 ${ms(row.latency.p99)} ms${loop})${bad.length > 0 ? ` ✗ ${bad.join(', ')}` : ''}`;
     }
     case 'idle':
       return `${kib(outcome.bytesPerConnection)}${outcome.closes > 0 ? ` ✗ ${outcome.closes} closed` : ''}`;

@@ -5,6 +5,7 @@ import type { LoadScenarioResult } from '../scenarios/loadScenario.js';
 import type { ServerSpec } from '../serverLineup.js';
 import type { Verification } from '../verifyDocuments.js';
 import { kib, mib, micros, ms, percent, table } from '../../report/reportFormat.js';
+import { loopProbeResolutionMs } from '../../shared/loopProbeMessages.js';
 import { disturbedOtherCpuPercent } from '../../shared/windowCpu.js';
 
 export function runOf(runs: readonly ScenarioRun[], scenario: ScenarioKey, server: string): ScenarioRun | undefined {
@@ -24,6 +25,8 @@ const loadHeader = [
   'p50 ms',
   'p99 ms',
   'max ms',
+  'loop max ms',
+  'loop p99 ms',
   'echo p99 ms',
   'server CPU',
   'server µs/delivery',
@@ -48,6 +51,8 @@ function loadCells(server: string, row: LoadStepRow): string[] {
     ms(row.latency.p50),
     ms(row.latency.p99),
     ms(row.latency.max),
+    row.loopDelay === null ? '-' : ms(row.loopDelay.maxMs),
+    row.loopDelay === null ? '-' : ms(row.loopDelay.p99Ms),
     ms(row.echoLatency.p99),
     `${row.serverCpuPercent.toFixed(0)}%`,
     micros(row.serverMicrosPerDelivery),
@@ -163,6 +168,8 @@ export const loadColumnNotes = [
   '  exactly once in order is 100%, 0, 0, 0. echo missing/dup: the same at the sender\'s own socket.',
   '- p50/p99/max: send (just before `ws.send`) to arrival of the frame that completed the update at another socket,',
   '  for the updates sent in the window; echo p99: the same at the sender\'s socket.',
+  '- loop max/p99: the server\'s event-loop delay in the window (after warm-up), from `perf_hooks.monitorEventLoopDelay` preloaded',
+  `  into every server process alike (\`--import dist/bench/shared/loopDelayProbe.js\`, ${loopProbeResolutionMs} ms resolution: reads low by up to ${loopProbeResolutionMs} ms); 2 nodes: the worse node.`,
   '- server CPU: user + system time of every server process (/proc/<pid>/stat, all threads) in the window, % of one core;',
   '  server µs/delivery: that CPU time per delivery; redis µs/delivery: redis-server\'s (INFO cpu) per delivery.',
   '- loadgen: the load generator\'s own CPU (process.cpuUsage), likewise; other CPU: busy time of the machine',
