@@ -16,7 +16,7 @@ import { describePinning, pinLoadGenerator, serverCommandPrefix } from '../share
 import { assertRedisReachable, benchKeyPrefix } from '../shared/redisProbe.js';
 import { repoRoot } from '../shared/serveProcess.js';
 import { parsePeerBenchArgs, peerBenchUsage } from './peerBenchArgs.js';
-import { fullPlan, quickPlan, scenarioGroups, scenarioKeys, type BenchPlan, type ScenarioKey } from './peerBenchPlan.js';
+import { fullPlan, isLoadKey, quickPlan, scenarioGroups, scenarioKeys, type BenchPlan, type ScenarioKey } from './peerBenchPlan.js';
 import { renderPeerChart } from './report/peerChart.js';
 import { renderPeerReport, type PeerReportContext } from './report/peerReport.js';
 import { runScenarioGroup, type ScenarioRun } from './runScenario.js';
@@ -66,7 +66,8 @@ async function runAll(servers: readonly ServerSpec[], scenarios: readonly Scenar
         runs.push(...group.map((scenario) => ({ scenario, server: spec, outcome: { kind: 'error' as const, message: 'not run: time budget spent' }, seconds: 0 })));
         continue;
       }
-      const context = { commandPrefix, redisUrl, redisKeyPrefix: `${benchKeyPrefix(runId)}-${starts++}`, loopProbes: true };
+      const redisServeFlags = group.flatMap((key) => (isLoadKey(key) ? (plan.loads[key].redisServeFlags ?? []) : []));
+      const context = { commandPrefix, redisUrl, redisKeyPrefix: `${benchKeyPrefix(runId)}-${starts++}`, loopProbes: true, redisServeFlags };
       runs.push(...(await runScenarioGroup(group, spec, plan, context, (scenario) => `pb-${runId}-${scenario}-${spec.key}`)));
     }
   }

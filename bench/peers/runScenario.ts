@@ -59,16 +59,21 @@ function scenarioOn(server: RunningServer, scenario: ScenarioKey, plan: BenchPla
   switch (scenario) {
     case 'fan-out':
     case 'hot':
-    case 'busy': {
-      // A step fails above the ladder's limit; the report holds the table's loads to the goal's 50 ms.
-      const timing = { ...plan, p99LimitMs: ladderP99LimitMs, deadline: performance.now() + plan.ladderBudgetMs + plan.warmupMs + plan.measureMs };
-      return runLoadScenario(server, plan.loads[scenario], timing, namePrefix);
+    case 'busy':
+    case 'many':
+    case 'fan-out-long': {
+      // A step fails above the ladder's limit; the report holds the table's loads to the goals.
+      const spec = plan.loads[scenario];
+      const window = spec.window ?? { warmupMs: plan.warmupMs, measureMs: plan.measureMs };
+      const timing = { ...plan, ...window, p99LimitMs: ladderP99LimitMs, deadline: performance.now() + plan.ladderBudgetMs + window.warmupMs + window.measureMs };
+      return runLoadScenario(server, spec, timing, namePrefix);
     }
     case 'idle':
       return runIdleScenario(server, plan.idle, namePrefix);
     case 'join':
       return runJoinScenario(server, plan.join, namePrefix);
-    case 'storm':
-      return runStormScenario(server, plan.storm, namePrefix);
+    case 'storm-1k':
+    case 'storm-5k':
+      return runStormScenario(server, plan.storms[scenario], namePrefix);
   }
 }

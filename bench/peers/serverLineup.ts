@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RedisProbe } from '../shared/redisProbe.js';
-import { repoRoot, startServeNode, type ServeNode } from '../shared/serveProcess.js';
+import { launcher, repoRoot, startServeNode, type ServeNode } from '../shared/serveProcess.js';
+import { withDeadline } from '../shared/withDeadline.js';
 import type { RunningServer } from '../shared/serverUnderTest.js';
 import { hocuspocusDialect, yWebsocketDialect, type WireDialect } from '../shared/wireDialect.js';
 import { startPeer, type PeerScript } from './peerProcess.js';
@@ -42,6 +44,18 @@ export const wiresocketBenchEnv = {
 /** `NAME=value ...` of `wiresocketBenchEnv`, for the report's command lines. */
 export function wiresocketBenchEnvLine(): string {
   return Object.entries(wiresocketBenchEnv).map(([name, value]) => `${name}=${value}`).join(' ');
+}
+
+/**
+ * The dev tenant's document quota during a run. Its default (1,000) is a limit the peers do not
+ * have: one server start holds idle's, join's and both storms' documents (~1,150), and the
+ * many-documents load 1,000 by itself.
+ */
+export const benchMaxDocuments = 1_000_000;
+
+/** `wiresocket tenants set ...` as run on the data dir after node A's first start, for the report. */
+export function benchTenantCommand(dataDir: string): string[] {
+  return [launcher, 'tenants', 'set', 'dev', '--max-documents', String(benchMaxDocuments), '--data-dir', dataDir];
 }
 
 /** Short grace: nothing waits on it (each scenario gets a fresh process). */
@@ -98,6 +112,8 @@ async function startWiresocket(context: StartContext, redis: boolean, nodes: 1 |
     }
     const token = started[0].token;
     if (!token) throw new Error('the first serve start printed no token');
+    // The quota is read from the routing store at each new document: raised here, it holds for both nodes.
+    await withDeadline(new Promise<void>((resolve, reject) => execFile(process.execPath, benchTenantCommand(dataDir), { cwd: repoRoot }, (error) => (error ? reject(error) : resolve()))), 15_000, 'tenants set');
     await probe?.connect();
     return { writerUrl: started[0].url, readerUrls: started.map((node) => node.url), token, dialect: yWebsocketDialect, pids: started.map((node) => node.pid), loopProbes: started.flatMap((node) => (node.loopDelay ? [node.loopDelay] : [])), redis: probe, keepsDocuments: true, stop };
   } catch (error) {

@@ -9,7 +9,7 @@ import { withDeadline } from './withDeadline.js';
 
 /** The package root: this file runs from dist/bench/shared/. */
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const launcher = path.join(repoRoot, 'bin', 'wiresocket.js');
+export const launcher = path.join(repoRoot, 'bin', 'wiresocket.js');
 
 export interface ServeOptions {
   dataDir: string;

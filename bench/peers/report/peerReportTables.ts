@@ -70,9 +70,12 @@ export function detailSections(servers: readonly ServerSpec[], runs: readonly Sc
     ...section('Fan-out: 100 docs x 10 clients, 2 writers x 5/s', 'fan-out', servers, runs),
     ...section('Hot doc: 1 doc x 300 clients, 5 writers x 20/s', 'hot', servers, runs),
     ...section('Busy doc and scale-up ladder: 1 doc x 100 clients, 10 writers, from 30/s each, doubling', 'busy', servers, runs),
+    ...section('Many documents: 1,000 docs x 3 clients, 1 writer x 2/s', 'many', servers, runs),
+    ...section('Fan-out, long: 100 docs x 10 clients, 2 writers x 10/s, every document compacting several times', 'fan-out-long', servers, runs),
     ...section('Idle connections', 'idle', servers, runs),
     ...section('Fresh client joins a 5 MiB document', 'join', servers, runs),
-    ...section('Connect storm', 'storm', servers, runs),
+    ...section('Connect storm: 1,000 clients over 100 documents at once', 'storm-1k', servers, runs),
+    ...section('Connect storm: 5,000 clients over 1,000 documents at once', 'storm-5k', servers, runs),
   ];
 }
 
@@ -89,12 +92,15 @@ function sectionBody(scenario: ScenarioKey, runs: readonly ScenarioRun[]): strin
       case 'fan-out':
       case 'hot':
       case 'busy':
+      case 'many':
+      case 'fan-out-long':
         return loadBody(runs);
       case 'idle':
         return idleBody(runs);
       case 'join':
         return joinBody(runs);
-      case 'storm':
+      case 'storm-1k':
+      case 'storm-5k':
         return stormBody(runs);
     }
   })();
@@ -148,12 +154,13 @@ function joinBody(runs: readonly ScenarioRun[]): string[] {
 function stormBody(runs: readonly ScenarioRun[]): string[] {
   const rows = runs.flatMap((run) => {
     const o = run.outcome;
-    return o.kind === 'storm' ? [[run.server.title, String(o.clients), String(o.docs), ms(o.allDoneMs), ms(o.perClient.p50), ms(o.perClient.p99), String(o.errors), o.firstError ?? '']] : [];
+    return o.kind === 'storm' ? [[run.server.title, String(o.clients), String(o.docs), ms(o.allDoneMs), ms(o.perClient.p50), ms(o.perClient.p99), String(o.errors), `${o.serverCpuPercent.toFixed(0)}%`, `${o.loadCpuPercent.toFixed(0)}%`, o.firstError ?? '']] : [];
   });
   return [
-    ...table(['server', 'clients', 'docs', 'all done ms', 'p50 ms', 'p99 ms', 'errors', 'first error'], rows),
+    ...table(['server', 'clients', 'docs', 'all done ms', 'p50 ms', 'p99 ms', 'errors', 'server CPU', 'loadgen CPU', 'first error'], rows),
     '',
     '- every socket opened in the same event-loop turn; per-client times from that moment to its sync step 2.',
+    '- server / loadgen CPU: % of one core over the storm; a generator near 100% (its own core) would be timing itself, not the server.',
   ];
 }
 

@@ -12,6 +12,10 @@ export interface LoadScenarioSpec {
   layout: Omit<DocumentLayout, 'namePrefix'>;
   /** Updates/s per writer, one step each: the first is the table's load, the rest a ladder. */
   perWriterRates: readonly number[];
+  /** The first step's warm-up and window when they differ from the plan's (the long fan-out). */
+  window?: { warmupMs: number; measureMs: number };
+  /** Flags for wiresocket's Redis shapes during this load only (said so in the report). */
+  redisServeFlags?: readonly string[];
 }
 
 export interface LoadTiming {
