@@ -1,7 +1,7 @@
 /**
- * Issue 5: wiresocket side by side with @y/websocket-server, Hocuspocus and a bare `ws` relay,
- * in one run on one machine. `npm run bench` (everything, under 15 minutes) or
- * `npm run bench:quick` (shorter windows, fewer ladder steps, under 3 minutes); needs Redis on
+ * Issues 5 and 14: wiresocket side by side with @y/websocket-server, Hocuspocus and a bare `ws`
+ * relay, in one run on one machine. `npm run bench` (everything, ~25 minutes) or
+ * `npm run bench:quick` (shorter windows, fewer ladder steps, ~5 minutes); needs Redis on
  * 127.0.0.1:6379 for the Redis shapes. The report goes to stdout and, for a complete run, to
  * docs/benchmarks/ (latest.md + latest.svg, or latest-quick.*). How to read it: docs/BENCHMARKS.md.
  */
