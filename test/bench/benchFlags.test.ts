@@ -3,11 +3,11 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { parseBenchArgs } from '../../bench/benchArgs.js';
-import { BenchUsageError } from '../../bench/benchFlags.js';
-import { parseFuzzRunArgs } from '../../bench/fuzzRunArgs.js';
-import { parsePeerBenchArgs } from '../../bench/peerBenchArgs.js';
-import { parseSoakArgs } from '../../bench/soakPlan.js';
+import { parseFuzzRunArgs } from '../../bench/fuzz/fuzzRunArgs.js';
+import { parsePeerBenchArgs } from '../../bench/peers/peerBenchArgs.js';
+import { BenchUsageError } from '../../bench/shared/benchFlags.js';
+import { parseSoakArgs } from '../../bench/soak/soakPlan.js';
+import { parseBenchArgs } from '../../bench/sync/benchArgs.js';
 
 const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench');
 
@@ -22,12 +22,12 @@ function assertUsageError(parse: () => unknown, flag: string, usage: RegExp): vo
 
 describe('benchmark command lines', () => {
   it('name the bad flag and print the usage, for every benchmark', () => {
-    assertUsageError(() => parsePeerBenchArgs(['--help']), '--help', /usage: node dist\/bench\/peerBench\.js/);
+    assertUsageError(() => parsePeerBenchArgs(['--help']), '--help', /usage: node dist\/bench\/peers\/main\.js/);
     assertUsageError(() => parsePeerBenchArgs(['--scenarios', 'busy,nope']), '--scenarios', /unknown scenario nope/);
     assertUsageError(() => parsePeerBenchArgs(['--servers']), '--servers', /usage:/);
-    assertUsageError(() => parseBenchArgs(['--ladder', '10,-1']), '--ladder', /usage: node dist\/bench\/syncLayerBench\.js/);
-    assertUsageError(() => parseSoakArgs(['--minutes', '0']), '--minutes', /usage: node dist\/bench\/soak\.js/);
-    assertUsageError(() => parseFuzzRunArgs(['--frames', 'many']), '--frames', /usage: node dist\/bench\/fuzzRun\.js/);
+    assertUsageError(() => parseBenchArgs(['--ladder', '10,-1']), '--ladder', /usage: node dist\/bench\/sync\/main\.js/);
+    assertUsageError(() => parseSoakArgs(['--minutes', '0']), '--minutes', /usage: node dist\/bench\/soak\/main\.js/);
+    assertUsageError(() => parseFuzzRunArgs(['--frames', 'many']), '--frames', /usage: node dist\/bench\/fuzz\/main\.js/);
     assertUsageError(() => parseFuzzRunArgs(['--bogus']), '--bogus', /usage:/);
   });
 
@@ -39,10 +39,10 @@ describe('benchmark command lines', () => {
 
   it('a bad flag exits 2 with one line on stderr, before anything starts', async () => {
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = execFile(process.execPath, [path.join(benchDir, 'peerBench.js'), '--help'], { timeout: 20_000 }, (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }));
+      const child = execFile(process.execPath, [path.join(benchDir, 'peers', 'main.js'), '--help'], { timeout: 20_000 }, (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }));
     });
     assert.equal(result.code, 2, result.stderr);
     assert.equal(result.stdout, '');
-    assert.match(result.stderr, /^bench: Unknown option '--help'.*; usage: node dist\/bench\/peerBench\.js[^\n]*\n$/);
+    assert.match(result.stderr, /^bench: Unknown option '--help'.*; usage: node dist\/bench\/peers\/main\.js[^\n]*\n$/);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The seeded fuzz frames for document sockets (LIM-6): random bytes, frames mutated from real
  * y-websocket traffic, and the real frames themselves. One generator for the 10,000-frame test
- * (test/documents/fuzz.test.ts) and the long run (bench/fuzzRun.ts), so a frame index and a seed
+ * (test/documents/fuzz.test.ts) and the long run (bench/fuzz/main.ts), so a frame index and a seed
  * found by one can be replayed with the other.
  */
 import * as decoding from 'lib0/decoding';
