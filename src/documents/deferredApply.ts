@@ -1,3 +1,5 @@
+import { systemClock, type Clock, type TimerHandle } from '../lifecycle/index.js';
+import { housekeeping, jitteredDelay, type HousekeepingQueue } from '../scheduling/index.js';
 import { raiseClocks } from './raiseClocks.js';
 
 /** What a batch waits for at most before it is applied anyway (nobody asked for the document). */
@@ -16,15 +18,32 @@ const maxBatchBytes = 256 * 1024;
  *
  * What the batch reaches is known without applying it (`splitIntegrable` worked it out), so the
  * dependency check of the next update sees the document as if the batch were applied.
+ *
+ * The timed flush is housekeeping (issue 14): sessions created by one connect storm would start
+ * their timers in the same tick, and flush together every second. So the delay is jittered
+ * (75-100 % of `deferredApplyDelayMs`) and the flush, when due, waits for its turn on the
+ * housekeeping queue. A read (`flush`) or a full batch still applies at once.
  */
 export class DeferredApply {
   private updates: Uint8Array[] = [];
   private bytes = 0;
   private readonly reach = new Map<number, number>();
-  private timer: NodeJS.Timeout | null = null;
+  private timer: TimerHandle | null = null;
+  /** A timed flush is waiting on the queue. */
+  private queued = false;
+  private readonly clock: Clock;
+  private readonly queue: HousekeepingQueue;
+  private readonly random: () => number;
 
   /** `apply` applies a batch, in order (the session: one transaction, and the checks around it). */
-  constructor(private readonly apply: (updates: readonly Uint8Array[]) => void) {}
+  constructor(
+    private readonly apply: (updates: readonly Uint8Array[]) => void,
+    options: { clock?: Clock; queue?: HousekeepingQueue; random?: () => number } = {},
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.queue = options.queue ?? housekeeping;
+    this.random = options.random ?? Math.random;
+  }
 
   /** An update that integrates into the document plus the batch, reaching `reach` once applied. */
   add(update: Uint8Array, reach: ReadonlyMap<number, number>): void {
@@ -32,10 +51,7 @@ export class DeferredApply {
     this.bytes += update.length;
     raiseClocks(this.reach, reach);
     if (this.updates.length >= maxBatchUpdates || this.bytes >= maxBatchBytes) return this.flush();
-    if (this.timer === null) {
-      this.timer = setTimeout(() => this.flush(), deferredApplyDelayMs);
-      this.timer.unref();
-    }
+    if (this.timer === null && !this.queued) this.timer = this.clock.setTimeout(() => this.due(), jitteredDelay(deferredApplyDelayMs, 0.25, this.random));
   }
 
   /** The clock the document reaches for `client` once the batch is applied (0: none in it). */
@@ -49,6 +65,16 @@ export class DeferredApply {
     if (updates.length > 0) this.apply(updates);
   }
 
+  /** The timer fired: the flush takes its turn on the queue (a read may flush before it). */
+  private due(): void {
+    this.timer = null;
+    this.queued = true;
+    this.queue.enqueue(() => {
+      this.queued = false;
+      this.flush();
+    });
+  }
+
   /** Drops the batch (the session is gone). */
   discard(): void {
     this.take();
@@ -56,7 +82,7 @@ export class DeferredApply {
 
   /** Empties the batch and stops its timer; returns what it held. */
   private take(): Uint8Array[] {
-    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
     const updates = this.updates;
     this.updates = [];

@@ -22,6 +22,11 @@ export interface SocketSupervisorOptions {
   onLimit: (limit: LimitName) => void;
 }
 
+/** The supervisor's timer runs at least this far apart (a slice of the sockets per run). */
+const minSliceMs = 25;
+/** A round (every socket checked once) is cut into at most this many slices. */
+const maxSlicesPerRound = 20;
+
 interface Watched {
   readonly ws: WebSocket;
   readonly connection: Supervisee;
@@ -39,6 +44,14 @@ interface Watched {
  * connection (so the close code and the log line are the connection's usual ones) and then
  * terminated: a peer that does not read or answer would never complete a close handshake, and
  * its queued bytes are freed at once.
+ *
+ * Spread out (issue 14): a round, every socket checked once, lasts `roundMs` (a quarter of the
+ * ping interval or slow-reader timeout, at most 1 s: the cut-offs' granularity), but the timer
+ * runs `slicesPerRound` times a round and each run checks the next `ceil(size / slices)`
+ * sockets where the last one stopped (round robin over the live Map iterator). With 5,000
+ * sockets and 1 s rounds that is 250 checks every 50 ms instead of 5,000 in one turn. Each
+ * socket's first ping is also given a random phase within the first half of the interval, so
+ * sockets that connected together (a reconnect storm) are not pinged together for good.
  */
 export class SocketSupervisor {
   private readonly watched = new Map<WebSocket, Watched>();
@@ -46,8 +59,17 @@ export class SocketSupervisor {
   /** One pong and one close listener for every socket (EventEmitter calls them with the socket as `this`). */
   private readonly onPong: (this: WebSocket) => void;
   private readonly onClose: (this: WebSocket) => void;
+  /** Where the current round stands (a Map iterator sees sockets added after it started). */
+  private cursor: IterableIterator<Watched> | null = null;
+  private readonly slicesPerRound: number;
+  private readonly random: () => number;
 
-  constructor(private readonly options: SocketSupervisorOptions) {
+  constructor(
+    private readonly options: SocketSupervisorOptions,
+    /** For the first ping's phase; tests pass a fixed one. */
+    random: () => number = Math.random,
+  ) {
+    this.random = random;
     const supervisor = this;
     this.onPong = function onPong(this: WebSocket) {
       const entry = supervisor.watched.get(this);
@@ -56,14 +78,17 @@ export class SocketSupervisor {
     this.onClose = function onClose(this: WebSocket) {
       supervisor.watched.delete(this);
     };
-    const tickMs = Math.max(25, Math.min(1_000, options.pingIntervalMs / 4, options.slowReaderTimeoutMs / 4));
-    this.timer = options.clock.setInterval(() => this.check(), tickMs);
+    const roundMs = Math.max(minSliceMs, Math.min(1_000, options.pingIntervalMs / 4, options.slowReaderTimeoutMs / 4));
+    this.slicesPerRound = Math.max(1, Math.min(maxSlicesPerRound, Math.floor(roundMs / minSliceMs)));
+    this.timer = options.clock.setInterval(() => this.checkSlice(), roundMs / this.slicesPerRound);
   }
 
   /** Starts watching an upgraded, admitted socket until it closes. */
   watch(ws: WebSocket, connection: Supervisee, principal: Principal): void {
     const now = this.options.clock.now();
-    this.watched.set(ws, { ws, connection, principal, lastHeardAt: now, lastPingAt: now, overBufferSince: null });
+    // The first ping comes 50-100 % of an interval after the watch: sockets that came together spread.
+    const lastPingAt = now - Math.floor((this.random() * this.options.pingIntervalMs) / 2);
+    this.watched.set(ws, { ws, connection, principal, lastHeardAt: now, lastPingAt, overBufferSince: null });
     ws.on('pong', this.onPong);
     ws.on('close', this.onClose);
   }
@@ -91,12 +116,27 @@ export class SocketSupervisor {
   stop(): void {
     this.options.clock.clearInterval(this.timer);
     this.watched.clear();
+    this.cursor = null;
   }
 
-  private check(): void {
+  /** Sockets checked per timer run: what makes a round of `size` sockets end within its slices. */
+  get sliceSize(): number {
+    return Math.ceil(this.watched.size / this.slicesPerRound);
+  }
+
+  private checkSlice(): void {
     const now = this.options.clock.now();
-    // No copy per tick: a Map's iteration tolerates the deletions `cut` makes.
-    for (const entry of this.watched.values()) this.checkOne(entry, now);
+    // No copy per tick: a Map's iterator tolerates the deletions `cut` makes.
+    for (let left = this.sliceSize; left > 0; left--) {
+      let next = (this.cursor ??= this.watched.values()).next();
+      if (next.done) {
+        // A round ended: the next starts here (the slice is at most `size`: no socket twice in one run).
+        this.cursor = this.watched.values();
+        next = this.cursor.next();
+        if (next.done) return;
+      }
+      this.checkOne(next.value, now);
+    }
   }
 
   private checkOne(entry: Watched, now: number): void {

@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import { WorkerCompactionMerger } from './compactionMerger.js';
+import { WorkerCompactionMerger, type CompactionMerger } from './compactionMerger.js';
 import type { SyncAttachment, SyncLayer, SyncListener } from './syncLayer.js';
 
 /** Updates kept per document before they are merged into one (bounds memory and attach cost). */
@@ -20,8 +20,8 @@ interface MemoryDocument {
 }
 
 /** One merger for every hub of the process: its worker starts only when a large merge comes. */
-let sharedMerger: WorkerCompactionMerger | null = null;
-const merger = () => (sharedMerger ??= new WorkerCompactionMerger());
+let processMerger: WorkerCompactionMerger | null = null;
+const sharedMerger = () => (processMerger ??= new WorkerCompactionMerger());
 
 /**
  * The process-wide store behind memory sync layers. Several `MemorySyncLayer`s (one per node id)
@@ -34,6 +34,8 @@ export class MemorySyncHub {
     private readonly compactEvery = defaultCompactEvery,
     /** A listener threw, or a compaction failed: the update is stored either way. */
     private readonly onBackgroundError: (error: unknown) => void = () => undefined,
+    /** Merges on the housekeeping queue (small) or the worker (large); shared by every hub by default. */
+    private readonly merger: CompactionMerger = sharedMerger(),
   ) {}
 
   init(docKey: string): void {
@@ -100,13 +102,15 @@ export class MemorySyncHub {
 
   /**
    * Integrates the state and the updates so far into one compact state, off the event loop for
-   * large documents (compactionMerger.ts): merging on every 256th append stalled a busy node for
-   * tens of milliseconds, more as the document grew. Appends meanwhile go after the prefix.
+   * large documents and as a housekeeping-queue task for small ones (compactionMerger.ts):
+   * merging on every 256th append stalled a busy node for tens of milliseconds, more as the
+   * document grew, and documents that reach the threshold together all merged in one tick
+   * (issue 14). Appends meanwhile go after the prefix.
    */
   private compact(document: MemoryDocument): void {
     document.compacting = true;
     const taken = document.updates.length;
-    merger()
+    this.merger
       .merge(document.updates.slice(0, taken))
       .then(
         (state) => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { silentLogger, type Logger } from '../log.js';
+import { housekeeping } from '../scheduling/index.js';
 import { WorkerCompactionMerger, type CompactionMerger } from './compactionMerger.js';
 import { DocumentFeed } from './documentFeed.js';
 import { RedisCompactor } from './redisCompactor.js';
@@ -279,12 +280,17 @@ export class RedisSyncLayer implements SyncLayer {
 
   /**
    * Asks Redis for each attached document's last id and epoch: feeds that are behind re-read;
-   * feeds whose document is gone or was created anew ask their listeners to reconcile.
+   * feeds whose document is gone or was created anew ask their listeners to reconcile. One
+   * housekeeping-queue task per document (issue 14): with thousands attached, the checks (and
+   * the catch-up reads their replies start) go out a budget per turn, not all in one tick.
    */
   private resyncAll(): void {
     if (this.closed) return;
     for (const [docKey, handle] of this.feeds) {
-      if (handle.feed.size > 0) this.resync(docKey, handle);
+      if (handle.feed.size === 0) continue;
+      housekeeping.enqueue(() => {
+        if (!this.closed && this.feeds.get(docKey) === handle && handle.feed.size > 0) this.resync(docKey, handle);
+      });
     }
   }
 

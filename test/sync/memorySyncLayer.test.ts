@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { WorkerCompactionMerger } from '../../src/sync/compactionMerger.js';
 import { MemorySyncHub, MemorySyncLayer } from '../../src/sync/memorySyncLayer.js';
+import { SteppedQueue } from '../helpers/steppedQueue.js';
 import { docFrom, freshDocKey, idsOnce, insertedIds, RecordingListener, TextWriter, textOf } from './syncFixtures.js';
 import { syncLayerContract } from './syncLayerContract.js';
 
@@ -37,6 +39,8 @@ describe('MemorySyncLayer', () => {
       let largest = 0;
       for (const update of writer.typeEach('0123456789'.repeat(100))) {
         await a.append(docKey, update);
+        // Appends come from socket reads, one turn each: the housekeeping queue merges between them.
+        await new Promise(setImmediate);
         largest = Math.max(largest, heldUpdates(hub, docKey));
       }
       // Compaction runs beside the appends: a few may land while it integrates.
@@ -48,6 +52,59 @@ describe('MemorySyncLayer', () => {
       await attachment.detach();
     });
   }
+
+  it('SYNC-1 (issue 14): 1,000 documents due for compaction at once merge over many turns of the housekeeping queue, none lost', async () => {
+    // Each merge "takes" 1 ms of the fake clock; the budget is 3 ms a turn.
+    const stepped = new SteppedQueue(3, 1);
+    const merger = new WorkerCompactionMerger(undefined, stepped.queue);
+    const hub = new MemorySyncHub(4, (error) => assert.fail(String(error)), merger);
+    const layer = new MemorySyncLayer('node-a', hub);
+    const docKeys = Array.from({ length: 1000 }, (_, index) => freshDocKey(`burst-${index}`));
+    const writers = docKeys.map(() => new TextWriter());
+    for (const docKey of docKeys) await layer.initDocument(docKey);
+    for (const [index, docKey] of docKeys.entries()) {
+      for (const update of writers[index].typeEach('abcd')) await layer.append(docKey, update);
+    }
+    const compacted = () => docKeys.filter((docKey) => heldUpdates(hub, docKey) === 1).length;
+    assert.equal(compacted(), 0, 'nothing merged inside the appends');
+    assert.equal(stepped.queue.size, 1000, 'every document queued its merge');
+    stepped.runTurn();
+    await new Promise(setImmediate);
+    assert.equal(compacted(), 3, 'the first turn merges within its budget, not all 1,000');
+    const turns = 1 + stepped.runAll();
+    await new Promise(setImmediate);
+    assert.ok(turns >= 300, `${turns} turns`);
+    assert.equal(compacted(), 1000, 'every document merged eventually');
+    for (const [index, docKey] of docKeys.entries()) {
+      const attachment = await layer.attach(docKey, new RecordingListener());
+      assert.equal(textOf(docFrom(attachment.state)), writers[index].text);
+      await attachment.detach();
+    }
+    await merger.close();
+  });
+
+  it('SYNC-1: a document deleted while its merge waits in the queue stays deleted; one appended meanwhile keeps every update', async () => {
+    const stepped = new SteppedQueue();
+    const merger = new WorkerCompactionMerger(undefined, stepped.queue);
+    const hub = new MemorySyncHub(4, (error) => assert.fail(String(error)), merger);
+    const layer = new MemorySyncLayer('node-a', hub);
+    const [gone, busy] = [freshDocKey('queued-delete'), freshDocKey('queued-append')];
+    const writer = new TextWriter();
+    await layer.initDocument(gone);
+    await layer.initDocument(busy);
+    for (const update of new TextWriter().typeEach('abcd')) await layer.append(gone, update);
+    for (const update of writer.typeEach('abcd')) await layer.append(busy, update);
+    await layer.deleteDocument(gone);
+    for (const update of writer.typeEach('efg')) await layer.append(busy, update);
+    stepped.runAll();
+    await new Promise(setImmediate);
+    assert.equal(hub.has(gone), false);
+    assert.equal(heldUpdates(hub, busy), 1 + 3, 'the merged prefix, then what came after it');
+    const attachment = await layer.attach(busy, new RecordingListener());
+    assert.equal(textOf(docFrom(attachment.state)), 'abcdefg');
+    await attachment.detach();
+    await merger.close();
+  });
 
   it('SYNC-4: deleteDocument removes the document from the hub', async () => {
     const hub = new MemorySyncHub();
