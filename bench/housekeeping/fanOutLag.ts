@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as Y from 'yjs';
-import { BenchWriter, writerClientId } from '../benchWriter.js';
-import { metricsUrlOf, scrapeMetrics } from '../metricsScrape.js';
-import { startServeNode } from '../serveProcess.js';
-import { YjsWireClient } from '../yjsWireClient.js';
+import { BenchWriter, writerClientId } from '../shared/benchWriter.js';
+import { metricsUrlOf, scrapeMetrics } from '../soak/metricsScrape.js';
+import { startServeNode } from '../shared/serveProcess.js';
+import { YjsWireClient } from '../shared/yjsWireClient.js';
 
 const [docs = 100, readers = 10, rate = 10, seconds = 40] = process.argv.slice(2).map(Number);
 const writersPerDoc = 2;
