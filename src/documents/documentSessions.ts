@@ -339,7 +339,8 @@ export class DocumentSessions {
   private async participantLeft(session: DocumentSession, connectionId: string): Promise<void> {
     await this.forgetConnection(connectionId);
     if (!this.isIdleHere(session)) return;
-    const elsewhere = await this.options.routing.countConnections(session.docKey).catch((error: unknown) => {
+    // Through the batcher: after this removal, and one count for all of a document's leaves at once.
+    const elsewhere = await this.registry.countConnections(session.docKey).catch((error: unknown) => {
       // Unknown means "maybe nobody": start the grace; the purge re-checks atomically anyway.
       this.options.logger.warn({ docKey: session.docKey, err: error }, 'could not count connections on other nodes');
       return 0;

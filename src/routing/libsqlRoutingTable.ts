@@ -136,6 +136,8 @@ export class LibsqlRoutingTable implements RoutingTable {
           const [insert, stored, tenant] = results.slice(next, (next += 3));
           return { kind: 'pin', result: pinOutcome(insert, stored, tenant) };
         }
+        case 'count-connections':
+          return { kind: 'count', count: countOf(results[next++]) };
         case 'creation-check': {
           const [route, tenant, live] = results.slice(next, (next += 3));
           return { kind: 'creation-check', check: creationCheck(route, tenant, live) };
@@ -154,6 +156,8 @@ export class LibsqlRoutingTable implements RoutingTable {
         return [{ sql: deleteConnection, args: [operation.connectionId] }];
       case 'pin':
         return pinStatements(operation.route, now);
+      case 'count-connections':
+        return [{ sql: countDocumentConnections, args: [operation.docKey] }];
       case 'creation-check':
         return [
           { sql: selectRoute, args: [operation.docKey] },

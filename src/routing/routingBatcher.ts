@@ -38,6 +38,8 @@ export class RoutingBatcher {
   private scheduled = false;
   private flushing = false;
   private readonly maxOperations: number;
+  /** Counts queued and not yet taken into a batch, by document. */
+  private readonly waitingCounts = new Map<string, Promise<number>>();
 
   constructor(
     private readonly routing: RoutingTable,
@@ -66,6 +68,23 @@ export class RoutingBatcher {
     return result.check;
   }
 
+  /**
+   * The document's connections on every node, counted after every call made before this one
+   * (its removals included). Counts of one document waiting for the same batch share one
+   * statement: they would read the same rows.
+   */
+  countConnections(docKey: string): Promise<number> {
+    let count = this.waitingCounts.get(docKey);
+    if (count === undefined) {
+      count = this.enqueue({ kind: 'count-connections', docKey }).then((result) => {
+        if (result.kind !== 'count') throw new Error(`runBatch answered a count with ${result.kind}`);
+        return result.count;
+      });
+      this.waitingCounts.set(docKey, count);
+    }
+    return count;
+  }
+
   /** Operations waiting for a batch (not counting the one in flight). */
   get pending(): number {
     return this.queue.length;
@@ -89,6 +108,7 @@ export class RoutingBatcher {
     this.flushing = true;
     const batch = this.queue.length <= this.maxOperations ? this.queue : this.queue.slice(0, this.maxOperations);
     this.queue = batch === this.queue ? [] : this.queue.slice(this.maxOperations);
+    for (const { operation } of batch) if (operation.kind === 'count-connections') this.waitingCounts.delete(operation.docKey);
     try {
       const results = await this.routing.runBatch(batch.map((queued) => queued.operation));
       if (results.length !== batch.length) throw new Error(`runBatch returned ${results.length} results for ${batch.length} operations`);

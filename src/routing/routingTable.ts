@@ -84,12 +84,15 @@ export type RoutingOperation =
   | { kind: 'add-connection'; connection: ActiveConnection }
   | { kind: 'remove-connection'; connectionId: string }
   | { kind: 'pin'; route: NewDocumentRoute }
+  /** `countConnections` inside the batch: sees the rows the operations before it wrote or removed. */
+  | { kind: 'count-connections'; docKey: string }
   /** What a first connect needs to know before it creates a session (read only). */
   | { kind: 'creation-check'; docKey: string; tenantId: string };
 
 export type RoutingOperationResult =
   | { kind: 'done' }
   | { kind: 'pin'; result: PinResult }
+  | { kind: 'count'; count: number }
   | { kind: 'creation-check'; check: CreationCheck };
 
 /** The quota pre-check of a first connect (the pin repeats it atomically). */

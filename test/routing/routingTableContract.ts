@@ -230,6 +230,16 @@ export function routingTableContract(name: string, factory: () => Promise<Routin
         ]);
       });
 
+      it('counts connections inside a batch after the operations before it, and shares a waiting count', async () => {
+        const results = await routing.runBatch([add('k1'), add('k2'), { kind: 'count-connections', docKey: 'doc-b' }, remove('k1'), { kind: 'count-connections', docKey: 'doc-b' }]);
+        assert.deepEqual(results.slice(2), [{ kind: 'count', count: 2 }, { kind: 'done' }, { kind: 'count', count: 1 }]);
+        const { proxy, calls } = counted();
+        const batcher = new RoutingBatcher(proxy);
+        const counts = await Promise.all([batcher.removeConnection('k2'), batcher.countConnections('doc-b'), batcher.countConnections('doc-b'), batcher.countConnections('other')]);
+        assert.deepEqual(counts.slice(1), [0, 0, 0]);
+        assert.deepEqual(calls, [3], 'one removal and two counts in one batch');
+      });
+
       it('writes nothing of a batch that fails', async () => {
         await assert.rejects(routing.runBatch([add('ok-1'), { kind: 'add-connection', connection: broken('bad') }, add('ok-2')]));
         assert.equal(await routing.countConnections('doc-b'), 0);
