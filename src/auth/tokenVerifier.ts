@@ -14,13 +14,22 @@ export interface TokenVerifierOptions {
   clockToleranceSeconds?: number;
   /** Bounds the key cache when tokens name many distinct, mostly unknown, apps. */
   maxCachedApps?: number;
+  /** Tokens whose verification is reused (a client reconnecting, one user's many documents). */
+  maxCachedTokens?: number;
 }
 
 export const tokenVerifierDefaults = {
   keyCacheTtlMs: 2000,
   clockToleranceSeconds: 0,
   maxCachedApps: 10_000,
+  maxCachedTokens: 5_000,
 } as const;
+
+/** A token that verified, with the key that verified it: reused only while that key is still the app's. */
+interface VerifiedToken {
+  principal: Principal;
+  key: VerificationKey;
+}
 
 /**
  * Refuses oversized tokens before decoding them: the subprotocol header is capped at 8 KiB, and
@@ -37,6 +46,8 @@ export class TokenVerifier {
   private readonly clock: Clock;
   private readonly clockToleranceSeconds: number;
   private readonly keys: AppKeyCache;
+  private readonly verified = new Map<string, VerifiedToken>();
+  private readonly maxCachedTokens: number;
 
   constructor(options: TokenVerifierOptions) {
     this.clock = options.clock ?? systemClock;
@@ -47,22 +58,57 @@ export class TokenVerifier {
       ttlMs: options.keyCacheTtlMs ?? tokenVerifierDefaults.keyCacheTtlMs,
       maxEntries: options.maxCachedApps ?? tokenVerifierDefaults.maxCachedApps,
     });
+    this.maxCachedTokens = options.maxCachedTokens ?? tokenVerifierDefaults.maxCachedTokens;
   }
 
   /** Throws `WiresocketError` (TOKEN_*, APP_UNKNOWN, STORE_UNAVAILABLE) when the token is not accepted. */
   async verify(token: string | null): Promise<Principal> {
     if (token === null || token === '') throw new WiresocketError('TOKEN_MISSING');
     if (token.length > maxTokenLength) throw new WiresocketError('TOKEN_INVALID', `longer than ${maxTokenLength} characters`);
+    const reused = await this.reusable(token);
+    if (reused) return reused;
     const app = readUnverifiedApp(token);
     const key = await this.keys.get(app.tenantId, app.appId);
     if (key === null) throw new WiresocketError('APP_UNKNOWN', `${app.tenantId}/${app.appId}`);
     const payload = await this.verifySignature(token, key);
-    return principalFrom(payload, app, key.version);
+    const principal = principalFrom(payload, app, key.version);
+    this.remember(token, { principal, key });
+    return principal;
   }
 
-  /** The app's key was rotated: stop trusting the cached one at once. */
+  /** The app's key was rotated: stop trusting the cached one (and what it verified) at once. */
   forgetApp(tenantId: string, appId: string): void {
     this.keys.invalidate(tenantId, appId);
+    for (const [token, entry] of this.verified) {
+      if (entry.principal.tenantId === tenantId && entry.principal.appId === appId) this.verified.delete(token);
+    }
+  }
+
+  /**
+   * The principal of these exact token bytes verified before, while it has not expired and the
+   * key that verified it is still the one the app's key cache holds (a changed or rotated key,
+   * or a removed app, ends the reuse): the same bytes under the same key verify the same way,
+   * so a storm of reconnects costs one signature check per token, not one per connect.
+   */
+  private async reusable(token: string): Promise<Principal | null> {
+    const entry = this.verified.get(token);
+    if (entry === undefined) return null;
+    const { principal } = entry;
+    const stillValid = this.clock.now() < principal.expiresAt + this.clockToleranceSeconds * 1000;
+    const key = stillValid ? await this.keys.get(principal.tenantId, principal.appId).catch(() => null) : null;
+    if (key === entry.key) return principal;
+    if (this.verified.get(token) === entry) this.verified.delete(token);
+    return null;
+  }
+
+  private remember(token: string, entry: VerifiedToken): void {
+    // Map keeps insertion order: the first entry is the oldest.
+    while (this.verified.size >= this.maxCachedTokens) {
+      const oldest = this.verified.keys().next();
+      if (oldest.done === true) break;
+      this.verified.delete(oldest.value);
+    }
+    if (this.maxCachedTokens > 0) this.verified.set(token, entry);
   }
 
   private async verifySignature(token: string, key: VerificationKey): Promise<JWTPayload> {

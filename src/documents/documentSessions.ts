@@ -3,7 +3,7 @@ import type { Principal } from '../auth/index.js';
 import { WiresocketError } from '../errors.js';
 import { type Clock, SessionLifecycle, type ArchiveReason, type TimerHandle } from '../lifecycle/index.js';
 import type { Logger } from '../log.js';
-import type { OrphanedDocument, RoutingTable } from '../routing/index.js';
+import { RoutingBatcher, type OrphanedDocument, type RoutingTable } from '../routing/index.js';
 import type { SyncLayer } from '../sync/index.js';
 import { documentKey, type TenantRegistry } from '../tenancy/index.js';
 import type { CoalescingBounds } from './adaptiveWindow.js';
@@ -57,8 +57,12 @@ export class DocumentSessions {
   /** Purges of documents orphaned by dead nodes, waiting out what is left of their grace. */
   private readonly orphanTimers = new Map<string, TimerHandle>();
   private shuttingDown = false;
+  /** The connect path's routing calls, grouped into one store round trip per event-loop turn. */
+  private readonly registry: RoutingBatcher;
 
-  constructor(private readonly options: DocumentSessionsOptions) {}
+  constructor(private readonly options: DocumentSessionsOptions) {
+    this.registry = new RoutingBatcher(options.routing);
+  }
 
   /** Admits a connection to the document `name` of the principal's tenant and app. */
   async admit(principal: Principal, name: string): Promise<Admission> {
@@ -95,7 +99,7 @@ export class DocumentSessions {
     session.reserve();
     const connectionId = randomUUID();
     try {
-      await this.options.routing.addConnection({ connectionId, docKey: session.docKey, nodeId: this.options.nodeId, userId: principal.userId });
+      await this.registry.addConnection({ connectionId, docKey: session.docKey, nodeId: this.options.nodeId, userId: principal.userId });
     } catch (error) {
       session.cancelReservation();
       void this.participantLeft(session, connectionId);
@@ -280,15 +284,19 @@ export class DocumentSessions {
    * The spec's order: (1) the key is built by the caller; (2) quota check; (3) sync-layer state;
    * (4) routing pin. The pin repeats the quota check atomically with its insert, so concurrent
    * first connects (on this node or others) cannot overshoot; the pre-check spares the sync
-   * layer work for connects that would be refused anyway.
+   * layer work for connects that would be refused anyway. Both store steps go through the
+   * batcher: the first connects of many documents in one turn share one round trip per step.
    */
   private async createSession(key: string, tenantId: string): Promise<DocumentSession> {
-    const { routing, syncLayer } = this.options;
-    const alreadyPinned = (await this.store(() => routing.getRoute(key))) !== null;
-    if (!alreadyPinned) await this.checkQuota(tenantId);
+    const { syncLayer } = this.options;
+    const check = await this.store(() => this.registry.checkCreation(key, tenantId));
+    if (check.route === null) {
+      if (check.maxDocuments === null) throw new WiresocketError('TENANT_UNKNOWN', tenantId);
+      if (check.liveDocuments >= check.maxDocuments) throw new WiresocketError('QUOTA_EXCEEDED', `limit ${check.maxDocuments}`);
+    }
     await this.store(() => syncLayer.initDocument(key));
     const pin = await this.store(() =>
-      routing.pinDocument({ docKey: key, tenantId, region: this.options.region, nodeId: this.options.nodeId }),
+      this.registry.pinDocument({ docKey: key, tenantId, region: this.options.region, nodeId: this.options.nodeId }),
     );
     if (pin.kind === 'quota-exceeded' || pin.kind === 'unknown-tenant') {
       await this.store(() => syncLayer.deleteDocument(key));
@@ -300,13 +308,6 @@ export class DocumentSessions {
     await this.store(() => session.load());
     this.options.logger.info({ docKey: key, tenantId, region: this.options.region, pinned: pin.kind }, 'document session created');
     return session;
-  }
-
-  private async checkQuota(tenantId: string): Promise<void> {
-    const { routing, tenants } = this.options;
-    const [tenant, live] = await this.store(() => Promise.all([tenants.getTenant(tenantId), routing.countTenantDocuments(tenantId)]));
-    if (!tenant) throw new WiresocketError('TENANT_UNKNOWN', tenantId);
-    if (live >= tenant.maxDocuments) throw new WiresocketError('QUOTA_EXCEEDED', `limit ${tenant.maxDocuments}`);
   }
 
   private newSession(key: string, tenantId: string, pinnedAt: number): DocumentSession {
@@ -339,7 +340,8 @@ export class DocumentSessions {
   private async participantLeft(session: DocumentSession, connectionId: string): Promise<void> {
     await this.forgetConnection(connectionId);
     if (!this.isIdleHere(session)) return;
-    const elsewhere = await this.options.routing.countConnections(session.docKey).catch((error: unknown) => {
+    // Through the batcher: after this removal, and one count for all of a document's leaves at once.
+    const elsewhere = await this.registry.countConnections(session.docKey).catch((error: unknown) => {
       // Unknown means "maybe nobody": start the grace; the purge re-checks atomically anyway.
       this.options.logger.warn({ docKey: session.docKey, err: error }, 'could not count connections on other nodes');
       return 0;
@@ -360,7 +362,7 @@ export class DocumentSessions {
 
   /** Removes the connection's `active_sessions` row; shutdown waits for every such removal. */
   private forgetConnection(connectionId: string): Promise<void> {
-    const removal = this.options.routing.removeConnection(connectionId).catch((error: unknown) => {
+    const removal = this.registry.removeConnection(connectionId).catch((error: unknown) => {
       this.options.logger.error({ connectionId, err: error }, 'could not remove the connection from active_sessions');
     });
     this.pendingRemovals.add(removal);

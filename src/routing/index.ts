@@ -1,13 +1,17 @@
 export type {
   ActiveConnection,
+  CreationCheck,
   DocumentRoute,
   NewDocumentRoute,
   NodeRecord,
   OrphanedDocument,
   PinResult,
   ReapedNodes,
+  RoutingOperation,
+  RoutingOperationResult,
   RoutingTable,
 } from './routingTable.js';
+export { RoutingBatcher, type RoutingBatcherOptions } from './routingBatcher.js';
 export {
   busyTimeoutMs,
   databaseKind,

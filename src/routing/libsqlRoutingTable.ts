@@ -1,12 +1,15 @@
-import type { ResultSet, Row } from '@libsql/client';
+import type { InStatement, ResultSet, Row } from '@libsql/client';
 import { rowNumber, rowString, type LibsqlDatabase } from './libsqlDatabase.js';
 import type {
   ActiveConnection,
+  CreationCheck,
   DocumentRoute,
   NewDocumentRoute,
   NodeRecord,
   PinResult,
   ReapedNodes,
+  RoutingOperation,
+  RoutingOperationResult,
   RoutingTable,
 } from './routingTable.js';
 
@@ -101,15 +104,7 @@ export class LibsqlRoutingTable implements RoutingTable {
   }
 
   async pinDocument(route: NewDocumentRoute): Promise<PinResult> {
-    const { docKey, tenantId, region, nodeId } = route;
-    const [insert, stored, tenant] = await this.client.batch(
-      [
-        { sql: insertRouteWithinQuota, args: [docKey, tenantId, region, nodeId, this.now(), tenantId, tenantId] },
-        { sql: selectRoute, args: [docKey] },
-        { sql: selectMaxDocuments, args: [tenantId] },
-      ],
-      'write',
-    );
+    const [insert, stored, tenant] = await this.client.batch(pinStatements(route, this.now()), 'write');
     return pinOutcome(insert, stored, tenant);
   }
 
@@ -121,6 +116,55 @@ export class LibsqlRoutingTable implements RoutingTable {
   async unpinIfUnused(docKey: string): Promise<boolean> {
     const result = await this.client.execute({ sql: deleteRouteIfUnused, args: [docKey, docKey] });
     return result.rowsAffected > 0;
+  }
+
+  /** One write batch (one transaction, one round trip) holding every operation's statements in order. */
+  async runBatch(operations: readonly RoutingOperation[]): Promise<RoutingOperationResult[]> {
+    if (operations.length === 0) return [];
+    const now = this.now();
+    const statements: InStatement[] = [];
+    for (const operation of operations) statements.push(...this.statementsOf(operation, now));
+    const results = await this.client.batch(statements, 'write');
+    let next = 0;
+    return operations.map((operation): RoutingOperationResult => {
+      switch (operation.kind) {
+        case 'add-connection':
+        case 'remove-connection':
+          next += 1;
+          return { kind: 'done' };
+        case 'pin': {
+          const [insert, stored, tenant] = results.slice(next, (next += 3));
+          return { kind: 'pin', result: pinOutcome(insert, stored, tenant) };
+        }
+        case 'count-connections':
+          return { kind: 'count', count: countOf(results[next++]) };
+        case 'creation-check': {
+          const [route, tenant, live] = results.slice(next, (next += 3));
+          return { kind: 'creation-check', check: creationCheck(route, tenant, live) };
+        }
+      }
+    });
+  }
+
+  private statementsOf(operation: RoutingOperation, now: number): InStatement[] {
+    switch (operation.kind) {
+      case 'add-connection': {
+        const { connectionId, docKey, nodeId, userId } = operation.connection;
+        return [{ sql: upsertConnection, args: [connectionId, docKey, nodeId, userId, now] }];
+      }
+      case 'remove-connection':
+        return [{ sql: deleteConnection, args: [operation.connectionId] }];
+      case 'pin':
+        return pinStatements(operation.route, now);
+      case 'count-connections':
+        return [{ sql: countDocumentConnections, args: [operation.docKey] }];
+      case 'creation-check':
+        return [
+          { sql: selectRoute, args: [operation.docKey] },
+          { sql: selectMaxDocuments, args: [operation.tenantId] },
+          { sql: countTenantRoutes, args: [operation.tenantId] },
+        ];
+    }
   }
 
   async addConnection(connection: ActiveConnection): Promise<void> {
@@ -193,6 +237,21 @@ export class LibsqlRoutingTable implements RoutingTable {
   async close(): Promise<void> {
     await this.database.close();
   }
+}
+
+/** The conditional insert, then the route and the tenant's limit read back (see `pinOutcome`). */
+function pinStatements(route: NewDocumentRoute, now: number): InStatement[] {
+  const { docKey, tenantId, region, nodeId } = route;
+  return [
+    { sql: insertRouteWithinQuota, args: [docKey, tenantId, region, nodeId, now, tenantId, tenantId] },
+    { sql: selectRoute, args: [docKey] },
+    { sql: selectMaxDocuments, args: [tenantId] },
+  ];
+}
+
+function creationCheck(route: ResultSet, tenant: ResultSet, live: ResultSet): CreationCheck {
+  const tenantRow = tenant.rows[0];
+  return { route: firstRoute(route), maxDocuments: tenantRow ? rowNumber(tenantRow, 'max_documents') : null, liveDocuments: countOf(live) };
 }
 
 /**

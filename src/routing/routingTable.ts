@@ -23,6 +23,14 @@ export interface RoutingTable {
    */
   unpinIfUnused(docKey: string): Promise<boolean>;
 
+  /**
+   * Runs the operations in one transaction and one round trip, in the order given, and returns
+   * one result per operation at the same index. The batch succeeds or fails as a whole: when it
+   * throws, none of its writes happened. Each pin keeps its quota check atomic with its insert
+   * and sees the pins before it in the batch. (The group commit of many connects: `RoutingBatcher`.)
+   */
+  runBatch(operations: readonly RoutingOperation[]): Promise<RoutingOperationResult[]>;
+
   addConnection(connection: ActiveConnection): Promise<void>;
   removeConnection(connectionId: string): Promise<void>;
   /** Open connections to the document on every node. */
@@ -70,6 +78,32 @@ export type PinResult =
   | { kind: 'existing'; route: DocumentRoute }
   | { kind: 'quota-exceeded'; maxDocuments: number }
   | { kind: 'unknown-tenant' };
+
+/** One step of `runBatch`. */
+export type RoutingOperation =
+  | { kind: 'add-connection'; connection: ActiveConnection }
+  | { kind: 'remove-connection'; connectionId: string }
+  | { kind: 'pin'; route: NewDocumentRoute }
+  /** `countConnections` inside the batch: sees the rows the operations before it wrote or removed. */
+  | { kind: 'count-connections'; docKey: string }
+  /** What a first connect needs to know before it creates a session (read only). */
+  | { kind: 'creation-check'; docKey: string; tenantId: string };
+
+export type RoutingOperationResult =
+  | { kind: 'done' }
+  | { kind: 'pin'; result: PinResult }
+  | { kind: 'count'; count: number }
+  | { kind: 'creation-check'; check: CreationCheck };
+
+/** The quota pre-check of a first connect (the pin repeats it atomically). */
+export interface CreationCheck {
+  /** The document's route if it is pinned already (then the quota does not apply). */
+  route: DocumentRoute | null;
+  /** The tenant's `max_documents`; null when the tenant does not exist. */
+  maxDocuments: number | null;
+  /** Documents the tenant has pinned now. */
+  liveDocuments: number;
+}
 
 export interface ActiveConnection {
   connectionId: string;

@@ -224,3 +224,32 @@ describe('TokenVerifier refusals', () => {
     await rejectsWith(await webToken({ tenantId: 'nobody' }), 'APP_UNKNOWN');
   });
 });
+
+describe('TokenVerifier: reusing a verified token', () => {
+  const local = new ManualClock(Date.UTC(2030, 0, 1));
+  const apps = new MemoryAppStore();
+  const secret = generateHs256Secret();
+  apps.setKey('acme', 'web', { kind: 'hs256-secret', secret });
+  let lookups = 0;
+  const reuser = new TokenVerifier({ lookupApp: (tenantId, appId) => (lookups++, apps.lookupApp(tenantId, appId)), clock: local, keyCacheTtlMs: 60_000 });
+  const token = (ttlSeconds: number, key = secret) => issueToken({ tenantId: 'acme', appId: 'web', userId: 'u', ttlSeconds, key: { kind: 'hs256-secret', secret: key }, now: local.now() });
+
+  it('gives the same principal for the same token, and refuses it once it has expired', async () => {
+    const short = await token(10);
+    const first = await reuser.verify(short);
+    assert.equal(await reuser.verify(short), first, 'reused, not verified again');
+    local.advance(10_000);
+    await assert.rejects(reuser.verify(short), (error: { code?: string }) => error.code === 'TOKEN_EXPIRED');
+  });
+
+  it('stops reusing a token once its app key was rotated, and a token of the old key is refused', async () => {
+    const old = await token(600);
+    await reuser.verify(old);
+    apps.setKey('acme', 'web', { kind: 'hs256-secret', secret: generateHs256Secret() });
+    assert.ok(await reuser.verify(old), 'the cached key still verifies within its TTL');
+    reuser.forgetApp('acme', 'web');
+    const before = lookups;
+    await assert.rejects(reuser.verify(old), (error: { code?: string }) => error.code === 'TOKEN_INVALID');
+    assert.equal(lookups, before + 1, 'the new key was read');
+  });
+});

@@ -62,6 +62,8 @@ export interface TestServerOptions {
   shareWith?: TestServer;
   /** Board storage instead of the data dir's libSQL file (e.g. PostgreSQL). */
   createBoardStorage?: () => Promise<EventLogStorage>;
+  /** Opens the control stores on the config's `dbUrl` (e.g. slowed and counted); openControlStores when not given. */
+  openControlStores?: (url: string) => Promise<ControlStores>;
   /** The node's board bus instead of the shared in-process hub (e.g. Redis). */
   createBoardBus?: (nodeId: string) => BoardBus;
 }
@@ -71,7 +73,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const peer = options.shareWith;
   const dataDir = peer?.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'wiresocket-test-')));
   const config: ServeConfig = { ...loadServeConfig({ 'data-dir': dataDir, port: '0', 'log-level': 'silent' }, {}), ...options.config };
-  const stores = await openControlStores({ url: config.dbUrl });
+  const stores = await (options.openControlStores ?? ((url: string) => openControlStores({ url })))(config.dbUrl);
   const hub = peer?.hub ?? new MemorySyncHub();
   const boardHub = peer?.boardHub ?? new MemoryBoardBusHub();
   const nodeId = config.nodeId ?? `test-node-${Math.random().toString(36).slice(2)}`;

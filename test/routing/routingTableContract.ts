@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { NewDocumentRoute, PinResult, RoutingTable } from '../../src/routing/routingTable.js';
+import { RoutingBatcher } from '../../src/routing/routingBatcher.js';
+import type { ActiveConnection, NewDocumentRoute, PinResult, RoutingOperation, RoutingTable } from '../../src/routing/routingTable.js';
 import type { TenantRegistry } from '../../src/tenancy/tenantRegistry.js';
 
 export interface RoutingStores {
@@ -164,6 +165,115 @@ export function routingTableContract(name: string, factory: () => Promise<Routin
         await connect('c1', 'doc-1', 'node-a');
         await connect('c1', 'doc-1', 'node-a');
         assert.equal(await routing.countConnections('doc-1'), 1);
+      });
+    });
+
+    describe('batches (group commit)', () => {
+      const row = (connectionId: string, docKey = 'doc-b'): ActiveConnection => ({ connectionId, docKey, nodeId: 'node-a', userId: `u-${connectionId}` });
+      const add = (connectionId: string, docKey?: string): RoutingOperation => ({ kind: 'add-connection', connection: row(connectionId, docKey) });
+      const remove = (connectionId: string): RoutingOperation => ({ kind: 'remove-connection', connectionId });
+      /** A row the store must refuse (user_id is NOT NULL): the batch holding it fails. */
+      const broken = (connectionId: string): ActiveConnection => ({ ...row(connectionId), userId: null as unknown as string });
+      /** The adapter with its runBatch calls counted. */
+      const counted = () => {
+        const calls: number[] = [];
+        const proxy = new Proxy(routing, {
+          get(target, property, receiver) {
+            if (property !== 'runBatch') return Reflect.get(target, property, receiver);
+            return (operations: readonly RoutingOperation[]) => {
+              calls.push(operations.length);
+              return target.runBatch(operations);
+            };
+          },
+        });
+        return { proxy, calls };
+      };
+
+      it('writes every row of a batch and answers each operation at its index', async () => {
+        const operations = Array.from({ length: 120 }, (_, i) => add(`b${i}`, `doc-${i % 3}`));
+        const results = await routing.runBatch(operations);
+        assert.equal(results.length, 120);
+        for (const result of results) assert.deepEqual(result, { kind: 'done' });
+        assert.deepEqual(await Promise.all([0, 1, 2].map((i) => routing.countConnections(`doc-${i}`))), [40, 40, 40]);
+        assert.deepEqual(await routing.runBatch([]), []);
+      });
+
+      it('applies the add and the remove of one connection in the order given', async () => {
+        await routing.runBatch([add('x'), remove('x'), remove('y'), add('y'), add('z'), remove('z'), add('z')]);
+        assert.equal(await routing.countConnections('doc-b'), 2, 'x gone, y and z in');
+        await routing.runBatch([remove('y'), remove('z')]);
+        assert.equal(await routing.countConnections('doc-b'), 0);
+      });
+
+      it('keeps each pin of a batch atomic with its quota check, counting the pins before it', async () => {
+        await stores.tenants.createTenant({ tenantId: 't1', maxDocuments: 3 });
+        const pins: RoutingOperation[] = ['a', 'b', 'a', 'c', 'd', 'e'].map((name) => ({ kind: 'pin', route: routeFor('t1', name) }));
+        const results = await routing.runBatch([...pins, { kind: 'pin', route: routeFor('ghost', 'a') }]);
+        const kinds = results.map((result) => (result.kind === 'pin' ? result.result.kind : result.kind));
+        assert.deepEqual(kinds, ['pinned', 'pinned', 'existing', 'pinned', 'quota-exceeded', 'quota-exceeded', 'unknown-tenant']);
+        assert.equal(await routing.countTenantDocuments('t1'), 3);
+      });
+
+      it('answers a creation check with the route, the limit and the live count', async () => {
+        await stores.tenants.createTenant({ tenantId: 't1', maxDocuments: 4 });
+        const pinned = await routing.pinDocument(routeFor('t1', 'a'));
+        assert.ok(pinned.kind === 'pinned');
+        const results = await routing.runBatch([
+          { kind: 'creation-check', docKey: routeFor('t1', 'a').docKey, tenantId: 't1' },
+          { kind: 'creation-check', docKey: routeFor('t1', 'new').docKey, tenantId: 't1' },
+          { kind: 'creation-check', docKey: routeFor('ghost', 'a').docKey, tenantId: 'ghost' },
+        ]);
+        assert.deepEqual(results, [
+          { kind: 'creation-check', check: { route: pinned.route, maxDocuments: 4, liveDocuments: 1 } },
+          { kind: 'creation-check', check: { route: null, maxDocuments: 4, liveDocuments: 1 } },
+          { kind: 'creation-check', check: { route: null, maxDocuments: null, liveDocuments: 0 } },
+        ]);
+      });
+
+      it('counts connections inside a batch after the operations before it, and shares a waiting count', async () => {
+        const results = await routing.runBatch([add('k1'), add('k2'), { kind: 'count-connections', docKey: 'doc-b' }, remove('k1'), { kind: 'count-connections', docKey: 'doc-b' }]);
+        assert.deepEqual(results.slice(2), [{ kind: 'count', count: 2 }, { kind: 'done' }, { kind: 'count', count: 1 }]);
+        const { proxy, calls } = counted();
+        const batcher = new RoutingBatcher(proxy);
+        const counts = await Promise.all([batcher.removeConnection('k2'), batcher.countConnections('doc-b'), batcher.countConnections('doc-b'), batcher.countConnections('other')]);
+        assert.deepEqual(counts.slice(1), [0, 0, 0]);
+        assert.deepEqual(calls, [3], 'one removal and two counts in one batch');
+      });
+
+      it('writes nothing of a batch that fails', async () => {
+        await assert.rejects(routing.runBatch([add('ok-1'), { kind: 'add-connection', connection: broken('bad') }, add('ok-2')]));
+        assert.equal(await routing.countConnections('doc-b'), 0);
+      });
+
+      it('RoutingBatcher: the calls of one turn go in one batch, and every caller gets its own answer', async () => {
+        await stores.tenants.createTenant({ tenantId: 't1', maxDocuments: 1 });
+        const { proxy, calls } = counted();
+        const batcher = new RoutingBatcher(proxy);
+        const adds = Array.from({ length: 30 }, (_, i) => batcher.addConnection(row(`g${i}`)));
+        const [first, second] = await Promise.all([batcher.pinDocument(routeFor('t1', 'a')), batcher.pinDocument(routeFor('t1', 'b')), ...adds]);
+        assert.deepEqual(calls, [32], 'one round trip for 32 calls');
+        assert.equal((first as PinResult).kind, 'pinned');
+        assert.deepEqual(second, { kind: 'quota-exceeded', maxDocuments: 1 });
+        assert.equal(await routing.countConnections('doc-b'), 30);
+      });
+
+      it('RoutingBatcher: calls made while a batch is in flight go in the next, in order', async () => {
+        const { proxy, calls } = counted();
+        const batcher = new RoutingBatcher(proxy, { maxOperations: 4 });
+        const done = Array.from({ length: 10 }, (_, i) => batcher.addConnection(row(`o${i % 3}`)));
+        done.push(batcher.removeConnection('o0'), batcher.removeConnection('o1'), batcher.addConnection(row('o1')));
+        await Promise.all(done);
+        assert.deepEqual(calls, [4, 4, 4, 1]);
+        assert.equal(await routing.countConnections('doc-b'), 2, 'o1 re-added after its removal, o2 stays, o0 removed');
+      });
+
+      it('RoutingBatcher: a failing batch fails every caller in it, writes none of it, and the next batch works', async () => {
+        const batcher = new RoutingBatcher(routing);
+        const outcomes = await Promise.allSettled([batcher.addConnection(row('f1')), batcher.addConnection(broken('f2')), batcher.removeConnection('f0')]);
+        assert.deepEqual(outcomes.map((outcome) => outcome.status), ['rejected', 'rejected', 'rejected']);
+        assert.equal(await routing.countConnections('doc-b'), 0);
+        await batcher.addConnection(row('f1'));
+        assert.equal(await routing.countConnections('doc-b'), 1);
       });
     });
 
