@@ -94,7 +94,7 @@ describe('documents: deferred apply (a manual clock, a stepped housekeeping queu
     assert.equal(deferred.clockOf(1), 0);
   });
 
-  it('PERF-2 (issue 14): 1,000 sessions whose batches are due at once are applied over many turns, in order, none lost', () => {
+  it('PERF-6: 1,000 sessions whose batches are due at once are applied over many turns, in order, none lost', () => {
     const clock = new ManualClock();
     const stepped = new SteppedQueue(3);
     const applied: number[] = [];

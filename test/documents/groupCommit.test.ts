@@ -13,7 +13,7 @@ const documents = 30;
  * on a control store where every request costs 5 ms. One store request per connect (its
  * `active_sessions` row) plus four per new document would be 1.4 requests per connect here.
  */
-describe('documents: group commit of the connect path', () => {
+describe('PERF-7: group commit of the connect path', () => {
   let server: TestServer;
   let stores: SlowControlStores;
   before(async () => {

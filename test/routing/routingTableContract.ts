@@ -189,7 +189,7 @@ export function routingTableContract(name: string, factory: () => Promise<Routin
         return { proxy, calls };
       };
 
-      it('writes every row of a batch and answers each operation at its index', async () => {
+      it('PERF-7: writes every row of a batch and answers each operation at its index', async () => {
         const operations = Array.from({ length: 120 }, (_, i) => add(`b${i}`, `doc-${i % 3}`));
         const results = await routing.runBatch(operations);
         assert.equal(results.length, 120);

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { HousekeepingQueue, jitteredDelay } from '../../src/scheduling/index.js';
 import { SteppedQueue } from '../helpers/steppedQueue.js';
 
-describe('scheduling: the housekeeping queue (issue 14)', () => {
+describe('PERF-6: the housekeeping queue', () => {
   it('never runs a task inline: enqueue only schedules a turn', () => {
     const stepped = new SteppedQueue();
     let ran = 0;

@@ -53,7 +53,7 @@ describe('MemorySyncLayer', () => {
     });
   }
 
-  it('SYNC-1 (issue 14): 1,000 documents due for compaction at once merge over many turns of the housekeeping queue, none lost', async () => {
+  it('SYNC-1/PERF-6: 1,000 documents due for compaction at once merge over many turns of the housekeeping queue, none lost', async () => {
     // Each merge "takes" 1 ms of the fake clock; the budget is 3 ms a turn.
     const stepped = new SteppedQueue(3, 1);
     const merger = new WorkerCompactionMerger(undefined, stepped.queue);
