@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { wiresocketBenchEnv } from '../peers/serverLineup.js';
 
 /** The package root: this file runs from dist/bench/storm/. */
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -26,27 +27,22 @@ export interface StormServer {
 }
 
 /**
- * Our limits the peer does not have are lifted (one IP opens every socket of a storm), as in the
- * peer benchmark; the bin's shebang flag is passed as `npm start` does.
+ * Starts a fresh server process: the peer benchmark's @y/websocket-server script, or wiresocket
+ * with the peer benchmark's lifted limits (one IP opens every socket of a storm) and the bin's
+ * shebang flag, as `npm start` passes it.
+ * Reads where it listens.
  */
-const wiresocketEnv = {
-  WIRESOCKET_MAX_CONNECTS_PER_IP_PER_MINUTE: '0',
-  WIRESOCKET_MAX_MESSAGES_PER_SECOND: '1000000',
-  WIRESOCKET_MESSAGE_BURST: '1000000',
-};
-
-/** Starts a fresh server process (wiresocket on an empty data dir) and reads where it listens. */
 export async function startStormServer(options: StormServerOptions): Promise<StormServer> {
   const flags = options.nodeFlags ?? [];
   if (options.kind === 'y-websocket-server') {
-    const child = spawn(process.execPath, [...flags, path.join(repoRoot, 'dist/bench/storm/yWebsocketServerStormPeer.js')], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...flags, path.join(repoRoot, 'dist/bench/peers/servers/yWebsocketServerPeer.js')], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
     const { url } = await readStart(child, /^peer listening (ws:\/\/\S+)$/);
     return { url, token: null, pid: child.pid ?? -1, stop: () => stop(child) };
   }
   const dataDir = await mkdtemp(path.join(tmpdir(), 'wiresocket-storm-'));
   const args = ['--max-semi-space-size=8', ...flags, path.join(repoRoot, 'bin/wiresocket.js'), 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--grace-ms', '1000'];
   if (options.redisUrl) args.push('--redis-url', options.redisUrl, '--redis-key-prefix', `storm-${process.pid}-${Date.now()}`);
-  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('WIRESOCKET_'))), ...wiresocketEnv };
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('WIRESOCKET_'))), ...wiresocketBenchEnv };
   const child = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'inherit'] });
   const { url, token } = await readStart(child, /^wiresocket serving (ws:\/\/\S+)$/);
   return {

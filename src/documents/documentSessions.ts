@@ -5,7 +5,7 @@ import { type Clock, SessionLifecycle, type ArchiveReason, type TimerHandle } fr
 import type { Logger } from '../log.js';
 import { RoutingBatcher, type OrphanedDocument, type RoutingTable } from '../routing/index.js';
 import type { SyncLayer } from '../sync/index.js';
-import { documentKey, type TenantRegistry } from '../tenancy/index.js';
+import { documentKey } from '../tenancy/index.js';
 import type { CoalescingBounds } from './adaptiveWindow.js';
 import { DocumentConnection } from './documentConnection.js';
 import type { DocumentLimitName, DocumentLimits } from './documentLimits.js';
@@ -14,7 +14,6 @@ import type { MinimalSocket } from './minimalSocket.js';
 
 export interface DocumentSessionsOptions {
   routing: RoutingTable;
-  tenants: TenantRegistry;
   syncLayer: SyncLayer;
   clock: Clock;
   logger: Logger;

@@ -99,7 +99,6 @@ export class WiresocketServer {
     });
     this.documents = new DocumentSessions({
       routing: options.routing,
-      tenants: options.tenants,
       syncLayer: options.syncLayer,
       clock,
       logger: this.logger,
