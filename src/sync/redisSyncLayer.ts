@@ -199,6 +199,7 @@ export class RedisSyncLayer implements SyncLayer {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.resyncTimer);
+    this.compactor.dropWaiting();
     await this.compactor.idle();
     await this.merger.close();
     this.feeds.clear();

@@ -4,7 +4,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { Cluster, Redis } from 'ioredis';
 import * as Y from 'yjs';
 import { integrateUpdates } from '../../src/sync/integrateUpdates.js';
-import { RedisCompactor, type CompactionOutcome } from '../../src/sync/redisCompactor.js';
+import { RedisCompactor, type CompactionOutcome, type CompactorContext } from '../../src/sync/redisCompactor.js';
 import { documentRedisKeys } from '../../src/sync/redisKeys.js';
 import type { RedisCommandClient } from '../../src/sync/redisScript.js';
 import type { RedisSyncLayer, RedisSyncLayerOptions } from '../../src/sync/redisSyncLayer.js';
@@ -105,6 +105,55 @@ function standaloneTests(): void {
       await Promise.all([...fromA.map((update) => a.append(docKey, update)), ...fromB.map((update) => b.append(docKey, update))]);
       await Promise.all([a.close(), b.close()]);
       await assertStateIs(reader, docKey, [...fromA, ...fromB]);
+    });
+
+    it('PERF-6: 20 documents due at once compact at most 2 at a time, in request order, and every one is compacted', async () => {
+      const writer = layer({ compactEveryUpdates: 1_000_000 });
+      const docKeys = Array.from({ length: 20 }, (_, index) => freshDocKey(`due-together-${index}`));
+      // Document i is written by Yjs client i + 1, so a merge shows whose it is.
+      for (const [index, docKey] of docKeys.entries()) {
+        await writer.initDocument(docKey);
+        for (const update of new TextWriter(index + 1).typeEach('0123456789')) await writer.append(docKey, update);
+      }
+      let inFlight = 0;
+      let mostAtOnce = 0;
+      const merged: string[] = [];
+      const mergeOrder: number[] = [];
+      const compactor = new RedisCompactor({
+        client: async () => admin as unknown as RedisCommandClient,
+        keyPrefix: prefix,
+        ttlSeconds: 600,
+        policy: { everyUpdates: 5, everyBytes: 1_000_000 },
+        merger: {
+          // The real merge, counted: how many documents this node merges at once.
+          merge: async (parts) => {
+            mergeOrder.push([...Y.decodeStateVector(Y.encodeStateVectorFromUpdate(parts[1])).keys()][0] - 1);
+            mostAtOnce = Math.max(mostAtOnce, ++inFlight);
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            inFlight--;
+            return integrateUpdates(parts);
+          },
+          prewarm: () => undefined,
+          close: async () => undefined,
+        },
+        onError: (error) => assert.fail(error instanceof Error ? error : String(error)),
+      });
+      for (const docKey of docKeys) compactor.request(docKey);
+      compactor.request(docKeys[19]);
+      assert.deepEqual(compactor.backlog, { running: 2, waiting: 18 });
+      const order = docKeys.map((docKey) => documentRedisKeys(prefix, docKey).state);
+      await compactor.idle();
+      assert.equal(mostAtOnce, 2);
+      assert.deepEqual(mergeOrder, docKeys.map((_, index) => index));
+      for (const [index, stateKey] of order.entries()) {
+        merged.push(await admin.hget(stateKey, 'id').then((id) => `${index}:${id === '0-0' ? 'not compacted' : 'compacted'}`));
+      }
+      assert.deepEqual(merged, order.map((_, index) => `${index}:compacted`));
+      assert.deepEqual(compactor.backlog, { running: 0, waiting: 0 });
+    });
+
+    it('PERF-6: a compactor refuses a concurrency below 1', () => {
+      assert.throws(() => new RedisCompactor({ ...racingCompactorContext(admin, prefix), maxConcurrent: 0 }), /maxConcurrent must be a positive integer/);
     });
 
     it('CLUSTER-8: Redis memory for a document that received 50,000 small updates from two nodes stays below 3x its compacted size', async (t) => {
@@ -328,7 +377,11 @@ function clusterTests(): void {
 
 /** A compactor of its own (no layer around it), so a test can run two against each other. */
 function racingCompactor(admin: Redis | Cluster, keyPrefix: string): RedisCompactor {
-  return new RedisCompactor({
+  return new RedisCompactor(racingCompactorContext(admin, keyPrefix));
+}
+
+function racingCompactorContext(admin: Redis | Cluster, keyPrefix: string): CompactorContext {
+  return {
     client: async () => admin as unknown as RedisCommandClient,
     keyPrefix,
     ttlSeconds: 600,
@@ -337,7 +390,7 @@ function racingCompactor(admin: Redis | Cluster, keyPrefix: string): RedisCompac
     onError: (error) => {
       throw error;
     },
-  });
+  };
 }
 
 /** A fresh attach on `layer` holds exactly the ids of `updates`, each once, and their text. */
