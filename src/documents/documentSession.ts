@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import * as Y from 'yjs';
 import type { Logger } from '../log.js';
 import type { Clock, SessionLifecycle } from '../lifecycle/index.js';
@@ -60,7 +61,9 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
   readonly tenantId: string;
   readonly pinnedAt: number;
   readonly lifecycle: SessionLifecycle;
-  private readonly doc = new Y.Doc({ gc: true });
+  // A guid of our own: Yjs's default draws each of its 36 characters from WebCrypto (31 calls),
+  // 83 ms of a 5,000-client storm over 1,000 documents (issue 14). The guid never leaves the node.
+  private readonly doc = new Y.Doc({ gc: true, guid: randomUUID() });
   private readonly connections = new Set<DocumentConnection>();
   private readonly awareness = new AwarenessStates();
   /** Owners of the awareness states announced on each other node, so a dead node's go with it. */
