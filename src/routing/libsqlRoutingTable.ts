@@ -1,8 +1,8 @@
-import type { InStatement, ResultSet, Row } from '@libsql/client';
+import { planBatch } from './libsqlBatchPlan.js';
 import { rowNumber, rowString, type LibsqlDatabase } from './libsqlDatabase.js';
+import { countOf, firstRoute, selectRoute } from './libsqlRoutingSql.js';
 import type {
   ActiveConnection,
-  CreationCheck,
   DocumentRoute,
   NewDocumentRoute,
   NodeRecord,
@@ -13,35 +13,14 @@ import type {
   RoutingTable,
 } from './routingTable.js';
 
-// SQL is shared by every call; values always travel as parameters.
+// SQL is shared by every call; values always travel as parameters (more in libsqlRoutingSql.ts).
 
-/**
- * The quota check and the insert in one statement: the row goes in only while the tenant has
- * fewer routed documents than its limit, and never twice for one key. Inside a write batch
- * (BEGIN IMMEDIATE) no other connection or process can insert between the count and the insert.
- * The SELECT carries a WHERE, which SQLite needs to parse ON CONFLICT after INSERT ... SELECT.
- */
-const insertRouteWithinQuota = `
-  INSERT INTO document_routing (doc_key, tenant_id, region, node_id, pinned_at)
-  SELECT ?, ?, ?, ?, ?
-  WHERE (SELECT COUNT(*) FROM document_routing WHERE tenant_id = ?)
-      < (SELECT max_documents FROM tenants WHERE tenant_id = ?)
-  ON CONFLICT (doc_key) DO NOTHING`;
-const selectRoute = 'SELECT doc_key, tenant_id, region, node_id, pinned_at FROM document_routing WHERE doc_key = ?';
-const selectMaxDocuments = 'SELECT max_documents FROM tenants WHERE tenant_id = ?';
 const countTenantRoutes = 'SELECT COUNT(*) AS n FROM document_routing WHERE tenant_id = ?';
 const deleteRoute = 'DELETE FROM document_routing WHERE doc_key = ?';
 const deleteRouteIfUnused = `
   DELETE FROM document_routing
   WHERE doc_key = ? AND NOT EXISTS (SELECT 1 FROM active_sessions WHERE doc_key = ?)`;
 
-const upsertConnection = `
-  INSERT INTO active_sessions (connection_id, doc_key, node_id, user_id, connected_at)
-  VALUES (?, ?, ?, ?, ?)
-  ON CONFLICT (connection_id) DO UPDATE SET
-    doc_key = excluded.doc_key, node_id = excluded.node_id,
-    user_id = excluded.user_id, connected_at = excluded.connected_at`;
-const deleteConnection = 'DELETE FROM active_sessions WHERE connection_id = ?';
 const countDocumentConnections = 'SELECT COUNT(*) AS n FROM active_sessions WHERE doc_key = ?';
 
 /** Refreshes an existing row only: a missing row must be noticed (the node was reaped). */
@@ -104,8 +83,9 @@ export class LibsqlRoutingTable implements RoutingTable {
   }
 
   async pinDocument(route: NewDocumentRoute): Promise<PinResult> {
-    const [insert, stored, tenant] = await this.client.batch(pinStatements(route, this.now()), 'write');
-    return pinOutcome(insert, stored, tenant);
+    const [result] = await this.runBatch([{ kind: 'pin', route }]);
+    if (result.kind !== 'pin') throw new Error('routing table: a pin answered as something else');
+    return result.result;
   }
 
   async unpinDocument(docKey: string): Promise<boolean> {
@@ -118,62 +98,19 @@ export class LibsqlRoutingTable implements RoutingTable {
     return result.rowsAffected > 0;
   }
 
-  /** One write batch (one transaction, one round trip) holding every operation's statements in order. */
+  /** One write batch (one transaction, one round trip); runs of one kind share statements (libsqlBatchPlan.ts). */
   async runBatch(operations: readonly RoutingOperation[]): Promise<RoutingOperationResult[]> {
     if (operations.length === 0) return [];
-    const now = this.now();
-    const statements: InStatement[] = [];
-    for (const operation of operations) statements.push(...this.statementsOf(operation, now));
-    const results = await this.client.batch(statements, 'write');
-    let next = 0;
-    return operations.map((operation): RoutingOperationResult => {
-      switch (operation.kind) {
-        case 'add-connection':
-        case 'remove-connection':
-          next += 1;
-          return { kind: 'done' };
-        case 'pin': {
-          const [insert, stored, tenant] = results.slice(next, (next += 3));
-          return { kind: 'pin', result: pinOutcome(insert, stored, tenant) };
-        }
-        case 'count-connections':
-          return { kind: 'count', count: countOf(results[next++]) };
-        case 'creation-check': {
-          const [route, tenant, live] = results.slice(next, (next += 3));
-          return { kind: 'creation-check', check: creationCheck(route, tenant, live) };
-        }
-      }
-    });
-  }
-
-  private statementsOf(operation: RoutingOperation, now: number): InStatement[] {
-    switch (operation.kind) {
-      case 'add-connection': {
-        const { connectionId, docKey, nodeId, userId } = operation.connection;
-        return [{ sql: upsertConnection, args: [connectionId, docKey, nodeId, userId, now] }];
-      }
-      case 'remove-connection':
-        return [{ sql: deleteConnection, args: [operation.connectionId] }];
-      case 'pin':
-        return pinStatements(operation.route, now);
-      case 'count-connections':
-        return [{ sql: countDocumentConnections, args: [operation.docKey] }];
-      case 'creation-check':
-        return [
-          { sql: selectRoute, args: [operation.docKey] },
-          { sql: selectMaxDocuments, args: [operation.tenantId] },
-          { sql: countTenantRoutes, args: [operation.tenantId] },
-        ];
-    }
+    const plan = planBatch(operations, this.now());
+    return plan.answer(await this.client.batch(plan.statements, 'write'));
   }
 
   async addConnection(connection: ActiveConnection): Promise<void> {
-    const { connectionId, docKey, nodeId, userId } = connection;
-    await this.client.execute({ sql: upsertConnection, args: [connectionId, docKey, nodeId, userId, this.now()] });
+    await this.runBatch([{ kind: 'add-connection', connection }]);
   }
 
   async removeConnection(connectionId: string): Promise<void> {
-    await this.client.execute({ sql: deleteConnection, args: [connectionId] });
+    await this.runBatch([{ kind: 'remove-connection', connectionId }]);
   }
 
   async countConnections(docKey: string): Promise<number> {
@@ -239,50 +176,4 @@ export class LibsqlRoutingTable implements RoutingTable {
   }
 }
 
-/** The conditional insert, then the route and the tenant's limit read back (see `pinOutcome`). */
-function pinStatements(route: NewDocumentRoute, now: number): InStatement[] {
-  const { docKey, tenantId, region, nodeId } = route;
-  return [
-    { sql: insertRouteWithinQuota, args: [docKey, tenantId, region, nodeId, now, tenantId, tenantId] },
-    { sql: selectRoute, args: [docKey] },
-    { sql: selectMaxDocuments, args: [tenantId] },
-  ];
-}
 
-function creationCheck(route: ResultSet, tenant: ResultSet, live: ResultSet): CreationCheck {
-  const tenantRow = tenant.rows[0];
-  return { route: firstRoute(route), maxDocuments: tenantRow ? rowNumber(tenantRow, 'max_documents') : null, liveDocuments: countOf(live) };
-}
-
-/**
- * Reads the batch's answers in order: our insert happened; else the document was already routed;
- * else the tenant is missing; else the only reason left is the quota.
- */
-function pinOutcome(insert: ResultSet, stored: ResultSet, tenant: ResultSet): PinResult {
-  const route = firstRoute(stored);
-  if (insert.rowsAffected > 0 && route) return { kind: 'pinned', route };
-  if (route) return { kind: 'existing', route };
-  const tenantRow = tenant.rows[0];
-  if (!tenantRow) return { kind: 'unknown-tenant' };
-  return { kind: 'quota-exceeded', maxDocuments: rowNumber(tenantRow, 'max_documents') };
-}
-
-function firstRoute(result: ResultSet): DocumentRoute | null {
-  const row = result.rows[0];
-  return row ? routeFromRow(row) : null;
-}
-
-function routeFromRow(row: Row): DocumentRoute {
-  return {
-    docKey: rowString(row, 'doc_key'),
-    tenantId: rowString(row, 'tenant_id'),
-    region: rowString(row, 'region'),
-    nodeId: rowString(row, 'node_id'),
-    pinnedAt: rowNumber(row, 'pinned_at'),
-  };
-}
-
-function countOf(result: ResultSet): number {
-  const row = result.rows[0];
-  return row ? rowNumber(row, 'n') : 0;
-}

@@ -240,6 +240,40 @@ export function routingTableContract(name: string, factory: () => Promise<Routin
         assert.deepEqual(calls, [3], 'one removal and two counts in one batch');
       });
 
+      it('PERF-7: long runs of one kind (past 400 operations) answer like the same calls made one by one', async () => {
+        await stores.tenants.createTenant({ tenantId: 't1', maxDocuments: 450 });
+        await stores.tenants.createTenant({ tenantId: 't2', maxDocuments: 2 });
+        const names = Array.from({ length: 460 }, (_, i) => `d${i % 455}`);
+        const pins: RoutingOperation[] = [...names.map((name) => ({ kind: 'pin', route: routeFor('t1', name) }) as const), ...['x', 'y', 'x', 'z'].map((name) => ({ kind: 'pin', route: routeFor('t2', name) }) as const)];
+        const checks: RoutingOperation[] = ['d0', 'd449', 'd450', 'x', 'z'].map((name) => ({ kind: 'creation-check', docKey: routeFor(name.startsWith('d') ? 't1' : 't2', name).docKey, tenantId: name.startsWith('d') ? 't1' : 't2' }));
+        const adds = Array.from({ length: 900 }, (_, i) => add(`c${i % 850}`, `doc-${i % 7}`));
+        const removes = Array.from({ length: 410 }, (_, i) => remove(`c${i}`));
+        const counts: RoutingOperation[] = Array.from({ length: 8 }, (_, i) => ({ kind: 'count-connections', docKey: `doc-${i % 8}` }));
+        const results = await routing.runBatch([...pins, ...checks, ...adds, ...counts, ...removes, ...counts]);
+        const pinKinds = results.slice(0, pins.length).map((result) => (result.kind === 'pin' ? result.result.kind : result.kind));
+        // d0..d449 pinned, d450..d454 over t1's limit, then d0..d4 again; t2 allows x and y.
+        const expectedPins = names.map((_, i) => (i < 450 ? 'pinned' : i < 455 ? 'quota-exceeded' : 'existing'));
+        assert.deepEqual(pinKinds, [...expectedPins, 'pinned', 'pinned', 'existing', 'quota-exceeded']);
+        const checked = results.slice(pins.length, pins.length + checks.length).map((result) => (result.kind === 'creation-check' ? [result.check.route?.docKey ?? null, result.check.maxDocuments, result.check.liveDocuments] : null));
+        assert.deepEqual(checked, [
+          [routeFor('t1', 'd0').docKey, 450, 450],
+          [routeFor('t1', 'd449').docKey, 450, 450],
+          [null, 450, 450],
+          [routeFor('t2', 'x').docKey, 2, 2],
+          [null, 2, 2],
+        ]);
+        const countsAt = (offset: number) => results.slice(offset, offset + counts.length).map((result) => (result.kind === 'count' ? result.count : -1));
+        // The last add of a connection id decides its document; the first 410 ids are then removed.
+        const documentOf = new Map(adds.map((operation) => (operation.kind === 'add-connection' ? [operation.connection.connectionId, operation.connection.docKey] : ['', ''])));
+        const perDocument = (from: number) =>
+          Array.from({ length: 8 }, (_, d) => [...documentOf].filter(([connectionId, docKey]) => Number(connectionId.slice(1)) >= from && docKey === `doc-${d}`).length);
+        const afterAdds = pins.length + checks.length + adds.length;
+        assert.deepEqual(countsAt(afterAdds), perDocument(0));
+        assert.deepEqual(countsAt(afterAdds + counts.length + removes.length), perDocument(410));
+        assert.deepEqual(await routing.countConnections('doc-3'), perDocument(410)[3]);
+        assert.equal(await routing.countTenantDocuments('t1'), 450);
+      });
+
       it('writes nothing of a batch that fails', async () => {
         await assert.rejects(routing.runBatch([add('ok-1'), { kind: 'add-connection', connection: broken('bad') }, add('ok-2')]));
         assert.equal(await routing.countConnections('doc-b'), 0);

@@ -1,0 +1,54 @@
+import type { ResultSet, Row } from '@libsql/client';
+import { rowNumber, rowString } from './libsqlDatabase.js';
+import type { DocumentRoute, PinResult } from './routingTable.js';
+
+// The routing table's statements and row readers shared by its calls and its batch plan.
+// SQL is shared by every call; values always travel as parameters.
+
+export const routeColumns = 'doc_key, tenant_id, region, node_id, pinned_at';
+
+/**
+ * The quota check and the insert in one statement: the row goes in only while the tenant has
+ * fewer routed documents than its limit, and never twice for one key. Inside a write batch
+ * (BEGIN IMMEDIATE) no other connection or process can insert between the count and the insert.
+ * The SELECT carries a WHERE, which SQLite needs to parse ON CONFLICT after INSERT ... SELECT.
+ */
+export const insertRouteWithinQuota = `
+  INSERT INTO document_routing (doc_key, tenant_id, region, node_id, pinned_at)
+  SELECT ?, ?, ?, ?, ?
+  WHERE (SELECT COUNT(*) FROM document_routing WHERE tenant_id = ?)
+      < (SELECT max_documents FROM tenants WHERE tenant_id = ?)
+  ON CONFLICT (doc_key) DO NOTHING`;
+export const selectRoute = `SELECT ${routeColumns} FROM document_routing WHERE doc_key = ?`;
+export const selectMaxDocuments = 'SELECT tenant_id, max_documents FROM tenants WHERE tenant_id = ?';
+
+/**
+ * A pin's answer from what the batch read back: our insert happened; else the document was
+ * already routed; else the tenant is missing; else the only reason left is the quota.
+ */
+export function pinOutcome(inserted: number, route: DocumentRoute | null, tenantRow: Row | null): PinResult {
+  if (inserted > 0 && route) return { kind: 'pinned', route };
+  if (route) return { kind: 'existing', route };
+  if (!tenantRow) return { kind: 'unknown-tenant' };
+  return { kind: 'quota-exceeded', maxDocuments: rowNumber(tenantRow, 'max_documents') };
+}
+
+export function firstRoute(result: ResultSet): DocumentRoute | null {
+  const row = result.rows[0];
+  return row ? routeFromRow(row) : null;
+}
+
+export function routeFromRow(row: Row): DocumentRoute {
+  return {
+    docKey: rowString(row, 'doc_key'),
+    tenantId: rowString(row, 'tenant_id'),
+    region: rowString(row, 'region'),
+    nodeId: rowString(row, 'node_id'),
+    pinnedAt: rowNumber(row, 'pinned_at'),
+  };
+}
+
+export function countOf(result: ResultSet): number {
+  const row = result.rows[0];
+  return row ? rowNumber(row, 'n') : 0;
+}
