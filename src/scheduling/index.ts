@@ -1,3 +1,3 @@
-export { HousekeepingQueue, defaultBudgetMs, type HousekeepingQueueOptions, type HousekeepingTask } from './housekeepingQueue.js';
+export { HousekeepingQueue, defaultBudgetMs, type HousekeepingErrorReporter, type HousekeepingQueueOptions, type HousekeepingTask } from './housekeepingQueue.js';
 export { jitteredDelay } from './jitter.js';
 export { housekeeping } from './processQueue.js';
