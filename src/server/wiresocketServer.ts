@@ -159,7 +159,7 @@ export class WiresocketServer {
       // Nothing is served yet; a listening socket (or a Redis connection) left open would keep the process alive.
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await Promise.allSettled([server.boards.close(), options.syncLayer.close(), options.boardBus?.close()]);
-      server.detachHousekeepingErrors();
+      server.stopTimers();
       throw error;
     }
     http.on('request', (request, response) => {
@@ -210,6 +210,18 @@ export class WiresocketServer {
     });
     await this.membership.start();
     await this.keyRotations.start();
+  }
+
+  /**
+   * A start that failed part-way: a heartbeat left running would keep announcing a node that
+   * serves nothing (the rotation poll, the supervisor and the gate's sweep would idle on).
+   */
+  private stopTimers(): void {
+    this.membership?.stop();
+    this.keyRotations.stop();
+    this.supervisor.stop();
+    this.gate.stop();
+    this.detachHousekeepingErrors();
   }
 
   private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
