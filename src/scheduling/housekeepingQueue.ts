@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 
-/** A piece of periodic work (a compaction merge, a deferred apply, a resync check). */
+/** A piece of periodic work (a compaction merge, a deferred apply, a board's flush, a sweep's slice). */
 export type HousekeepingTask = () => void;
 
 /** Told about a task that threw, with the kind its owner gave it (`'board-flush'`, ...). */
