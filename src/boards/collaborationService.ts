@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { WiresocketError } from '../errors.js';
 import { type Clock, SessionLifecycle, systemClock, type TimerHandle } from '../lifecycle/index.js';
 import { silentLogger, type Logger } from '../log.js';
+import { housekeeping, type HousekeepingQueue } from '../scheduling/index.js';
 import type { EventLogStorage } from '../storage/index.js';
 import type { BoardBus, BoardBusMessage, BoardBusSubscription } from './boardBus.js';
 import type { BoardElement, BoardEvent, ElementMutation } from './boardElements.js';
@@ -48,6 +49,8 @@ export interface CollaborationServiceOptions {
   /** Events kept per board after a snapshot covers them, for delta catch-up. */
   retainEvents?: number;
   limits?: Partial<BoardLimits>;
+  /** Where the cadence flushes and the sweep's archivings wait for their turn; the process's by default. */
+  queue?: HousekeepingQueue;
 }
 
 export const collaborationDefaults = {
@@ -91,6 +94,9 @@ export interface BatchOptions {
 
 type Entry = { kind: 'opening'; opened: Promise<LiveBoard> } | { kind: 'live'; live: LiveBoard } | { kind: 'ending'; ended: Promise<void> };
 
+/** The periodic work a board gets, as named on the housekeeping queue. */
+type BoardChore = 'board-flush' | 'board-idle-check';
+
 /**
  * How long a batch may keep losing the race for the head to other nodes before it fails (4503,
  * the client resends). A loser backs off a little more after each loss, so a node streaming
@@ -110,6 +116,9 @@ export class CollaborationService {
   private readonly subscriptions = new Map<string, BoardBusSubscription>();
   private readonly flushes = new Map<LiveBoard, Promise<void>>();
   private readonly observers = new Set<Partial<BoardActivityObserver>>();
+  private readonly queue: HousekeepingQueue;
+  /** Boards whose chore waits on the queue: a queue running behind gets no second task per board. */
+  private readonly queued: Record<BoardChore, Set<LiveBoard>> = { 'board-flush': new Set(), 'board-idle-check': new Set() };
   private readonly timers: TimerHandle[];
   private closed = false;
 
@@ -120,9 +129,10 @@ export class CollaborationService {
     this.logger = options.logger ?? silentLogger();
     this.settings = { ...collaborationDefaults, ...pickNumbers(options, collaborationDefaults) };
     this.limits = { ...defaultBoardLimits, ...pickNumbers(options.limits ?? {}, defaultBoardLimits) };
+    this.queue = options.queue ?? housekeeping;
     this.timers = [
-      this.clock.setInterval(() => void this.archiveIdleSessions(), this.settings.sweepIntervalMs),
-      this.clock.setInterval(() => this.flushAll(), this.settings.flushIntervalMs),
+      this.clock.setInterval(() => this.queueIdleChecks(), this.settings.sweepIntervalMs),
+      this.clock.setInterval(() => this.queueFlushes(), this.settings.flushIntervalMs),
     ];
   }
 
@@ -324,14 +334,31 @@ export class CollaborationService {
   }
 
   /**
-   * The spec's background check (every `sweepIntervalMs`), also callable at will: archives the
-   * idle sessions past their timeout and resolves once every archiving under way has ended.
+   * The spec's background check, at will: archives the idle sessions past their timeout now and
+   * resolves once every archiving under way has ended. (The timer's sweep spreads the same work
+   * over the housekeeping queue: `queueIdleChecks`.)
    */
   async archiveIdleSessions(): Promise<void> {
     for (const entry of [...this.entries.values()]) {
       if (entry.kind === 'live' && entry.live.lifecycle.isIdleExpired()) void this.archiveIdle(entry.live);
     }
     await Promise.all([...this.entries.values()].flatMap((entry) => (entry.kind === 'ending' ? [entry.ended.catch(() => undefined)] : [])));
+  }
+
+  /**
+   * The sweep (every `sweepIntervalMs`): each expired session's archiving (a flush, for a
+   * persistent one a snapshot) takes its turn on the housekeeping queue (issue 14), so 1,000
+   * boards that went idle together are not all flushed in one turn. The task looks again: a
+   * participant may have come back meanwhile.
+   */
+  private queueIdleChecks(): void {
+    for (const entry of this.entries.values()) {
+      if (entry.kind === 'live' && entry.live.lifecycle.isIdleExpired()) {
+        this.queueChore(entry.live, 'board-idle-check', (live) => {
+          if (live.lifecycle.isIdleExpired()) void this.archiveIdle(live);
+        });
+      }
+    }
   }
 
   private archiveIdle(live: LiveBoard): Promise<void> {
@@ -459,10 +486,14 @@ export class CollaborationService {
 
   // --- flushing ---------------------------------------------------------------------------------
 
-  /** One flush at a time per board; a request during one waits for it and flushes what came after. */
+  /**
+   * One flush at a time per board; a request during one waits for it and flushes what came after.
+   * With none running it starts in the caller's turn, so a flush run as a housekeeping task does
+   * its work (taking the changes, encoding the first page) inside the task's budget.
+   */
   private flush(live: LiveBoard): Promise<void> {
     const running = this.flushes.get(live);
-    const next = (running ?? Promise.resolve()).then(() => this.flushOnce(live));
+    const next = running ? running.then(() => this.flushOnce(live)) : this.flushOnce(live);
     const tracked = next.finally(() => {
       if (this.flushes.get(live) === tracked) this.flushes.delete(live);
     });
@@ -487,10 +518,31 @@ export class CollaborationService {
     live.lastFlush = this.clock.now();
   }
 
-  private flushAll(): void {
+  /**
+   * The cadence (every `flushIntervalMs`): each board with pending mutations gets its flush as a
+   * housekeeping-queue task (issue 14), a few boards a turn, instead of every board in this tick.
+   * Nothing is lost by the wait: the events are in the log already, and ending a session (archive,
+   * closeSession, shutdown) flushes it itself, so a task finding its board gone does nothing.
+   */
+  private queueFlushes(): void {
     for (const entry of this.entries.values()) {
-      if (entry.kind === 'live' && entry.live.pending.length > 0) void this.flushQuietly(entry.live);
+      if (entry.kind === 'live' && entry.live.pending.length > 0) {
+        this.queueChore(entry.live, 'board-flush', (live) => {
+          if (live.pending.length > 0) void this.flushQuietly(live);
+        });
+      }
     }
+  }
+
+  /** Runs `chore` on a later turn of the queue, if the session is still this node's live one then. */
+  private queueChore(live: LiveBoard, chore: BoardChore, run: (live: LiveBoard) => void): void {
+    const waiting = this.queued[chore];
+    if (waiting.has(live)) return;
+    waiting.add(live);
+    this.queue.enqueue(() => {
+      waiting.delete(live);
+      if (!this.closed && this.live(live.boardKey) === live) run(live);
+    }, chore);
   }
 
   private async flushQuietly(live: LiveBoard): Promise<void> {

@@ -72,7 +72,7 @@ export class DeferredApply {
     this.queue.enqueue(() => {
       this.queued = false;
       this.flush();
-    });
+    }, 'deferred-apply');
   }
 
   /** Drops the batch (the session is gone). */

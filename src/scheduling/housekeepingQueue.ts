@@ -1,7 +1,10 @@
 import { performance } from 'node:perf_hooks';
 
-/** A piece of periodic work (a compaction merge, a deferred apply, a resync check). */
+/** A piece of periodic work (a compaction merge, a deferred apply, a board's flush, a sweep's slice). */
 export type HousekeepingTask = () => void;
+
+/** Told about a task that threw, with the kind its owner gave it (`'board-flush'`, ...). */
+export type HousekeepingErrorReporter = (error: unknown, kind: string) => void;
 
 export interface HousekeepingQueueOptions {
   /** Work per turn before the queue yields to I/O (the rest waits for the next turn). */
@@ -10,8 +13,8 @@ export interface HousekeepingQueueOptions {
   now?: () => number;
   /** Runs the next turn after pending I/O (setImmediate); a test passes one it steps by hand. */
   defer?: (turn: () => void) => void;
-  /** A task threw: the others still run. */
-  onError?: (error: unknown) => void;
+  /** A task threw: the others still run. Used while no reporter is attached (`reportErrorsTo`). */
+  onError?: HousekeepingErrorReporter;
 }
 
 /** 3 ms: a merge of a few hundred small updates takes 1-3 ms, a turn of sends about as much. */
@@ -31,6 +34,8 @@ export const defaultBudgetMs = 3;
  */
 export class HousekeepingQueue {
   private tasks: (HousekeepingTask | undefined)[] = [];
+  /** The kind of each task, at the same index (parallel arrays: no object per task). */
+  private kinds: string[] = [];
   private head = 0;
   private turnScheduled = false;
   private stopped = false;
@@ -38,7 +43,9 @@ export class HousekeepingQueue {
   private readonly budgetMs: number;
   private readonly now: () => number;
   private readonly defer: (turn: () => void) => void;
-  private readonly onError: (error: unknown) => void;
+  private readonly onError: HousekeepingErrorReporter;
+  /** Attached reporters, newest last; only the newest is told (see `reportErrorsTo`). */
+  private readonly reporters: HousekeepingErrorReporter[] = [];
   /** Turns run so far (for tests and metrics). */
   turns = 0;
 
@@ -55,11 +62,29 @@ export class HousekeepingQueue {
     return this.tasks.length - this.head;
   }
 
-  /** Queues `task` for a later turn (never inline); ignored once stopped. */
-  enqueue(task: HousekeepingTask): void {
+  /**
+   * Queues `task` for a later turn (never inline); ignored once stopped. `kind` names the work
+   * (`'compaction-merge'`, `'board-flush'`, ...) for the log line when it throws.
+   */
+  enqueue(task: HousekeepingTask, kind: string): void {
     if (this.stopped) return;
     this.tasks.push(task);
+    this.kinds.push(kind);
     this.scheduleTurn();
+  }
+
+  /**
+   * Sends the errors of failing tasks to `reporter` until the returned function detaches it.
+   * The queue is shared by the process, and so may be every server a process starts (tests, an
+   * app embedding two nodes): only the newest attached reporter is told, so a failure is logged
+   * once, and when it detaches the one before it takes over again.
+   */
+  reportErrorsTo(reporter: HousekeepingErrorReporter): () => void {
+    this.reporters.push(reporter);
+    return () => {
+      const index = this.reporters.lastIndexOf(reporter);
+      if (index >= 0) this.reporters.splice(index, 1);
+    };
   }
 
   /** Resolves once nothing is queued (at once when empty). */
@@ -73,6 +98,7 @@ export class HousekeepingQueue {
     const dropped = this.size;
     this.stopped = true;
     this.tasks = [];
+    this.kinds = [];
     this.head = 0;
     this.settleIdle();
     return dropped;
@@ -91,11 +117,12 @@ export class HousekeepingQueue {
     const started = this.now();
     do {
       const task = this.tasks[this.head];
+      const kind = this.kinds[this.head];
       this.tasks[this.head++] = undefined;
       try {
         task?.();
       } catch (error) {
-        this.onError(error);
+        this.report(error, kind);
       }
     } while (this.head < this.tasks.length && this.now() - started < this.budgetMs);
     this.compactStorage();
@@ -103,13 +130,24 @@ export class HousekeepingQueue {
     else this.settleIdle();
   }
 
+  /** A reporter that throws must not end the turn: the tasks after this one still run. */
+  private report(error: unknown, kind: string): void {
+    try {
+      (this.reporters.at(-1) ?? this.onError)(error, kind);
+    } catch {
+      // Nothing left to tell: the reporter itself is broken.
+    }
+  }
+
   /** Drops the run slots once they are most of the array (amortised O(1) per task). */
   private compactStorage(): void {
     if (this.head === this.tasks.length) {
       this.tasks = [];
+      this.kinds = [];
       this.head = 0;
     } else if (this.head > 1024 && this.head * 2 > this.tasks.length) {
       this.tasks = this.tasks.slice(this.head);
+      this.kinds = this.kinds.slice(this.head);
       this.head = 0;
     }
   }

@@ -1,5 +1,6 @@
-import type { Clock, TimerHandle } from '../lifecycle/index.js';
+import type { Clock } from '../lifecycle/index.js';
 import type { Logger } from '../log.js';
+import { repeatJittered } from '../scheduling/index.js';
 import type { KeyRotation, TenantRegistry } from '../tenancy/index.js';
 
 export interface KeyRotationWatcherOptions {
@@ -10,16 +11,20 @@ export interface KeyRotationWatcherOptions {
   logger: Logger;
   /** A rotation this node has not seen yet. */
   onRotation: (rotation: KeyRotation) => void;
+  /** For the polls' jitter; tests pass a fixed one. */
+  random?: () => number;
 }
 
 /**
  * Polls the control store's key-rotation log, so `wiresocket apps rotate-key` reaches every
  * node whatever the shape (the CLI may only reach the control store, never Redis or a node).
  * One indexed read per interval per node; a node starts after the newest rotation it finds.
+ * Each poll comes 75-100 % of the interval after the last (issue 14), so nodes started together
+ * do not read the control store in step; a poll still waiting for the store makes the next skip.
  */
 export class KeyRotationWatcher {
   private seen = 0;
-  private timer: TimerHandle | null = null;
+  private stopTimer: (() => void) | null = null;
   private polling = false;
   private failing = false;
 
@@ -27,12 +32,13 @@ export class KeyRotationWatcher {
 
   async start(): Promise<void> {
     this.seen = await this.options.tenants.latestKeyRotation();
-    this.timer = this.options.clock.setInterval(() => void this.poll(), this.options.intervalMs);
+    const { clock, intervalMs, random } = this.options;
+    this.stopTimer = repeatJittered({ clock, intervalMs, random }, () => void this.poll());
   }
 
   stop(): void {
-    if (this.timer !== null) this.options.clock.clearInterval(this.timer);
-    this.timer = null;
+    this.stopTimer?.();
+    this.stopTimer = null;
   }
 
   private async poll(): Promise<void> {

@@ -9,6 +9,7 @@ import { DocumentSessions } from '../documents/index.js';
 import { systemClock, type Clock } from '../lifecycle/index.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { RoutingTable } from '../routing/index.js';
+import { housekeeping } from '../scheduling/index.js';
 import type { EventLogStorage } from '../storage/index.js';
 import type { SyncLayer } from '../sync/index.js';
 import { documentKey, type TenantRegistry } from '../tenancy/index.js';
@@ -58,6 +59,8 @@ export class WiresocketServer {
   private readonly supervisor: SocketSupervisor;
   private readonly gate: UpgradeGate;
   private readonly keyRotations: KeyRotationWatcher;
+  /** Stops this node's logger hearing about the shared housekeeping queue's failing tasks. */
+  private readonly detachHousekeepingErrors: () => void;
   private membership: ClusterMembership | null = null;
   private closing: Promise<void> | null = null;
   private documentDeps: DocumentUpgradeDependencies | null = null;
@@ -72,6 +75,8 @@ export class WiresocketServer {
     const { config } = options;
     const clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger();
+    // The queue swallows what a task throws so the others still run; without this nobody would know.
+    this.detachHousekeepingErrors = housekeeping.reportErrorsTo((error, kind) => this.logger.error({ err: error, task: kind }, 'a housekeeping task failed'));
     this.nodeId = nodeId;
     this.http = http;
     this.verifier = new TokenVerifier({ lookupApp: (tenantId, appId) => options.tenants.getApp(tenantId, appId), clock });
@@ -154,6 +159,7 @@ export class WiresocketServer {
       // Nothing is served yet; a listening socket (or a Redis connection) left open would keep the process alive.
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await Promise.allSettled([server.boards.close(), options.syncLayer.close(), options.boardBus?.close()]);
+      server.stopTimers();
       throw error;
     }
     http.on('request', (request, response) => {
@@ -178,7 +184,7 @@ export class WiresocketServer {
 
   /** Graceful shutdown: stop accepting, close sockets with 1012, end sessions, close stores. */
   close(): Promise<void> {
-    this.closing ??= this.shutdown();
+    this.closing ??= this.shutdown().finally(this.detachHousekeepingErrors);
     return this.closing;
   }
 
@@ -204,6 +210,18 @@ export class WiresocketServer {
     });
     await this.membership.start();
     await this.keyRotations.start();
+  }
+
+  /**
+   * A start that failed part-way: a heartbeat left running would keep announcing a node that
+   * serves nothing (the rotation poll, the supervisor and the gate's sweep would idle on).
+   */
+  private stopTimers(): void {
+    this.membership?.stop();
+    this.keyRotations.stop();
+    this.supervisor.stop();
+    this.gate.stop();
+    this.detachHousekeepingErrors();
   }
 
   private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {

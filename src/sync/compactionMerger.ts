@@ -66,7 +66,7 @@ export class WorkerCompactionMerger implements CompactionMerger {
           } catch (error) {
             reject(error instanceof Error ? error : new Error(String(error)));
           }
-        }),
+        }, 'compaction-merge'),
       );
     }
     const worker = this.ensureWorker();

@@ -291,7 +291,7 @@ export class RedisSyncLayer implements SyncLayer {
       if (handle.feed.size === 0) continue;
       housekeeping.enqueue(() => {
         if (!this.closed && this.feeds.get(docKey) === handle && handle.feed.size > 0) this.resync(docKey, handle);
-      });
+      }, 'redis-resync');
     }
   }
 

@@ -8,6 +8,8 @@ export class SteppedQueue {
   private readonly turns: (() => void)[] = [];
   private nowMs = 0;
   readonly errors: unknown[] = [];
+  /** The kind of each failed task, at the same index as `errors`. */
+  readonly errorKinds: string[] = [];
   readonly queue: HousekeepingQueue;
 
   /** `msPerRead`: the fake clock moves this much each time the queue reads it (after each task). */
@@ -16,7 +18,10 @@ export class SteppedQueue {
       budgetMs,
       now: () => (this.nowMs += msPerRead),
       defer: (turn) => this.turns.push(turn),
-      onError: (error) => this.errors.push(error),
+      onError: (error, kind) => {
+        this.errors.push(error);
+        this.errorKinds.push(kind);
+      },
     });
   }
 

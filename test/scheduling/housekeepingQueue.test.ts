@@ -7,8 +7,8 @@ describe('PERF-6: the housekeeping queue', () => {
   it('never runs a task inline: enqueue only schedules a turn', () => {
     const stepped = new SteppedQueue();
     let ran = 0;
-    stepped.queue.enqueue(() => ran++);
-    stepped.queue.enqueue(() => ran++);
+    stepped.queue.enqueue(() => ran++, 'test');
+    stepped.queue.enqueue(() => ran++, 'test');
     assert.equal(ran, 0);
     assert.equal(stepped.pendingTurns, 1, 'one turn for both');
     stepped.runTurn();
@@ -23,7 +23,7 @@ describe('PERF-6: the housekeeping queue', () => {
       stepped.queue.enqueue(() => {
         order.push(index);
         stepped.spend(index === 4 ? 10 : 1); // task 4 alone overruns the budget
-      });
+      }, 'test');
     }
     const perTurn: number[] = [];
     while (stepped.pendingTurns > 0) {
@@ -39,15 +39,51 @@ describe('PERF-6: the housekeeping queue', () => {
   it('a task that throws is reported and the others still run', () => {
     const stepped = new SteppedQueue();
     const ran: string[] = [];
-    stepped.queue.enqueue(() => ran.push('a'));
+    stepped.queue.enqueue(() => ran.push('a'), 'test');
     stepped.queue.enqueue(() => {
       throw new Error('boom');
-    });
-    stepped.queue.enqueue(() => ran.push('c'));
+    }, 'exploding');
+    stepped.queue.enqueue(() => ran.push('c'), 'test');
     stepped.runAll();
     assert.deepEqual(ran, ['a', 'c']);
     assert.equal(stepped.errors.length, 1);
     assert.match(String(stepped.errors[0]), /boom/);
+    assert.deepEqual(stepped.errorKinds, ['exploding'], 'with the kind its owner named');
+  });
+
+  it('a failure goes to the newest attached reporter only (told once), then back to the one before when it detaches', () => {
+    const stepped = new SteppedQueue();
+    const told: string[] = [];
+    const fail = (kind: string) =>
+      stepped.queue.enqueue(() => {
+        throw new Error(kind);
+      }, kind);
+    const detachFirst = stepped.queue.reportErrorsTo((_error, kind) => told.push(`first:${kind}`));
+    const detachSecond = stepped.queue.reportErrorsTo((_error, kind) => told.push(`second:${kind}`));
+    fail('a');
+    stepped.runAll();
+    detachSecond();
+    fail('b');
+    stepped.runAll();
+    detachFirst();
+    fail('c');
+    stepped.runAll();
+    assert.deepEqual(told, ['second:a', 'first:b']);
+    assert.deepEqual(stepped.errorKinds, ['c'], 'none attached: the constructor\'s onError');
+  });
+
+  it('a reporter that throws does not end the turn', () => {
+    const stepped = new SteppedQueue();
+    let ran = 0;
+    stepped.queue.reportErrorsTo(() => {
+      throw new Error('broken reporter');
+    });
+    stepped.queue.enqueue(() => {
+      throw new Error('boom');
+    }, 'exploding');
+    stepped.queue.enqueue(() => ran++, 'test');
+    assert.equal(stepped.runAll(), 1);
+    assert.equal(ran, 1);
   });
 
   it('tasks enqueued by a task run after those already queued (FIFO), not in the same slot', () => {
@@ -55,9 +91,9 @@ describe('PERF-6: the housekeeping queue', () => {
     const order: string[] = [];
     stepped.queue.enqueue(() => {
       order.push('first');
-      stepped.queue.enqueue(() => order.push('child'));
-    });
-    stepped.queue.enqueue(() => order.push('second'));
+      stepped.queue.enqueue(() => order.push('child'), 'test');
+    }, 'test');
+    stepped.queue.enqueue(() => order.push('second'), 'test');
     stepped.runAll();
     assert.deepEqual(order, ['first', 'second', 'child']);
   });
@@ -65,11 +101,11 @@ describe('PERF-6: the housekeeping queue', () => {
   it('stop() drops what is queued (documented), refuses new tasks and settles idle()', async () => {
     const stepped = new SteppedQueue();
     let ran = 0;
-    for (let index = 0; index < 5; index++) stepped.queue.enqueue(() => ran++);
+    for (let index = 0; index < 5; index++) stepped.queue.enqueue(() => ran++, 'test');
     const idle = stepped.queue.idle();
     assert.equal(stepped.queue.stop(), 5);
     await idle;
-    stepped.queue.enqueue(() => ran++);
+    stepped.queue.enqueue(() => ran++, 'test');
     stepped.runAll();
     assert.equal(ran, 0);
     assert.equal(stepped.queue.size, 0);
@@ -78,7 +114,7 @@ describe('PERF-6: the housekeeping queue', () => {
   it('idle() resolves once the queue has emptied (the real setImmediate and clock)', async () => {
     const queue = new HousekeepingQueue({ budgetMs: 1 });
     let ran = 0;
-    for (let index = 0; index < 2000; index++) queue.enqueue(() => ran++);
+    for (let index = 0; index < 2000; index++) queue.enqueue(() => ran++, 'test');
     await queue.idle();
     assert.equal(ran, 2000);
     assert.ok(queue.turns >= 1);
