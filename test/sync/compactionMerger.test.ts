@@ -41,6 +41,32 @@ describe('compaction merges', () => {
     await assert.rejects(merger.merge([new Uint8Array([0, 0])]), /closed/);
   });
 
+  it('PERF-6: 10 large merges asked at once go to the worker 2 at a time, in order, each with its own result', async () => {
+    const merger = new WorkerCompactionMerger();
+    try {
+      const writers = Array.from({ length: 10 }, (_, index) => new TextWriter(index + 1));
+      const logs = writers.map((writer, index) => writer.typeEach(`${index}`.repeat(2_000)));
+      const settled: number[] = [];
+      const merges = logs.map((updates, index) => merger.merge(updates).then((merged) => (settled.push(index), merged)));
+      assert.deepEqual(merger.backlog, { inFlight: 2, waiting: 8 });
+      const results = await Promise.all(merges);
+      assert.deepEqual(settled, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      for (const [index, merged] of results.entries()) assert.equal(textOf(docFrom(merged)), writers[index].text);
+      assert.deepEqual(merger.backlog, { inFlight: 0, waiting: 0 });
+    } finally {
+      await merger.close();
+    }
+  });
+
+  it('PERF-6: closing fails the merges still waiting for the worker', async () => {
+    const merger = new WorkerCompactionMerger();
+    const updates = new TextWriter().typeEach('x'.repeat(3_000));
+    const outcomes = Promise.allSettled(Array.from({ length: 4 }, () => merger.merge(updates)));
+    assert.deepEqual(merger.backlog, { inFlight: 2, waiting: 2 });
+    await merger.close();
+    assert.deepEqual((await outcomes).map((outcome) => outcome.status), ['rejected', 'rejected', 'rejected', 'rejected']);
+  });
+
   it('CLUSTER-8: a worker idle for its idle time is stopped (its heap leaves the process); the next merge starts another', async () => {
     const merger = new WorkerCompactionMerger(200);
     const workerOf = () => (merger as unknown as { worker: Worker | null }).worker;
