@@ -27,3 +27,6 @@ export {
 export { applyMigrations, defaultVersionTable, migrations, readSchemaVersions, type Migration } from './schema.js';
 export { LibsqlRoutingTable } from './libsqlRoutingTable.js';
 export { openControlStores, type ControlStores } from './controlStores.js';
+export { applyPostgresMigrationTrack, readPostgresTrackVersions, type PostgresMigrationTrack } from './postgresMigrations.js';
+export { createPostgresPool, defaultPostgresMaxConnections, isPostgresUrl, redactedUrl, type PostgresPoolOptions } from './postgresPool.js';
+export { intColumn, textColumn, type PostgresRow } from './postgresColumns.js';
