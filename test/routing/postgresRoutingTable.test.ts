@@ -26,7 +26,7 @@ function postgresRoutingTests(url: string): void {
   after(() => schemas.dropAll());
   const freshStores = async (): Promise<PostgresControlStores> => openPostgresControlStores({ url, schema: await schemas.fresh() });
 
-  routingTableContract('postgres', freshStores);
+  routingTableContract('STORE-1: postgres', freshStores);
 
   describe('postgres routing table', () => {
     it('stamps pinned_at and heartbeat_at from its clock, and upserts the node row', async () => {

@@ -23,7 +23,7 @@ function postgresTenantTests(url: string): void {
     return { tenants: registry, registry, query: (sql, values) => database.pool.query(sql, values), close: () => database.close() };
   };
 
-  tenantRegistryContract('postgres', openRegistry);
+  tenantRegistryContract('STORE-1: postgres', openRegistry);
 
   describe('postgres tenant registry', () => {
     it('refuses to hand out a stored key it cannot read', async () => {
