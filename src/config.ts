@@ -12,7 +12,7 @@ export interface ServeConfig {
   port: number;
   host: string;
   dataDir: string;
-  /** Routing/control store: libSQL `file:` URL (default: in the data dir) or a libSQL/Turso URL. */
+  /** Routing/control store: libSQL `file:` URL (default: in the data dir), a libSQL/Turso URL, or PostgreSQL (`postgres://`). */
   dbUrl: string;
   dbAuthToken: string | undefined;
   /** Board storage: libSQL (`file:`, Turso) or PostgreSQL (`postgres://`); default: the control store's database. */
@@ -121,7 +121,7 @@ const settings = {
   port: { flag: 'port', env: 'WIRESOCKET_PORT', accepts: 'an integer from 0 to 65535', schema: integer(0, 65535) },
   host: { flag: 'host', env: 'WIRESOCKET_HOST', accepts: 'a host name or IP address', schema: text },
   dataDir: { flag: 'data-dir', env: 'WIRESOCKET_DATA_DIR', accepts: 'a directory path', schema: text },
-  dbUrl: { flag: 'db-url', env: 'WIRESOCKET_DB_URL', accepts: 'a libSQL URL (file:, libsql:, http(s):, ws(s):)', schema: z.string().regex(/^(file:|libsql:|https?:|wss?:|:memory:)/) },
+  dbUrl: { flag: 'db-url', env: 'WIRESOCKET_DB_URL', accepts: 'a libSQL URL (file:, libsql:, http(s):, ws(s):) or postgres:// / postgresql://', schema: z.string().regex(/^(file:|libsql:|https?:|wss?:|:memory:|postgres(ql)?:\/\/)/) },
   dbAuthToken: { flag: 'db-auth-token', env: 'WIRESOCKET_DB_AUTH_TOKEN', accepts: 'a token string', schema: text },
   storageUrl: { flag: 'storage-url', env: 'WIRESOCKET_STORAGE_URL', accepts: 'a libSQL URL (file:, libsql:, http(s):, ws(s):) or postgres://', schema: z.string().regex(/^(file:|libsql:|https?:|wss?:|:memory:|postgres(ql)?:\/\/)/) },
   storageAuthToken: { flag: 'storage-auth-token', env: 'WIRESOCKET_STORAGE_AUTH_TOKEN', accepts: 'a token string', schema: text },
@@ -218,6 +218,7 @@ export function loadServeConfig(flags: Flags = {}, env: Environment = process.en
     (read(key) ?? (serveDefaults as Partial<ServeConfig>)[key]) as ServeConfig[K];
   const dataDir = path.resolve(pick('dataDir'));
   const dbUrl = pick('dbUrl') ?? defaultDbUrl(dataDir);
+  checkDbAuthToken(dbUrl, pick('dbAuthToken'));
   const heartbeatIntervalMs = pick('heartbeatIntervalMs');
   const nodeTimeoutMs = pick('nodeTimeoutMs');
   // One late beat must not get a live node reaped.
@@ -296,10 +297,17 @@ export interface StoreConfig {
 
 export function loadStoreConfig(flags: Flags = {}, env: Environment = process.env): StoreConfig {
   const dataDir = path.resolve((readSetting(settings.dataDir, flags, env) as string | undefined) ?? serveDefaults.dataDir);
-  return {
-    dbUrl: (readSetting(settings.dbUrl, flags, env) as string | undefined) ?? defaultDbUrl(dataDir),
-    dbAuthToken: readSetting(settings.dbAuthToken, flags, env) as string | undefined,
-  };
+  const dbUrl = (readSetting(settings.dbUrl, flags, env) as string | undefined) ?? defaultDbUrl(dataDir);
+  const dbAuthToken = readSetting(settings.dbAuthToken, flags, env) as string | undefined;
+  checkDbAuthToken(dbUrl, dbAuthToken);
+  return { dbUrl, dbAuthToken };
+}
+
+/** A PostgreSQL URL carries its own credentials; a token beside it would be silently ignored. */
+function checkDbAuthToken(dbUrl: string, dbAuthToken: string | undefined): void {
+  if (dbAuthToken !== undefined && /^postgres(ql)?:/i.test(dbUrl)) {
+    throw new ConfigError('--db-auth-token (WIRESOCKET_DB_AUTH_TOKEN) is for libSQL/Turso; with a postgres:// --db-url put the credentials in the URL');
+  }
 }
 
 export function defaultNodeId(port: number): string {

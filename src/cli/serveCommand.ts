@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { defaultNodeId, loadServeConfig, serveFlagNames, type ServeConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { RedisBoardBus } from '../boards/index.js';
-import { openControlStores, type ControlStores } from '../routing/index.js';
+import { openControlStores, redactedUrl, type ControlStores } from '../routing/index.js';
 import { createEventLogStorage, type EventLogStorage } from '../storage/index.js';
 import { WiresocketServer } from '../server/index.js';
 import { createSyncLayer } from '../sync/index.js';
@@ -62,16 +62,14 @@ async function start(config: ServeConfig, io: CliIo, hintFlags: string): Promise
 }
 
 /** The control store and the board storage (by default the same libSQL file); `close` closes both. */
-interface ServeStores extends ControlStores {
-  boardStorage: EventLogStorage;
-}
+type ServeStores = ControlStores & { boardStorage: EventLogStorage };
 
 async function openStores(config: ServeConfig): Promise<ServeStores> {
   let control: ControlStores;
   try {
     control = await openControlStores({ url: config.dbUrl, authToken: config.dbAuthToken, commitSync: 'normal' });
   } catch (error) {
-    throw new Error(`cannot open the control store ${config.dbUrl}: ${(error as Error).message}`, { cause: error });
+    throw new Error(`cannot open the control store ${redactedUrl(config.dbUrl)}: ${(error as Error).message}`, { cause: error });
   }
   try {
     const boardStorage = await createEventLogStorage({ url: config.storageUrl, authToken: config.storageAuthToken });

@@ -32,8 +32,9 @@ Commands:
 
 Store options (every command):
   --data-dir ./.wiresocket                env WIRESOCKET_DATA_DIR
-  --db-url URL                            env WIRESOCKET_DB_URL (file:, libsql:, http(s):)
-  --db-auth-token TOKEN                   env WIRESOCKET_DB_AUTH_TOKEN
+  --db-url URL                            env WIRESOCKET_DB_URL (file:, libsql:, http(s):, or
+                                          postgres://user:password@host:5432/db for PostgreSQL)
+  --db-auth-token TOKEN                   env WIRESOCKET_DB_AUTH_TOKEN (libSQL/Turso only)
 
 Every serve option also reads WIRESOCKET_<NAME> (e.g. WIRESOCKET_PORT); a flag wins over its
 variable, a variable over the default.

@@ -26,4 +26,18 @@ export {
 } from './libsqlDatabase.js';
 export { applyMigrations, defaultVersionTable, migrations, readSchemaVersions, type Migration } from './schema.js';
 export { LibsqlRoutingTable } from './libsqlRoutingTable.js';
-export { openControlStores, type ControlStores } from './controlStores.js';
+export {
+  openControlStores,
+  openLibsqlControlStores,
+  openPostgresControlStores,
+  type ControlStoreOptions,
+  type ControlStores,
+  type LibsqlControlStores,
+  type PostgresControlStores,
+} from './controlStores.js';
+export { PostgresRoutingTable } from './postgresRoutingTable.js';
+export { openPostgresControlDatabase, type PostgresControlDatabase, type PostgresControlDatabaseOptions } from './postgresControlDatabase.js';
+export { postgresControlMigrations, postgresControlTrack, postgresControlVersionTable } from './postgresControlSchema.js';
+export { applyPostgresMigrationTrack, readPostgresTrackVersions, type PostgresMigrationTrack } from './postgresMigrations.js';
+export { createPostgresPool, defaultPostgresMaxConnections, isPostgresUrl, redactedUrl, type PostgresPoolOptions } from './postgresPool.js';
+export { intColumn, textColumn, type PostgresRow } from './postgresColumns.js';

@@ -1,3 +1,4 @@
+import { isPostgresUrl, redactedUrl } from '../routing/index.js';
 import type { EventLogStorage } from './eventLogStorage.js';
 import { LibsqlEventLogStorage } from './libsqlEventLogStorage.js';
 import { PostgresEventLogStorage } from './postgresEventLogStorage.js';
@@ -15,7 +16,6 @@ export interface EventLogStorageOptions {
 }
 
 const libsqlSchemes = ['file:', 'libsql:', 'http:', 'https:', 'ws:', 'wss:'];
-const postgresSchemes = ['postgres:', 'postgresql:'];
 
 export const acceptedStorageUrls =
   'file:, :memory:, libsql://, http(s)://, ws(s):// (libSQL/Turso) or postgres:// / postgresql:// (PostgreSQL)';
@@ -24,20 +24,15 @@ export const acceptedStorageUrls =
 export async function createEventLogStorage(options: EventLogStorageOptions): Promise<EventLogStorage> {
   const { url, authToken } = options;
   if (url === ':memory:' || libsqlSchemes.includes(schemeOf(url))) return LibsqlEventLogStorage.open({ url, authToken });
-  if (postgresSchemes.includes(schemeOf(url))) {
+  if (isPostgresUrl(url)) {
     if (authToken !== undefined) throw new Error('an auth token is for libSQL/Turso; put PostgreSQL credentials in the URL');
     return PostgresEventLogStorage.open({ url });
   }
-  throw new Error(`the board storage URL ${JSON.stringify(redacted(url))} is not supported: use ${acceptedStorageUrls}`);
+  throw new Error(`the board storage URL ${JSON.stringify(redactedUrl(url))} is not supported: use ${acceptedStorageUrls}`);
 }
 
 /** The scheme with its colon, lower case (`file:`), or '' when the text has none. */
 function schemeOf(url: string): string {
   const match = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url);
   return match === null ? '' : `${match[1].toLowerCase()}:`;
-}
-
-/** The URL without a password, so an error message can be logged. */
-function redacted(url: string): string {
-  return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
 }

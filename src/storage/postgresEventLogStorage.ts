@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { BoardEvent, StoredElement, Tombstone } from '../boards/index.js';
 import type {
   AppendOutcome,
@@ -10,23 +10,14 @@ import type {
   PageChanges,
   StoredBoard,
 } from './eventLogStorage.js';
+import { createPostgresPool, intColumn, textColumn, type PostgresPoolOptions, type PostgresRow } from '../routing/index.js';
 import { pageRows } from './pageRows.js';
-import { intColumn, textColumn, type PostgresRow } from './postgresColumns.js';
 import { applyPostgresMigrations } from './postgresMigrations.js';
 import { checkBatch, checkFlushedThrough, checkLimit, checkRetain, checkSnapshot, snapshotAheadError } from './storageArguments.js';
 import { parseElement, parseMutation, parsePages } from './storedJson.js';
 
-export interface PostgresEventLogStorageOptions {
-  /** `postgres://` or `postgresql://`. */
-  url: string;
-  /** Tables live in this schema (it must exist); by default in the server's search_path. */
-  schema?: string;
-  /** Pool size (default 10): concurrent calls beyond it queue for a connection. */
-  maxConnections?: number;
-}
-
-/** Connections per storage (pg's own default, named): concurrent calls beyond it queue. */
-const defaultMaxConnections = 10;
+/** `url` (`postgres://` or `postgresql://`), optional `schema` and pool size. */
+export type PostgresEventLogStorageOptions = PostgresPoolOptions;
 
 // SQL is shared by every call; values always travel as parameters. The hot statements are
 // named, so each pooled connection parses and plans them once.
@@ -108,10 +99,7 @@ export class PostgresEventLogStorage implements EventLogStorage {
   private constructor(private readonly pool: pg.Pool) {}
 
   static async open(options: PostgresEventLogStorageOptions): Promise<PostgresEventLogStorage> {
-    const pool = new pg.Pool(poolConfig(options));
-    // An idle connection that breaks (server restart) is dropped by the pool; without a listener
-    // the 'error' event would crash the process. The next call reports the outage to its caller.
-    pool.on('error', () => undefined);
+    const pool = createPostgresPool(options);
     try {
       await applyPostgresMigrations(pool);
     } catch (error) {
@@ -191,20 +179,6 @@ export class PostgresEventLogStorage implements EventLogStorage {
     this.closing ??= this.pool.end();
     return this.closing;
   }
-}
-
-function poolConfig(options: PostgresEventLogStorageOptions): pg.PoolConfig {
-  const config: pg.PoolConfig = {
-    connectionString: options.url,
-    max: options.maxConnections ?? defaultMaxConnections,
-    application_name: 'wiresocket',
-  };
-  if (options.schema !== undefined) {
-    // Sent at connect as a startup parameter, so no connection ever runs a query outside it.
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(options.schema)) throw new Error(`${JSON.stringify(options.schema)} is not a valid schema name`);
-    config.options = `-c search_path=${options.schema}`;
-  }
-  return config;
 }
 
 function appendOutcome(row: PostgresRow): AppendOutcome {

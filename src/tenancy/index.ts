@@ -1,5 +1,6 @@
 export type { AppKey, AppRecord, AsymmetricAlgorithm, KeyRotation, NewApp, Tenant, TenantRegistry } from './tenantRegistry.js';
 export { LibsqlTenantRegistry } from './libsqlTenantRegistry.js';
+export { PostgresTenantRegistry } from './postgresTenantRegistry.js';
 export {
   documentKey,
   documentNameFromUrl,

@@ -1,10 +1,11 @@
 import type { ResultSet, Row } from '@libsql/client';
-import type { ZodType } from 'zod';
 // The module itself, not routing's index: routing's index re-exports control stores built on
 // this registry, and importing it back from here would make an import cycle.
 import { rowNumber, rowString, type LibsqlDatabase } from '../routing/libsqlDatabase.js';
+import { keyColumns, keyFromColumns } from './appKeyColumns.js';
 import { appIdSchema, tenantIdSchema } from './identifiers.js';
-import type { AppKey, AppRecord, AsymmetricAlgorithm, KeyRotation, NewApp, Tenant, TenantRegistry } from './tenantRegistry.js';
+import { appNotCreatedError, checked, checkedMaxDocuments, checkedTime, tenantExistsError } from './registryArguments.js';
+import type { AppKey, AppRecord, KeyRotation, NewApp, Tenant, TenantRegistry } from './tenantRegistry.js';
 
 const insertTenant = `
   INSERT INTO tenants (tenant_id, max_documents, created_at) VALUES (?, ?, ?)
@@ -35,8 +36,6 @@ const insertRotation = `
 const selectRotationsSince = 'SELECT sequence, tenant_id, app_id, key_version FROM key_rotations WHERE sequence > ? ORDER BY sequence';
 const selectLatestRotation = 'SELECT COALESCE(MAX(sequence), 0) AS latest FROM key_rotations';
 
-const asymmetricAlgorithms: readonly AsymmetricAlgorithm[] = ['RS256', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'];
-
 /**
  * TenantRegistry on the control database, beside the routing table so that `pinDocument` can
  * read `max_documents` in the same transaction as its insert. Ids are validated here, at the
@@ -56,7 +55,7 @@ export class LibsqlTenantRegistry implements TenantRegistry {
     const tenantId = checked(tenantIdSchema, tenant.tenantId, 'tenant id');
     const maxDocuments = checkedMaxDocuments(tenant.maxDocuments);
     const result = await this.client.execute({ sql: insertTenant, args: [tenantId, maxDocuments, this.now()] });
-    if (result.rowsAffected === 0) throw new Error(`tenant ${JSON.stringify(tenantId)} already exists`);
+    if (result.rowsAffected === 0) throw tenantExistsError(tenantId);
   }
 
   async getTenant(tenantId: string): Promise<Tenant | null> {
@@ -138,57 +137,7 @@ export class LibsqlTenantRegistry implements TenantRegistry {
 function throwUnlessInserted(insert: ResultSet, tenant: ResultSet, tenantId: string, appId: string): void {
   if (insert.rowsAffected > 0) return;
   const tenantRow = tenant.rows[0];
-  if (!tenantRow || rowNumber(tenantRow, 'found') === 0) {
-    throw new Error(`cannot create app ${JSON.stringify(appId)}: tenant ${JSON.stringify(tenantId)} does not exist`);
-  }
-  throw new Error(`app ${JSON.stringify(appId)} already exists in tenant ${JSON.stringify(tenantId)}`);
-}
-
-function checked(schema: ZodType<string>, value: string, what: string): string {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const reason = result.error.issues.map((issue) => issue.message).join('; ');
-  throw new Error(`invalid ${what} ${JSON.stringify(value)}: ${reason}`);
-}
-
-function checkedMaxDocuments(value: number): number {
-  if (Number.isSafeInteger(value) && value >= 0) return value;
-  throw new Error(`invalid maxDocuments ${value}: expected an integer >= 0`);
-}
-
-function checkedTime(value: number): number {
-  if (Number.isSafeInteger(value) && value >= 0) return value;
-  throw new Error(`invalid createdAt ${value}: expected milliseconds since the epoch`);
-}
-
-interface KeyColumns {
-  kind: AppKey['kind'];
-  algorithm: string;
-  material: string;
-}
-
-/** An HS256 secret or an asymmetric public key, as the three key columns. */
-function keyColumns(key: AppKey): KeyColumns {
-  switch (key.kind) {
-    case 'hs256-secret':
-      if (key.secret.length === 0) throw new Error('an hs256-secret key needs a non-empty secret');
-      return { kind: key.kind, algorithm: 'HS256', material: key.secret };
-    case 'public-key':
-      if (!isAsymmetricAlgorithm(key.algorithm)) throw new Error(`unsupported key algorithm ${JSON.stringify(key.algorithm)}`);
-      if (key.pem.length === 0) throw new Error('a public-key key needs a non-empty PEM');
-      return { kind: key.kind, algorithm: key.algorithm, material: key.pem };
-  }
-}
-
-function keyFromColumns(kind: string, algorithm: string, material: string): AppKey {
-  if (kind === 'hs256-secret') return { kind, secret: material };
-  if (kind === 'public-key' && isAsymmetricAlgorithm(algorithm)) return { kind, algorithm, pem: material };
-  // Refuse rather than guess: a misread key could verify tokens it should not.
-  throw new Error(`stored app key has unknown kind/algorithm ${JSON.stringify(kind)}/${JSON.stringify(algorithm)}`);
-}
-
-function isAsymmetricAlgorithm(value: string): value is AsymmetricAlgorithm {
-  return (asymmetricAlgorithms as readonly string[]).includes(value);
+  throw appNotCreatedError(tenantId, appId, tenantRow !== undefined && rowNumber(tenantRow, 'found') !== 0);
 }
 
 function tenantFromRow(row: Row): Tenant {

@@ -1,6 +1,6 @@
 /**
  * Tenants and their apps (the control data of DESIGN.md): quotas and per-app signing keys.
- * Stored beside the routing table (same libSQL database) so the quota check can be atomic with
+ * Stored beside the routing table (same libSQL or PostgreSQL database) so the quota check can be atomic with
  * the routing insert.
  */
 export interface TenantRegistry {

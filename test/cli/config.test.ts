@@ -34,6 +34,17 @@ describe('OPS-7: loadServeConfig', () => {
     });
   });
 
+  it('OPS-7: --db-url and WIRESOCKET_DB_URL take a PostgreSQL URL; a libSQL token beside it is refused by name', () => {
+    const pgUrl = 'postgres://ws:secret@db.internal:5432/wiresocket';
+    assert.equal(loadServeConfig({ 'db-url': pgUrl }, {}).dbUrl, pgUrl);
+    assert.equal(loadServeConfig({}, { WIRESOCKET_DB_URL: 'postgresql://db/ws' }).dbUrl, 'postgresql://db/ws');
+    assert.equal(loadServeConfig({ 'db-url': pgUrl }, {}).storageUrl, pgUrl, 'boards follow the control store by default');
+    assert.deepEqual(loadStoreConfig({ 'db-url': pgUrl }, {}), { dbUrl: pgUrl, dbAuthToken: undefined });
+    assert.throws(() => loadServeConfig({ 'db-url': pgUrl, 'db-auth-token': 't0k' }, {}), /^ConfigError: --db-auth-token \(WIRESOCKET_DB_AUTH_TOKEN\) is for libSQL\/Turso/);
+    assert.throws(() => loadStoreConfig({ 'db-url': pgUrl }, { WIRESOCKET_DB_AUTH_TOKEN: 't0k' }), /--db-auth-token/);
+    assert.throws(() => loadServeConfig({ 'db-url': 'mysql://db/ws' }, {}), /--db-url must be a libSQL URL \(file:, libsql:, http\(s\):, ws\(s\):\) or postgres:\/\/ \/ postgresql:\/\//);
+  });
+
   it('OPS-7: an invalid flag value names the flag, an invalid variable names the variable', () => {
     assert.throws(() => loadServeConfig({ port: 'abc' }, {}), {
       name: 'ConfigError',

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
-import { openControlStores, type ControlStores } from '../../src/routing/controlStores.js';
+import { openLibsqlControlStores, type LibsqlControlStores } from '../../src/routing/controlStores.js';
 import { RedisSyncLayer } from '../../src/sync/redisSyncLayer.js';
 import { documentKey } from '../../src/tenancy/documentKey.js';
 import { waitForAgreement } from '../helpers/clusterAgreement.js';
@@ -42,7 +42,7 @@ describe('cluster: a node killed with SIGKILL mid-edit', { skip: gate.skip }, ()
   const providers: WebsocketProvider[] = [];
   let cluster: ServeCluster | undefined;
   let proxy: TcpProxy | undefined;
-  let stores: ControlStores | undefined;
+  let stores: LibsqlControlStores | undefined;
   let probe: RedisSyncLayer | undefined;
 
   before(async () => {
@@ -53,7 +53,7 @@ describe('cluster: a node killed with SIGKILL mid-edit', { skip: gate.skip }, ()
       args: ['--grace-ms', '1000', '--node-timeout-ms', String(nodeTimeoutMs), '--heartbeat-interval-ms', String(heartbeatIntervalMs), '--redis-key-prefix', keyPrefix],
     });
     proxy = await startTcpProxy(cluster.nodes[0].port);
-    stores = await openControlStores({ url: `file:${path.join(cluster.dataDir, 'wiresocket.db')}` });
+    stores = await openLibsqlControlStores({ url: `file:${path.join(cluster.dataDir, 'wiresocket.db')}` });
     probe = new RedisSyncLayer({ url: standaloneRedisUrl, nodeId: `probe-${randomUUID()}`, keyPrefix });
   });
   after(async () => {

@@ -67,3 +67,8 @@ export async function postgresGate(): Promise<{ url: string | null; skip: string
     assertAvailable: () => assert.ok(url !== null, 'PostgreSQL must answer on 127.0.0.1:5432 (CI=true)'),
   };
 }
+
+/** The URL with `schema` as its search_path, as an operator would name a schema in `--db-url`. */
+export function urlWithSchema(url: string, schema: string): string {
+  return `${url}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+}

@@ -1,7 +1,7 @@
 import type { Client, InStatement, TransactionMode } from '@libsql/client';
 import { openLibsqlDatabase, type LibsqlDatabase, type LibsqlDatabaseOptions } from '../../src/routing/libsqlDatabase.js';
 import { LibsqlRoutingTable } from '../../src/routing/libsqlRoutingTable.js';
-import type { ControlStores } from '../../src/routing/controlStores.js';
+import type { LibsqlControlStores } from '../../src/routing/controlStores.js';
 import { LibsqlTenantRegistry } from '../../src/tenancy/libsqlTenantRegistry.js';
 
 /** What the control database was asked since the last `reset()`. */
@@ -16,7 +16,7 @@ export class StoreCounters {
   }
 }
 
-export interface SlowControlStores extends ControlStores {
+export interface SlowControlStores extends LibsqlControlStores {
   counters: StoreCounters;
 }
 
@@ -30,6 +30,7 @@ export async function openSlowControlStores(options: LibsqlDatabaseOptions & { d
   const counters = new StoreCounters();
   const slow = slowDatabase(database, options.delayMs, counters);
   return {
+    kind: 'libsql',
     database: slow,
     routing: new LibsqlRoutingTable(slow),
     tenants: new LibsqlTenantRegistry(slow),

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openControlStores, type ControlStores } from '../../src/routing/controlStores.js';
+import { openLibsqlControlStores, type LibsqlControlStores } from '../../src/routing/controlStores.js';
 import { createClient } from '@libsql/client';
 import { busyTimeoutMs, databaseKind, filePathOfUrl, openLibsqlDatabase } from '../../src/routing/libsqlDatabase.js';
 import { LibsqlRoutingTable } from '../../src/routing/libsqlRoutingTable.js';
 import type { PinResult } from '../../src/routing/routingTable.js';
 import { applyMigrations, migrations, readSchemaVersions } from '../../src/routing/schema.js';
-import { startGatedChild, type GatedChild } from '../helpers/gatedChild.js';
+import { startPinningChild } from '../helpers/pinningChild.js';
 import { countKinds, routeFor, routingTableContract } from './routingTableContract.js';
 
 let dir = '';
@@ -28,10 +28,10 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-routingTableContract('libsql file', () => openControlStores({ url: freshFileUrl() }));
-routingTableContract('libsql file, commits not synced (as serve opens it)', () => openControlStores({ url: freshFileUrl(), commitSync: 'normal' }));
-routingTableContract('libsql :memory:', () => openControlStores({ url: ':memory:' }));
-routingTableContract('libsql file::memory:', () => openControlStores({ url: 'file::memory:' }));
+routingTableContract('libsql file', () => openLibsqlControlStores({ url: freshFileUrl() }));
+routingTableContract('libsql file, commits not synced (as serve opens it)', () => openLibsqlControlStores({ url: freshFileUrl(), commitSync: 'normal' }));
+routingTableContract('libsql :memory:', () => openLibsqlControlStores({ url: ':memory:' }));
+routingTableContract('libsql file::memory:', () => openLibsqlControlStores({ url: 'file::memory:' }));
 
 describe('libsql database', () => {
   it('creates missing parent directories and sets WAL and the busy timeout', async () => {
@@ -87,10 +87,10 @@ describe('libsql database', () => {
 
   it('reopens an existing file without re-running migrations or losing data', async () => {
     const url = freshFileUrl();
-    const first = await openControlStores({ url });
+    const first = await openLibsqlControlStores({ url });
     await first.tenants.createTenant({ tenantId: 't1', maxDocuments: 3 });
     await first.close();
-    const second = await openControlStores({ url });
+    const second = await openLibsqlControlStores({ url });
     try {
       assert.deepEqual(await second.tenants.getTenant('t1'), { tenantId: 't1', maxDocuments: 3 });
       assert.deepEqual(await readSchemaVersions(second.database.client), migrations.map((m) => m.version));
@@ -156,9 +156,9 @@ describe('libsql database', () => {
 });
 
 describe('libsql routing table', () => {
-  let stores: ControlStores;
+  let stores: LibsqlControlStores;
   before(async () => {
-    stores = await openControlStores({ url: freshFileUrl() });
+    stores = await openLibsqlControlStores({ url: freshFileUrl() });
   });
   after(async () => {
     await stores.close();
@@ -192,7 +192,7 @@ describe('libsql routing table', () => {
 describe('libsql quota across clients and processes', () => {
   it('stays exact when two clients on one file pin concurrently', async () => {
     const url = freshFileUrl();
-    const [a, b] = await Promise.all([openControlStores({ url }), openControlStores({ url })]);
+    const [a, b] = await Promise.all([openLibsqlControlStores({ url }), openLibsqlControlStores({ url })]);
     try {
       await a.tenants.createTenant({ tenantId: 't1', maxDocuments: 10 });
       const pins: Promise<PinResult>[] = [];
@@ -214,7 +214,7 @@ describe('libsql quota across clients and processes', () => {
     const maxDocuments = 100;
     // Both processes open the fresh file at the same time: the migration race is part of the test.
     const child = startPinningChild(url, pinsPerProcess);
-    const parent = await openControlStores({ url });
+    const parent = await openLibsqlControlStores({ url });
     try {
       await child.ready;
       await parent.tenants.createTenant({ tenantId: 't1', maxDocuments });
@@ -232,38 +232,3 @@ describe('libsql quota across clients and processes', () => {
     }
   });
 });
-
-const pinResultKinds: readonly string[] = ['pinned', 'existing', 'quota-exceeded', 'unknown-tenant'];
-
-function isPinResultKind(value: unknown): value is PinResult['kind'] {
-  return typeof value === 'string' && pinResultKinds.includes(value);
-}
-
-/**
- * The child opens the control stores, says `ready`, waits for a line on stdin, pins `count`
- * documents of tenant t1 concurrently, prints the result kinds as JSON and exits.
- */
-const childScript = `
-import { createInterface } from 'node:readline';
-const { openControlStores } = await import(process.env.WS_ROUTING_MODULE);
-const stores = await openControlStores({ url: process.env.WS_DB_URL });
-const input = createInterface({ input: process.stdin });
-const go = new Promise((resolve) => input.once('line', resolve));
-console.log('ready');
-await go;
-input.close();
-const count = Number(process.env.WS_PINS);
-const pins = Array.from({ length: count }, (_, i) =>
-  stores.routing.pinDocument({ docKey: 't1::app::child-' + i, tenantId: 't1', region: 'local', nodeId: 'child' }));
-const results = await Promise.all(pins);
-console.log(JSON.stringify(results.map((result) => result.kind)));
-await stores.close();
-`;
-
-function startPinningChild(url: string, count: number): GatedChild<Pick<PinResult, 'kind'>[]> {
-  const routingModule = new URL('../../src/routing/index.js', import.meta.url).href;
-  return startGatedChild(childScript, { WS_ROUTING_MODULE: routingModule, WS_DB_URL: url, WS_PINS: String(count) }, (kinds) => {
-    assert.ok(Array.isArray(kinds) && kinds.every(isPinResultKind), 'the child prints pin result kinds');
-    return kinds.map((kind) => ({ kind }));
-  });
-}

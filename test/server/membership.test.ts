@@ -22,6 +22,7 @@ describe('cluster membership: heartbeats, reaping dead nodes, fencing', () => {
   before(async () => {
     node = await startTestServer({ config: { heartbeatIntervalMs, nodeTimeoutMs, graceMs: 200, nodeId: 'alive-node' } });
     // A second table on the same database, as another node would hold (not closed: it shares the database).
+    assert.ok(node.stores.kind === 'libsql', 'the test server runs on its libSQL file');
     ghosts = new LibsqlRoutingTable(node.stores.database);
   });
   after(async () => node.close());

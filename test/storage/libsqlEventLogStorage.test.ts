@@ -4,7 +4,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@libsql/client';
-import { openControlStores, readSchemaVersions } from '../../src/routing/index.js';
+import { openControlStores, openLibsqlControlStores, readSchemaVersions } from '../../src/routing/index.js';
 import { migrations } from '../../src/routing/schema.js';
 import { createEventLogStorage, LibsqlEventLogStorage, libsqlBoardMigrations, libsqlBoardVersionTable } from '../../src/storage/index.js';
 import { startGatedChild, type GatedChild } from '../helpers/gatedChild.js';
@@ -49,7 +49,7 @@ describe('libsql board database', () => {
 
   it('shares a file with the control store: each keeps its own version table and tables', async () => {
     const url = freshFileUrl();
-    const control = await openControlStores({ url });
+    const control = await openLibsqlControlStores({ url });
     const storage = await LibsqlEventLogStorage.open({ url });
     try {
       await control.tenants.createTenant({ tenantId: 't1', maxDocuments: 1 });
