@@ -5,6 +5,7 @@ import type { DocumentLimitName } from '../documents/index.js';
 export type LimitName =
   | DocumentLimitName
   | 'url-too-long'
+  | 'too-many-headers'
   | 'origin'
   | 'connects-per-ip'
   | 'slow-reader'

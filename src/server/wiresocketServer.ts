@@ -22,7 +22,7 @@ import { KeyRotationWatcher } from './keyRotationWatcher.js';
 import { rejectUpgrade } from './rejectUpgrade.js';
 import { ServerMetrics } from './serverMetrics.js';
 import { SocketSupervisor } from './socketSupervisor.js';
-import { UpgradeGate } from './upgradeGate.js';
+import { maxRequestHeaders, UpgradeGate } from './upgradeGate.js';
 
 export interface WiresocketServerOptions {
   config: ServeConfig;
@@ -147,6 +147,8 @@ export class WiresocketServer {
   /** Listens, registers the node, and serves until `close()`. */
   static async start(options: WiresocketServerOptions): Promise<WiresocketServer> {
     const http = createServer();
+    // The gate refuses an upgrade whose header list reached this cap (LIM-20), so it is set, not left to Node's default.
+    http.maxHeadersCount = maxRequestHeaders;
     http.requestTimeout = options.config.handshakeTimeoutMs;
     const deadline = new HandshakeDeadline(options.config.handshakeTimeoutMs);
     http.on('connection', (socket) => deadline.watch(socket));

@@ -88,6 +88,8 @@ export interface UpgradeOptions {
   protocols?: string[];
   /** Written before the standard upgrade headers, in order (2,000 of them, say). */
   leadingHeaders?: Array<[string, string]>;
+  /** Written after the standard upgrade headers (and the subprotocol), in order. */
+  trailingHeaders?: Array<[string, string]>;
   /** Bytes written in the same TCP write as the request, before any answer came. */
   trailingBytes?: Buffer;
 }
@@ -98,6 +100,7 @@ export function upgradeRequest(path: string, options: UpgradeOptions = {}): stri
   for (const [name, value] of options.leadingHeaders ?? []) lines.push(`${name}: ${value}`);
   lines.push('Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`, 'Sec-WebSocket-Version: 13');
   if (options.protocols) lines.push(`Sec-WebSocket-Protocol: ${options.protocols.join(', ')}`);
+  for (const [name, value] of options.trailingHeaders ?? []) lines.push(`${name}: ${value}`);
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
 

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { WebsocketProvider } from 'y-websocket';
 import type * as Y from 'yjs';
+import { maxRequestHeaders } from '../../src/server/upgradeGate.js';
 import { ControllableSyncLayer } from '../helpers/controllableSyncLayer.js';
 import { textOf, textUpdate, updateFrame } from '../helpers/frames.js';
 import { startTestServer, type TestServer } from '../helpers/testServer.js';
-import { clientFrame, closePayload, fragmentedMessage, Opcode, WireSocket, type FrameSpec } from '../helpers/wireFrames.js';
+import { clientFrame, closePayload, fragmentedMessage, Opcode, WireSocket, type FrameSpec, type UpgradeOptions } from '../helpers/wireFrames.js';
 import { connectClient, destroyAll, eventually, waitForSync } from '../helpers/yjsClient.js';
 
 const maxMessageBytes = 64 * 1024;
@@ -99,16 +100,40 @@ describe('transport: hand-built frames on a raw TCP socket', () => {
     }
   };
 
-  it('LIM-20: an upgrade with 2,100 headers before the WebSocket ones is refused with HTTP 400 and the server keeps serving', async () => {
-    // Node hands on only the first 1,000 headers of a request (the server leaves maxHeadersCount
-    // unset): the Upgrade, key and version headers that follow are dropped, so the upgrade reaches
-    // ws without them. ws < 8.17.1 crashed on exactly that (CVE-2024-37890); 8.23 answers 400.
-    const leadingHeaders = Array.from({ length: 2100 }, (_, index): [string, string] => [`x${index}`, '1']);
-    const wire = WireSocket.open(server.server.port, '/victim', { leadingHeaders, protocols: ['Bearer', await server.token()] });
+  /**
+   * Node parses at most `maxRequestHeaders` headers of a request (the server sets
+   * `maxHeadersCount` to that, Node's own default) and drops the rest unseen; whichever headers
+   * came after the cut are lost, so an upgrade whose list reached the cap is refused whatever
+   * the order.
+   */
+  const refusedForHeaders = async (options: UpgradeOptions) => {
+    const hitsBefore = await server.server.metrics.hitsOf('too-many-headers');
+    const wire = WireSocket.open(server.server.port, '/victim', { ...options, protocols: ['Bearer', await server.token()] });
     await wire.ended;
     assert.equal((await wire.head)?.status, 400, wire.responseText);
-    assert.match(wire.responseText, /Invalid Upgrade header/);
+    assert.match(wire.responseText, /too many headers/);
+    assert.equal(await server.server.metrics.hitsOf('too-many-headers'), hitsBefore + 1);
     await assertUnharmed(victimAppends());
+  };
+  const padding = (count: number) => Array.from({ length: count }, (_, index): [string, string] => [`x${index}`, '1']);
+
+  it('LIM-20: an upgrade with 2,100 headers before the WebSocket ones is refused with HTTP 400 and the server keeps serving', async () => {
+    // Here the Upgrade, key and version headers are the ones cut; ws < 8.17.1 crashed on exactly
+    // that (CVE-2024-37890), 8.23 answers 400, but the gate answers first.
+    await refusedForHeaders({ leadingHeaders: padding(2100) });
+  });
+
+  it('LIM-20: an upgrade with 2,000 headers after the WebSocket ones (and a valid Bearer token) is refused with HTTP 400 too', async () => {
+    // Every header the upgrade needs comes before the cut: without the rule this is a 101.
+    await refusedForHeaders({ trailingHeaders: Array.from({ length: 2000 }, (_, index): [string, string] => [`X-H${index}`, 'v']) });
+  });
+
+  it('LIM-20: an upgrade with exactly as many headers as the cap is refused (it may have been cut); one fewer is served', async () => {
+    // Host, Upgrade, Connection, key, version and subprotocol: 6 headers besides the padding.
+    await refusedForHeaders({ trailingHeaders: padding(maxRequestHeaders - 6) });
+    const wire = WireSocket.open(server.server.port, '/victim', { trailingHeaders: padding(maxRequestHeaders - 7), protocols: ['Bearer', await server.token()] });
+    await wire.upgrade();
+    wire.destroy();
   });
 
   it('LIM-20: an upgrade whose headers pass the 16 KiB header limit is refused with HTTP 431', async () => {
