@@ -7,6 +7,7 @@ export { loadServeConfig, loadStoreConfig, serveDefaults, ConfigError, type Serv
 export { CloseCode, clientReactionByCode, type ClientReaction } from './closeCodes.js';
 export { errorCatalog, WiresocketError, isWiresocketError, type ErrorCode } from './errors.js';
 export { createLogger, silentLogger, type Logger, type LogLevel } from './log.js';
+export { systemClock, type Clock, type TimerHandle } from './clock.js';
 export * from './auth/index.js';
 export * from './lifecycle/index.js';
 export * from './routing/index.js';

@@ -1,6 +1,6 @@
 import { importSPKI, type CryptoKey } from 'jose';
+import type { Clock } from '../clock.js';
 import { WiresocketError, isWiresocketError } from '../errors.js';
-import type { Clock } from '../lifecycle/index.js';
 import type { AppRecord } from '../tenancy/index.js';
 import { importHs256VerificationKey } from './keyMaterial.js';
 import { appKeyId } from './tokenClaims.js';

@@ -1,6 +1,6 @@
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import { systemClock, type Clock } from '../clock.js';
 import { WiresocketError } from '../errors.js';
-import { systemClock, type Clock } from '../lifecycle/index.js';
 import { AppKeyCache, type LookupApp, type VerificationKey } from './appKeyCache.js';
 import type { Principal } from './principal.js';
 import { appClaimsSchema, tokenClaimsSchema, type AppClaims } from './tokenClaims.js';

@@ -1,6 +1,6 @@
 import type { Principal } from '../auth/index.js';
+import type { Clock, TimerHandle } from '../clock.js';
 import { WiresocketError } from '../errors.js';
-import type { Clock, TimerHandle } from '../lifecycle/index.js';
 import type { Logger } from '../log.js';
 import type { BoardLimits } from './boardLimits.js';
 import { decodeClientBoardMessage, type ClientBoardMessage, type ServerBoardMessage } from './boardProtocol.js';

@@ -12,8 +12,9 @@
  * a node that misses a message notices the gap in the sequence and reads the log instead.
  */
 import { randomUUID } from 'node:crypto';
+import { type Clock, systemClock, type TimerHandle } from '../clock.js';
 import { WiresocketError } from '../errors.js';
-import { type Clock, SessionLifecycle, systemClock, type TimerHandle } from '../lifecycle/index.js';
+import { SessionLifecycle } from '../lifecycle/index.js';
 import { silentLogger, type Logger } from '../log.js';
 import { housekeeping, type HousekeepingQueue } from '../scheduling/index.js';
 import type { EventLogStorage } from '../storage/index.js';

@@ -1,5 +1,5 @@
+import type { Clock, TimerHandle } from '../clock.js';
 import { WiresocketError } from '../errors.js';
-import type { Clock, TimerHandle } from '../lifecycle/index.js';
 import type { AwarenessEntry } from './protocol.js';
 
 export interface AwarenessGateOptions {

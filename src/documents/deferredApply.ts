@@ -1,4 +1,4 @@
-import { systemClock, type Clock, type TimerHandle } from '../lifecycle/index.js';
+import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { housekeeping, jitteredDelay, type HousekeepingQueue } from '../scheduling/index.js';
 import { raiseClocks } from './raiseClocks.js';
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/index.js';
+import type { Clock, TimerHandle } from '../clock.js';
 import type { CloseCode } from '../closeCodes.js';
 import { WiresocketError } from '../errors.js';
-import type { Clock, TimerHandle } from '../lifecycle/index.js';
 import type { Logger } from '../log.js';
 import type { AwarenessGate } from './awarenessGate.js';
 import { decodeClientFrame } from './decodeClientFrame.js';

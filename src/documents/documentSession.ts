@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import * as Y from 'yjs';
 import type { Logger } from '../log.js';
-import type { Clock, SessionLifecycle } from '../lifecycle/index.js';
+import type { Clock } from '../clock.js';
+import type { SessionLifecycle } from '../lifecycle/index.js';
 import { isEmptyUpdate, type SyncAttachment, type SyncLayer, type SyncListener } from '../sync/index.js';
 import { WiresocketError } from '../errors.js';
 import type { CoalescingBounds } from './adaptiveWindow.js';

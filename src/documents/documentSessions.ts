@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/index.js';
+import type { Clock, TimerHandle } from '../clock.js';
 import { WiresocketError } from '../errors.js';
-import { type Clock, SessionLifecycle, type ArchiveReason, type TimerHandle } from '../lifecycle/index.js';
+import { SessionLifecycle, type ArchiveReason } from '../lifecycle/index.js';
 import type { Logger } from '../log.js';
 import { RoutingBatcher, type OrphanedDocument, type RoutingTable } from '../routing/index.js';
 import type { SyncLayer } from '../sync/index.js';

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../lifecycle/index.js';
+import type { Clock, TimerHandle } from '../clock.js';
 
 export interface ResyncTaskOptions {
   clock: Clock;

@@ -1,4 +1,3 @@
-export { systemClock, type Clock, type TimerHandle } from './clock.js';
 export {
   nextSessionState,
   InvalidTransitionError,

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../clock.js';
 import { nextSessionState, type ArchiveReason, type LifecycleState } from './sessionState.js';
 
 export interface SessionLifecycleOptions {

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../lifecycle/index.js';
+import type { Clock, TimerHandle } from '../clock.js';
 import { jitteredDelay } from './jitter.js';
 
 export interface RepeatJitteredOptions {

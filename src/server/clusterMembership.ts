@@ -1,4 +1,4 @@
-import type { Clock } from '../lifecycle/index.js';
+import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { NodeRecord, OrphanedDocument, RoutingTable } from '../routing/index.js';
 import { repeatJittered } from '../scheduling/index.js';

@@ -1,4 +1,4 @@
-import type { Clock } from '../lifecycle/index.js';
+import type { Clock } from '../clock.js';
 import { housekeeping, repeatJittered, type HousekeepingQueue } from '../scheduling/index.js';
 
 const windowMs = 60_000;

@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { Principal } from '../auth/index.js';
+import type { Clock, TimerHandle } from '../clock.js';
 import { WiresocketError } from '../errors.js';
-import type { Clock, TimerHandle } from '../lifecycle/index.js';
 import type { LimitName } from './serverMetrics.js';
 
 /** A document or board connection: told why it must go, it logs once and closes with the code. */

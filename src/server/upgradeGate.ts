@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
+import type { Clock } from '../clock.js';
 import type { ServeConfig } from '../config.js';
-import type { Clock } from '../lifecycle/index.js';
 import { ConnectsPerIp } from './connectsPerIp.js';
 import type { LimitName } from './serverMetrics.js';
 

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../../src/lifecycle/clock.js';
+import type { Clock, TimerHandle } from '../../src/clock.js';
 
 interface ManualTimer {
   dueAt: number;

@@ -5,7 +5,7 @@ import { issueToken } from '../../src/auth/tokenIssuer.js';
 import type { Access } from '../../src/auth/principal.js';
 import { generateHs256Secret } from '../../src/auth/keyMaterial.js';
 import { loadServeConfig, type ServeConfig } from '../../src/config.js';
-import type { Clock } from '../../src/lifecycle/clock.js';
+import type { Clock } from '../../src/clock.js';
 import { openControlStores, type ControlStores } from '../../src/routing/controlStores.js';
 import { WiresocketServer } from '../../src/server/wiresocketServer.js';
 import type { Logger } from '../../src/log.js';

@@ -1,4 +1,8 @@
-/** Time source for every lifecycle timer, injected so tests can drive time by hand. */
+/**
+ * Time source for every timer of the server (session lifecycles, heartbeats, liveness, rate
+ * windows, token expiry), injected so tests can drive time by hand. Its own module: the parts
+ * that need only time do not import the session state machine.
+ */
 export interface Clock {
   now(): number;
   setTimeout(callback: () => void, delayMs: number): TimerHandle;
