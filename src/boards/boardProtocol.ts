@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { WiresocketError } from '../errors.js';
-import type { ElementMutation, Tombstone } from './boardElements.js';
+import type { ElementMutation, Tombstone } from '../storage/index.js';
 import { defaultBoardLimits } from './boardLimits.js';
 import { nestsDeeperThan } from './jsonDepth.js';
 import type { Participant, SessionType } from './boardSession.js';

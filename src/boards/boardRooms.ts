@@ -1,4 +1,4 @@
-import type { BoardEvent } from './boardElements.js';
+import type { BoardEvent } from '../storage/index.js';
 import type { BoardBroadcast, BoardConnection } from './boardConnection.js';
 import type { ServerBoardMessage } from './boardProtocol.js';
 import type { Participant } from './boardSession.js';

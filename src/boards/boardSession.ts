@@ -1,5 +1,5 @@
 import type { SessionStateKind } from '../lifecycle/index.js';
-import type { ElementMutation } from './boardElements.js';
+import type { ElementMutation } from '../storage/index.js';
 
 /** The spec's types (collaboration-service.md): the API is the contract, names included. */
 export type SessionState = SessionStateKind;

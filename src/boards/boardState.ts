@@ -1,4 +1,4 @@
-import type { BoardElement, BoardEvent, ElementMutation, StoredElement, Tombstone } from './boardElements.js';
+import type { BoardElement, BoardEvent, ElementMutation, StoredElement, Tombstone } from '../storage/index.js';
 
 type Entry = { kind: 'element'; stored: StoredElement } | { kind: 'tombstone'; tombstone: Tombstone };
 

@@ -1,4 +1,4 @@
-import type { ElementMutation, Tombstone } from './boardElements.js';
+import type { ElementMutation, Tombstone } from '../storage/index.js';
 import type { BoardState } from './boardState.js';
 
 /** Why a mutation was refused against the board: the client repairs one element from it. */

@@ -1,4 +1,5 @@
-export type { BoardElement, BoardEvent, ElementMutation, StoredElement, Tombstone } from './boardElements.js';
+// What a board is made of is defined where it is stored, so storage needs nothing of the sessions.
+export type { BoardElement, BoardEvent, ElementMutation, StoredElement, Tombstone } from '../storage/index.js';
 export type { BoardSession, JoinResult, Participant, SessionState, SessionStats, SessionType } from './boardSession.js';
 export type { BoardBus, BoardBusListener, BoardBusMessage, BoardBusSubscription } from './boardBus.js';
 export type { MutationRejection, RejectedMutation } from './checkBatch.js';

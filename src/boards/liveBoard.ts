@@ -1,5 +1,5 @@
 import type { SessionLifecycle } from '../lifecycle/index.js';
-import type { BoardEvent, ElementMutation } from './boardElements.js';
+import type { BoardEvent, ElementMutation } from '../storage/index.js';
 import type { BoardSession, Participant, SessionType } from './boardSession.js';
 import type { BoardState } from './boardState.js';
 import { assignColor } from './participantColors.js';

@@ -1,5 +1,4 @@
-import type { EventLogStorage } from '../storage/index.js';
-import type { BoardEvent } from './boardElements.js';
+import type { BoardEvent, EventLogStorage } from '../storage/index.js';
 import { BoardState } from './boardState.js';
 
 /** Events read per storage call while replaying. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { BoardElement, ElementMutation } from './boardElements.js';
+import type { BoardElement, ElementMutation } from '../storage/index.js';
 import type { BoardLimits } from './boardLimits.js';
 import { nestsDeeperThan } from './jsonDepth.js';
 

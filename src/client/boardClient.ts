@@ -1,4 +1,4 @@
-import type { ElementMutation } from '../boards/boardElements.js';
+import type { ElementMutation } from '../storage/boardElements.js';
 import type { BoardErrorMessage, ClientBoardMessage, ServerBoardMessage } from '../boards/boardProtocol.js';
 import type { Participant } from '../boards/boardSession.js';
 import { BatchOutbox } from './batchOutbox.js';

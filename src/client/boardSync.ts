@@ -1,4 +1,4 @@
-import type { ElementMutation } from '../boards/boardElements.js';
+import type { ElementMutation } from '../storage/boardElements.js';
 import type { BoardErrorMessage, ServerBoardMessage } from '../boards/boardProtocol.js';
 import { ConfirmedBoard, type ServerOrderStep } from './confirmedBoard.js';
 import type { BoardPages } from './elementPages.js';

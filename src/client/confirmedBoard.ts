@@ -1,4 +1,4 @@
-import type { ElementMutation } from '../boards/boardElements.js';
+import type { ElementMutation } from '../storage/boardElements.js';
 import { ElementPages, type BoardPages } from './elementPages.js';
 
 /**

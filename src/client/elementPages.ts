@@ -1,4 +1,4 @@
-import type { BoardElement, ElementMutation } from '../boards/boardElements.js';
+import type { BoardElement, ElementMutation } from '../storage/boardElements.js';
 
 /** A board's content as the client shows it: per page, its live elements by id. */
 export type BoardPages = Record<string, BoardElement[]>;

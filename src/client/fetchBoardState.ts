@@ -1,4 +1,4 @@
-import type { BoardElement } from '../boards/boardElements.js';
+import type { BoardElement } from '../storage/boardElements.js';
 import type { BoardPages } from './elementPages.js';
 
 /** The little the client needs from `fetch`, met by the browser's and by Node's. */

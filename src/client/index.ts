@@ -12,6 +12,6 @@ export type { WebSocketConstructor, WebSocketLike } from './clientSocket.js';
 export type { FetchLike, FetchResponseLike } from './fetchBoardState.js';
 export type { ReconnectDelays } from './reconnectPolicy.js';
 export type { Listener } from './typedEmitter.js';
-export type { BoardElement, ElementMutation, Tombstone } from '../boards/boardElements.js';
+export type { BoardElement, ElementMutation, Tombstone } from '../storage/boardElements.js';
 export type { BoardErrorMessage, ClientBoardMessage, ServerBoardMessage } from '../boards/boardProtocol.js';
 export type { Participant, SessionType } from '../boards/boardSession.js';

@@ -1,4 +1,4 @@
-import type { ElementMutation } from '../boards/boardElements.js';
+import type { ElementMutation } from '../storage/boardElements.js';
 import type { BoardErrorMessage } from '../boards/boardProtocol.js';
 import type { ElementPages } from './elementPages.js';
 

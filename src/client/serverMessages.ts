@@ -1,4 +1,4 @@
-import type { ElementMutation } from '../boards/boardElements.js';
+import type { ElementMutation } from '../storage/boardElements.js';
 import type { ServerBoardMessage } from '../boards/boardProtocol.js';
 
 /** One decoded server frame: a message, a type this client does not know, or a broken frame. */

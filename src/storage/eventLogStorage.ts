@@ -1,4 +1,4 @@
-import type { BoardElement, BoardEvent, ElementMutation, StoredElement, Tombstone } from '../boards/index.js';
+import type { BoardElement, BoardEvent, ElementMutation, StoredElement, Tombstone } from './boardElements.js';
 
 /**
  * Durable storage of boards (DESIGN.md "Stores"): the sequenced event log, the elements and

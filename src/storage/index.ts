@@ -1,3 +1,4 @@
+export type { BoardElement, BoardEvent, ElementMutation, StoredElement, Tombstone } from './boardElements.js';
 export type {
   AppendOutcome,
   BatchReceipt,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, InStatement, ResultSet, Row } from '@libsql/client';
-import type { BoardEvent, StoredElement, Tombstone } from '../boards/index.js';
 import { rowNumber, rowString } from '../routing/index.js';
+import type { BoardEvent, StoredElement, Tombstone } from './boardElements.js';
 import type {
   AppendOutcome,
   BatchReceipt,

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { BoardEvent, StoredElement, Tombstone } from '../boards/index.js';
+import type { BoardEvent, StoredElement, Tombstone } from './boardElements.js';
 import type {
   AppendOutcome,
   BatchReceipt,

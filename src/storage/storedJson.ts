@@ -1,4 +1,4 @@
-import type { BoardElement, ElementMutation } from '../boards/index.js';
+import type { BoardElement, ElementMutation } from './boardElements.js';
 import type { BoardSnapshot } from './eventLogStorage.js';
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
-import type { BoardElement, ElementMutation } from '../../src/boards/boardElements.js';
+import type { BoardElement, ElementMutation } from '../../src/storage/boardElements.js';
 import { BoardClient } from '../../src/client/index.js';
 import { startRestartableServer, type RestartableServer } from '../client/restartableServer.js';
 import { below, seededRandom, sleep } from '../helpers/randomEditors.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import type { ElementMutation } from '../../src/boards/boardElements.js';
+import type { ElementMutation } from '../../src/storage/boardElements.js';
 import { CollaborationService, collaborationDefaults, type CollaborationServiceOptions } from '../../src/boards/collaborationService.js';
 import { createEventLogStorage } from '../../src/storage/createEventLogStorage.js';
 import type { EventLogStorage } from '../../src/storage/eventLogStorage.js';

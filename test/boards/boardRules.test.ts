@@ -5,7 +5,7 @@ import { BoardState } from '../../src/boards/boardState.js';
 import { checkBatch } from '../../src/boards/checkBatch.js';
 import { assignColor, participantPalette } from '../../src/boards/participantColors.js';
 import { BatchInvalidError, validateMutations } from '../../src/boards/validateMutations.js';
-import type { ElementMutation } from '../../src/boards/boardElements.js';
+import type { ElementMutation } from '../../src/storage/boardElements.js';
 
 const upsert = (id: string, extra: Record<string, unknown> = {}, pageId = 'p1'): ElementMutation => ({ op: 'upsert', pageId, element: { id, type: 'rect', ...extra } });
 const remove = (elementId: string, pageId = 'p1'): ElementMutation => ({ op: 'delete', pageId, elementId });

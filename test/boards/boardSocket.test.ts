@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ElementMutation } from '../../src/boards/boardElements.js';
+import type { ElementMutation } from '../../src/storage/boardElements.js';
 import { RawBoardClient } from '../helpers/rawBoardClient.js';
 import { startTestServer, type TestServer } from '../helpers/testServer.js';
 import { eventually } from '../helpers/yjsClient.js';

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { BoardEvent, ElementMutation } from '../../src/boards/boardElements.js';
+import type { BoardEvent, ElementMutation } from '../../src/storage/boardElements.js';
 import { CollaborationService, type CollaborationServiceOptions } from '../../src/boards/collaborationService.js';
 import { MemoryBoardBus, MemoryBoardBusHub } from '../../src/boards/memoryBoardBus.js';
 import { participantPalette } from '../../src/boards/participantColors.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { ElementMutation } from '../../src/boards/boardElements.js';
+import type { ElementMutation } from '../../src/storage/boardElements.js';
 import { RedisBoardBus } from '../../src/boards/redisBoardBus.js';
 import { RedisSyncLayer } from '../../src/sync/redisSyncLayer.js';
 import { RawBoardClient } from '../helpers/rawBoardClient.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ElementMutation } from '../../src/boards/boardElements.js';
+import type { ElementMutation } from '../../src/storage/boardElements.js';
 import { BoardSync } from '../../src/client/boardSync.js';
 import { closeReaction, reconnectDelay } from '../../src/client/reconnectPolicy.js';
 import { CloseCode } from '../../src/closeCodes.js';

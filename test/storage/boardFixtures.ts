@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { BoardElement, ElementMutation, StoredElement, Tombstone } from '../../src/boards/index.js';
+import type { BoardElement, ElementMutation, StoredElement, Tombstone } from '../../src/storage/index.js';
 import type { AppendOutcome, BatchReceipt, NewBatch, StoredBoard } from '../../src/storage/index.js';
 
 /** Builders and checks shared by the EventLogStorage contract tests. */

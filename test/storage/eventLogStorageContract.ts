@@ -1,6 +1,6 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { BoardElement, ElementMutation, StoredElement, Tombstone } from '../../src/boards/index.js';
+import type { BoardElement, ElementMutation, StoredElement, Tombstone } from '../../src/storage/index.js';
 import type { EventLogStorage } from '../../src/storage/index.js';
 import {
   appendedReceipt,

@@ -1,6 +1,9 @@
 /**
  * What a board is made of (DESIGN.md "Boards: the wire protocol"): pages of elements, changed by
  * mutations. An element's identity is its `id` within its page.
+ *
+ * Defined here, with the store that holds them, and imports nothing: the backends know no
+ * sessions, and boards (which re-exports these) and the client import them from here.
  */
 
 /** One element as the app defines it: any JSON object with an `id` and a `type`. */
