@@ -301,6 +301,25 @@ export function routingTableContract(name: string, factory: () => Promise<Routin
         assert.equal(await routing.countConnections('doc-b'), 2, 'o1 re-added after its removal, o2 stays, o0 removed');
       });
 
+      it('PERF-7: RoutingBatcher: calls one turn apart, right after a batch, wait out the linger and share the next batch', async () => {
+        const { proxy, calls } = counted();
+        const batcher = new RoutingBatcher(proxy, { lingerMs: 50 });
+        await batcher.addConnection(row('l0'));
+        const spread: Promise<void>[] = [];
+        for (let i = 1; i <= 20; i++) {
+          spread.push(batcher.addConnection(row(`l${i}`)));
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        await Promise.all(spread);
+        assert.deepEqual(calls, [1, 20], 'the first call at once, the 20 that followed within 50 ms in one batch');
+        assert.equal(await routing.countConnections('doc-b'), 21);
+        const quiet = new RoutingBatcher(proxy, { lingerMs: 0 });
+        await quiet.addConnection(row('q0'));
+        await new Promise((resolve) => setImmediate(resolve));
+        await quiet.addConnection(row('q1'));
+        assert.deepEqual(calls.slice(2), [1, 1], 'with no linger each turn is its own batch');
+      });
+
       it('RoutingBatcher: a failing batch fails every caller in it, writes none of it, and the next batch works', async () => {
         const batcher = new RoutingBatcher(routing);
         const outcomes = await Promise.allSettled([batcher.addConnection(row('f1')), batcher.addConnection(broken('f2')), batcher.removeConnection('f0')]);
