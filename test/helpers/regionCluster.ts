@@ -22,7 +22,7 @@ export interface RegionCluster {
   redis: Record<string, RedisInstance>;
   keyPrefix: string;
   node(name: string): RegionNode;
-  /** Starts one more node of a region on the same routing store (its own logs, options). */
+  /** Starts one more node of a region on the same routing store (its own logs, options; a new region gets its own Redis). */
   addNode(name: string, region: string, options?: NodeOptions): Promise<RegionNode>;
   /** Keys of the document in a region's Redis. */
   redisKeysOf(region: string, docKey: string): Promise<string[]>;
@@ -31,6 +31,8 @@ export interface RegionCluster {
 
 export interface NodeOptions {
   clusterSecret?: string | null;
+  /** `--advertise-url` (e.g. a delaying TCP proxy in front of the node). */
+  advertiseUrl?: string;
   /** Wraps the node's routing table (a stale store read, a fault). */
   wrapRouting?: (routing: RoutingTable) => RoutingTable;
 }
@@ -45,10 +47,11 @@ export async function startRegionCluster(layout: Record<string, string>, regions
   const keyPrefix = `regions-${Math.random().toString(36).slice(2)}`;
   const nodes: RegionNode[] = [];
   const addNode = async (name: string, region: string, options: NodeOptions = {}): Promise<RegionNode> => {
+    redis[region] ??= await startRedisInstance();
     const logs = captureLogger('debug');
     const secret = options.clusterSecret === null ? undefined : (options.clusterSecret ?? testClusterSecret);
     const server = await startTestServer({
-      config: { region, nodeId: name, clusterSecret: secret, graceMs: 500, heartbeatIntervalMs: 200, nodeTimeoutMs: 2_000 },
+      config: { region, nodeId: name, clusterSecret: secret, advertiseUrl: options.advertiseUrl, graceMs: 500, heartbeatIntervalMs: 200, nodeTimeoutMs: 2_000 },
       createSyncLayer: (nodeId) => new RedisSyncLayer({ nodeId, url: redis[region].url, keyPrefix }),
       shareWith: nodes[0]?.server,
       logger: logs.logger as Logger,

@@ -7,6 +7,7 @@ import { hopHeader, hopLifetimeMs, signHop } from '../../src/regions/hopSignatur
 import { startRegionCluster, staleOnce, testClusterSecret, type RegionCluster } from '../helpers/regionCluster.js';
 import { redisServerInstalled } from '../sync/redisTestSupport.js';
 import { connectClient, destroyAll, eventually, waitForSync } from '../helpers/yjsClient.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
 
 /** The only place this file reads the environment: in CI a missing redis-server is a failure. */
 const ci = process.env.CI === 'true';
@@ -36,6 +37,7 @@ describe('regions: two regions share one routing store, each on its own Redis (i
   let cluster: RegionCluster;
   const providers: WebsocketProvider[] = [];
   const sockets: WebSocket[] = [];
+  const tcpProxies: TcpProxy[] = [];
   const url = (name: string) => cluster.node(name).server.url;
   const token = (options = {}) => cluster.node('a1').server.token(options);
   const keyOf = (name: string) => cluster.node('a1').server.key(name);
@@ -46,6 +48,7 @@ describe('regions: two regions share one routing store, each on its own Redis (i
   after(async () => {
     destroyAll(providers);
     for (const socket of sockets) socket.terminate();
+    for (const proxy of tcpProxies) await proxy.close();
     await cluster?.close();
   });
 
@@ -142,7 +145,8 @@ describe('regions: two regions share one routing store, each on its own Redis (i
     const notOwner = cluster.nodes.filter((node) => node.region === 'b').flatMap((node) => node.logs.lines.filter((line) => line.code === 'HOP_NOT_OWNER' && String(line.url).includes(name)));
     assert.equal(notOwner.length, 1, 'the stale hop was answered once');
     for (const node of cluster.nodes.filter((candidate) => candidate.region === 'b')) {
-      assert.ok(!node.logs.lines.some((line) => line.msg === 'connect proxied to the owner region'), `${node.name} never proxies again`);
+      const proxied = node.logs.lines.filter((line) => line.msg === 'connect proxied to the owner region' && line.docKey === keyOf(name));
+      assert.deepEqual(proxied, [], `${node.name} never proxies again`);
     }
   });
 
@@ -174,10 +178,36 @@ describe('regions: two regions share one routing store, each on its own Redis (i
     const warnings = lone.logs.lines.filter((line) => String(line.msg).includes('no --cluster-secret'));
     assert.equal(warnings.length, 1);
     assert.deepEqual(warnings[0].otherRegions, ['b']);
+    // Its own Redis must answer first (else any connect gets 4503, as on every node).
+    await eventually(async () => (await fetch(`${lone.server.url.replace('ws:', 'http:')}/readyz`)).status === 200, 5_000, 'ready');
     const opened = await openRaw(lone.server.url, name, credential);
     assert.ok(opened.kind === 'open');
     assert.equal(await nextCloseCode(opened.socket), 1013);
     const hop = signHop({ docKey: keyOf(name), epoch: 1, expiresAt: Date.now() + hopLifetimeMs }, testClusterSecret);
     assert.deepEqual(await openRaw(lone.server.url, name, credential, { [hopHeader]: hop }), { kind: 'http', status: 403 }, 'nor accepts a hop');
+  });
+
+  it('REGION-1/REGION-3: the proxy dials the owner by its --advertise-url (here a link with 40 ms of delay); clients converge over it', async () => {
+    const link = await startTcpProxy(1, { delayMs: 40 });
+    tcpProxies.push(link);
+    const c1 = await cluster.addNode('c1', 'c', { advertiseUrl: link.url });
+    link.setTarget(c1.server.server.port);
+    const rows = await cluster.node('a1').server.stores.routing.liveNodes(60_000);
+    assert.equal(rows.find((row) => row.nodeId === 'c1')?.url, link.url, 'the nodes row keeps the advertised url');
+    const name = `advertised-${randomUUID()}`;
+    const credential = await token();
+    const owner = connectClient(c1.server.url, name, { token: credential });
+    providers.push(owner.provider);
+    await waitForSync(owner.provider);
+    const started = Date.now();
+    const edge = connectClient(url('a2'), name, { token: credential });
+    providers.push(edge.provider);
+    await waitForSync(edge.provider);
+    assert.ok(Date.now() - started >= 80, 'connect-to-synced pays the link both ways at least once');
+    assert.ok(link.connectionCount >= 1, 'the hop went through the advertised url');
+    edge.doc.getText('t').insert(0, 'via the link');
+    await eventually(() => owner.doc.getText('t').toString() === 'via the link', 5_000, 'edge -> owner');
+    owner.doc.getText('t').insert(0, '> ');
+    await eventually(() => edge.doc.getText('t').toString() === '> via the link', 5_000, 'owner -> edge');
   });
 });
