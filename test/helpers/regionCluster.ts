@@ -39,9 +39,10 @@ export interface NodeOptions {
 
 /**
  * Two or more regions on loopback: in-process servers, one real redis-server per region on a
- * port the test starts, and one shared routing store (the first node's libSQL file).
+ * port the test starts, and one shared routing store: the first node's libSQL file, or `dbUrl`
+ * (PostgreSQL) for every node.
  */
-export async function startRegionCluster(layout: Record<string, string>, regions: readonly string[]): Promise<RegionCluster> {
+export async function startRegionCluster(layout: Record<string, string>, regions: readonly string[], dbUrl?: string): Promise<RegionCluster> {
   const redis: Record<string, RedisInstance> = {};
   for (const region of regions) redis[region] = await startRedisInstance();
   const keyPrefix = `regions-${Math.random().toString(36).slice(2)}`;
@@ -51,7 +52,16 @@ export async function startRegionCluster(layout: Record<string, string>, regions
     const logs = captureLogger('debug');
     const secret = options.clusterSecret === null ? undefined : (options.clusterSecret ?? testClusterSecret);
     const server = await startTestServer({
-      config: { region, nodeId: name, clusterSecret: secret, advertiseUrl: options.advertiseUrl, graceMs: 500, heartbeatIntervalMs: 200, nodeTimeoutMs: 2_000 },
+      config: {
+        region,
+        nodeId: name,
+        clusterSecret: secret,
+        advertiseUrl: options.advertiseUrl,
+        graceMs: 500,
+        heartbeatIntervalMs: 200,
+        nodeTimeoutMs: 2_000,
+        ...(dbUrl === undefined ? {} : { dbUrl }),
+      },
       createSyncLayer: (nodeId) => new RedisSyncLayer({ nodeId, url: redis[region].url, keyPrefix }),
       shareWith: nodes[0]?.server,
       logger: logs.logger as Logger,
