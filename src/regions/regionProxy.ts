@@ -27,7 +27,24 @@ export type ProxyOutcome = (ForwardOutcome | { kind: 'no-live-node' }) & { nodeI
 
 /** The edge half of a cross-region connect: a live node of the pinned region, a signed hop, the raw pipe. */
 export class RegionProxy {
+  /** The piped sockets' cutters, so a shutdown leaves none open (ws does not know these sockets). */
+  private readonly piped = new Set<() => void>();
+
   constructor(private readonly options: RegionProxyOptions) {}
+
+  /** Sockets proxied from here right now. */
+  get pipedCount(): number {
+    return this.piped.size;
+  }
+
+  /**
+   * Cuts every proxied socket (shutdown). No close frame can be put in the raw stream (it may be
+   * mid-frame), so the client sees an abrupt close and reconnects, as after a lost network.
+   */
+  cutAll(): void {
+    for (const cut of this.piped) cut();
+    this.piped.clear();
+  }
 
   async forward({ request, client, head, route, fresh }: ProxyRequest): Promise<ProxyOutcome> {
     const node = await this.options.directory.liveNodeOf(route.region, fresh);
@@ -35,6 +52,10 @@ export class RegionProxy {
     const now = (this.options.now ?? Date.now)();
     const hop = signHop({ docKey: route.docKey, epoch: route.epoch, expiresAt: now + hopLifetimeMs }, this.options.secret);
     const outcome = await forwardUpgrade({ targetUrl: node.url, request, client, head, hop, timeoutMs: this.options.answerTimeoutMs });
+    if (outcome.kind === 'piped') {
+      this.piped.add(outcome.cut);
+      void outcome.closed.then(() => this.piped.delete(outcome.cut));
+    }
     return { ...outcome, nodeId: node.nodeId };
   }
 }

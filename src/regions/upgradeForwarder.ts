@@ -19,8 +19,8 @@ export interface ForwardOptions {
 }
 
 export type ForwardOutcome =
-  /** The owner accepted: its 101 went to the client and the sockets are piped raw. */
-  | { kind: 'piped' }
+  /** The owner accepted: its 101 went to the client and the sockets are piped raw until `closed`; `cut` ends both at once. */
+  | { kind: 'piped'; cut: () => void; closed: Promise<void> }
   /** The owner answered the upgrade with another status (421: not the owner; 403: hop refused). */
   | { kind: 'answered'; status: number }
   | { kind: 'unreachable'; error: Error }
@@ -43,10 +43,12 @@ export function forwardUpgrade(options: ForwardOptions): Promise<ForwardOutcome>
   upstream.setNoDelay(true);
   upstream.write(requestHead(options));
   if (options.head.length > 0) upstream.write(options.head);
-  return awaitAnswer(upstream, options).then((outcome) => {
-    if (outcome.kind === 'piped') pipeRaw(options.client, upstream);
-    else upstream.destroy();
-    return outcome;
+  return awaitAnswer(upstream, options).then((answer): ForwardOutcome => {
+    if (answer.kind !== 'accepted') {
+      upstream.destroy();
+      return answer;
+    }
+    return { kind: 'piped', ...pipeRaw(options.client, upstream) };
   });
 }
 
@@ -72,10 +74,12 @@ function requestHead({ request, targetUrl, hop }: ForwardOptions): string {
 }
 
 /** Reads the owner's response head; on 101 writes it (and whatever followed) to the client. */
-function awaitAnswer(upstream: Socket, options: ForwardOptions): Promise<ForwardOutcome> {
+type Answer = Exclude<ForwardOutcome, { kind: 'piped' }> | { kind: 'accepted' };
+
+function awaitAnswer(upstream: Socket, options: ForwardOptions): Promise<Answer> {
   return new Promise((resolve) => {
     let received = Buffer.alloc(0);
-    const finish = (outcome: ForwardOutcome) => {
+    const finish = (outcome: Answer) => {
       clearTimeout(timer);
       upstream.off('data', onData).off('error', onError).off('close', onClose);
       options.client.off('close', onClientGone);
@@ -92,7 +96,7 @@ function awaitAnswer(upstream: Socket, options: ForwardOptions): Promise<Forward
       if (status !== 101) return finish({ kind: 'answered', status: status ?? 502 });
       upstream.pause();
       options.client.write(received);
-      finish({ kind: 'piped' });
+      finish({ kind: 'accepted' });
     };
     const onError = (error: Error) => finish({ kind: 'unreachable', error });
     const onClose = () => finish({ kind: 'unreachable', error: new Error('the owner closed the connection before it answered') });
@@ -109,7 +113,7 @@ function statusOf(head: string): number | null {
 }
 
 /** Both directions raw; when either side ends or fails, the other follows. */
-function pipeRaw(client: Duplex, upstream: Socket): void {
+function pipeRaw(client: Duplex, upstream: Socket): { cut: () => void; closed: Promise<void> } {
   if ('setNoDelay' in client && typeof client.setNoDelay === 'function') (client as Socket).setNoDelay(true);
   const cut = () => {
     client.destroy();
@@ -122,6 +126,12 @@ function pipeRaw(client: Duplex, upstream: Socket): void {
   upstream.pipe(client);
   client.pipe(upstream);
   upstream.resume();
+  const closed = Promise.all([onceClosed(client), onceClosed(upstream)]).then(() => undefined);
+  return { cut, closed };
+}
+
+function onceClosed(socket: Duplex): Promise<void> {
+  return socket.closed ? Promise.resolve() : new Promise((resolve) => socket.once('close', () => resolve()));
 }
 
 /** Ends the socket (its last bytes still go out) and cuts it if the peer does not close soon. */

@@ -367,6 +367,7 @@ export class WiresocketServer {
 
   /** Waits for clients to finish the close handshake, then cuts whoever is left. */
   private async closeSockets(timeoutMs: number): Promise<void> {
+    this.regionProxy?.cutAll();
     const sockets = [...this.webSocketServer.clients];
     for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.close(1012, 'SERVER_SHUTTING_DOWN');
     const closed = Promise.all(sockets.map((ws) => (ws.readyState === ws.CLOSED ? null : new Promise((resolve) => ws.once('close', resolve)))));

@@ -206,6 +206,24 @@ function regionSuite(storeName: string, skip: string | false, openStore: () => P
       assert.deepEqual(await openRaw(lone.server.url, name, credential, { [hopHeader]: hop }), { kind: 'http', status: 403 }, 'nor accepts a hop');
     });
 
+    it('REGION-3: an edge shutting down cuts its proxied sockets at once; the owner keeps serving the others', async () => {
+      const name = `edge-down-${randomUUID()}`;
+      const credential = await token();
+      const owner = connectClient(url('b1'), name, { token: credential });
+      providers.push(owner.provider);
+      await waitForSync(owner.provider);
+      const edge = await cluster.addNode('a-edge', 'a');
+      const proxied = await openRaw(edge.server.url, name, credential);
+      assert.ok(proxied.kind === 'open');
+      const closed = nextCloseCode(proxied.socket);
+      const started = Date.now();
+      cluster.nodes.splice(cluster.nodes.indexOf(edge), 1);
+      await edge.server.close();
+      assert.equal(await closed, 1006, 'cut, not closed with a frame (the pipe is raw)');
+      assert.ok(Date.now() - started < 5_000, `shutdown took ${Date.now() - started} ms`);
+      await eventually(() => cluster.node('b1').server.server.documents.getSession(keyOf(name))?.connectionCount === 1, 5_000, 'the owner dropped the proxied connection');
+    });
+
     it('REGION-1/REGION-3: the proxy dials the owner by its --advertise-url (here a link with 40 ms of delay); clients converge over it', async () => {
       const link = await startTcpProxy(1, { delayMs: 40 });
       tcpProxies.push(link);
