@@ -314,10 +314,16 @@ export class DocumentSessions {
         ? new WiresocketError('TENANT_UNKNOWN', tenantId)
         : new WiresocketError('QUOTA_EXCEEDED', `limit ${pin.maxDocuments}`);
     }
+    if (hop && pin.kind === 'pinned') {
+      // Purged between the check and the pin: a proxied connect must not claim (one hop, no claim).
+      await this.store(() => this.purgeDocument(key));
+      throw new WiresocketError('HOP_NOT_OWNER', 'the document was purged meanwhile');
+    }
     if (pin.route.region !== this.options.region) {
       // Another region won the claim race: nothing of the document may stay in this region's layer.
       await this.store(() => syncLayer.deleteDocument(key));
-      throw new PinnedElsewhereError(pin.route);
+      // A proxied connect is never proxied again, whatever happened since the edge's read.
+      throw hop ? new WiresocketError('HOP_NOT_OWNER', `pinned to region ${pin.route.region} meanwhile`) : new PinnedElsewhereError(pin.route);
     }
     const session = this.newSession(key, tenantId, pin.route);
     await this.store(() => session.load());
