@@ -23,6 +23,16 @@ export interface ServeConfig {
   redisUrl: string | undefined;
   /** Unique per running node; default derived from the host name and the listening port. */
   nodeId: string | undefined;
+  /**
+   * How other nodes (and the route lookup's answers) reach this node, kept in its `nodes` row;
+   * default `ws://<host>:<port>` (a node behind NAT or TLS termination must set it).
+   */
+  advertiseUrl: string | undefined;
+  /**
+   * Signs node-to-node hops (HMAC-SHA256). Without it this node neither proxies a connect to
+   * another region nor accepts a proxied one: a hop anyone could forge would bypass the pin.
+   */
+  clusterSecret: string | undefined;
   /** Grace after the last client leaves a document before its session ends (spec: 10 s). */
   graceMs: number;
   /** Largest WebSocket message accepted; larger closes with 1009 (stops memory exhaustion). */
@@ -133,6 +143,8 @@ const settings = {
   boardMaxBatchesPerSecond: { flag: 'board-max-batches-per-second', env: 'WIRESOCKET_BOARD_MAX_BATCHES_PER_SECOND', accepts: 'an integer from 1 to 100000', schema: integer(1, 100_000) },
   redisUrl: { flag: 'redis-url', env: 'WIRESOCKET_REDIS_URL', accepts: 'redis://, rediss:// or redis+cluster://host:port,host:port', schema: z.string().regex(/^rediss?(\+cluster)?:\/\/\S+$/) },
   region: { flag: 'region', env: 'WIRESOCKET_REGION', accepts: '1-64 characters of A-Z a-z 0-9 _ - .', schema: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/) },
+  advertiseUrl: { flag: 'advertise-url', env: 'WIRESOCKET_ADVERTISE_URL', accepts: 'a ws:// or wss:// URL with a host (and no path), e.g. ws://10.0.0.5:1234', schema: z.string().regex(/^wss?:\/\/[^/\s?#]+\/?$/).transform((url) => url.replace(/\/$/, '')) },
+  clusterSecret: { flag: 'cluster-secret', env: 'WIRESOCKET_CLUSTER_SECRET', accepts: 'at least 32 characters (the same on every node), e.g. from `openssl rand -hex 32`', schema: z.string().min(32) },
   nodeId: { flag: 'node-id', env: 'WIRESOCKET_NODE_ID', accepts: '1-128 characters of A-Z a-z 0-9 _ - . :', schema: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/) },
   graceMs: { flag: 'grace-ms', env: 'WIRESOCKET_GRACE_MS', accepts: 'an integer number of milliseconds from 0 to 86400000', schema: integer(0, 86_400_000) },
   maxMessageBytes: { flag: 'max-message-bytes', env: 'WIRESOCKET_MAX_MESSAGE_BYTES', accepts: 'an integer from 1024 to 1073741824', schema: integer(1024, 1 << 30) },
@@ -244,6 +256,8 @@ export function loadServeConfig(flags: Flags = {}, env: Environment = process.en
     region: pick('region'),
     redisUrl: pick('redisUrl'),
     nodeId: pick('nodeId'),
+    advertiseUrl: pick('advertiseUrl'),
+    clusterSecret: pick('clusterSecret'),
     graceMs: pick('graceMs'),
     maxMessageBytes: pick('maxMessageBytes'),
     handshakeTimeoutMs: pick('handshakeTimeoutMs'),

@@ -40,6 +40,9 @@ export const errorCatalog = {
   MUTATION_CONFLICT: { message: 'a mutation conflicts with the board (a deleted or missing element)', closeCode: CloseCode.malformedMessage, httpStatus: 409 },
   READ_ONLY: { message: 'the token is read-only: mutations are refused', closeCode: CloseCode.forbidden, httpStatus: 403 },
   RATE_LIMITED: { message: 'too many batches: slow down and resend', closeCode: CloseCode.quotaExceeded, httpStatus: 429 },
+  DOCUMENT_PINNED_ELSEWHERE: { message: 'the document is pinned to another region, and no live node of it could take this connect', closeCode: CloseCode.tryAgainLater, httpStatus: 503 },
+  HOP_INVALID: { message: 'the hop header is malformed, forged or expired, or this node accepts no proxied connects', closeCode: CloseCode.forbidden, httpStatus: 403 },
+  HOP_NOT_OWNER: { message: "this node's region does not hold the document at the hop's epoch", closeCode: CloseCode.tryAgainLater, httpStatus: 421 },
   SERVER_SHUTTING_DOWN: { message: 'the server is restarting', closeCode: CloseCode.serviceRestart, httpStatus: 503 },
   INTERNAL: { message: 'unexpected server error', closeCode: CloseCode.internalError, httpStatus: 500 },
 } as const satisfies Record<string, { message: string; closeCode: CloseCode; httpStatus: number }>;

@@ -37,6 +37,8 @@ export interface DocumentSessionOptions {
   tenantId: string;
   /** When the routing row this session serves was pinned: tells this session from a later one. */
   pinnedAt: number;
+  /** The epoch of the claim this session serves (a proxied connect must name it). */
+  epoch: number;
   syncLayer: SyncLayer;
   lifecycle: SessionLifecycle;
   clock: Clock;
@@ -61,6 +63,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
   readonly docKey: string;
   readonly tenantId: string;
   readonly pinnedAt: number;
+  readonly epoch: number;
   readonly lifecycle: SessionLifecycle;
   // A guid of our own: Yjs's default draws each of its 36 characters from WebCrypto (31 calls),
   // 83 ms of a 5,000-client storm over 1,000 documents (issue 14). The guid never leaves the node.
@@ -91,6 +94,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     this.docKey = options.docKey;
     this.tenantId = options.tenantId;
     this.pinnedAt = options.pinnedAt;
+    this.epoch = options.epoch;
     this.lifecycle = options.lifecycle;
     this.outgoing = new UpdateCoalescer(
       options.coalescing,

@@ -4,7 +4,7 @@ import type { Clock, TimerHandle } from '../clock.js';
 import { WiresocketError } from '../errors.js';
 import { SessionLifecycle, type ArchiveReason } from '../lifecycle/index.js';
 import type { Logger } from '../log.js';
-import { RoutingBatcher, type OrphanedDocument, type RoutingTable } from '../routing/index.js';
+import { RoutingBatcher, type DocumentRoute, type OrphanedDocument, type RoutingTable } from '../routing/index.js';
 import type { SyncLayer } from '../sync/index.js';
 import { documentKey } from '../tenancy/index.js';
 import type { CoalescingBounds } from './adaptiveWindow.js';
@@ -12,6 +12,7 @@ import { DocumentConnection } from './documentConnection.js';
 import type { DocumentLimitName, DocumentLimits } from './documentLimits.js';
 import { DocumentSession } from './documentSession.js';
 import type { MinimalSocket } from './minimalSocket.js';
+import { PinnedElsewhereError, type HopClaim } from './pinnedElsewhere.js';
 
 export interface DocumentSessionsOptions {
   routing: RoutingTable;
@@ -64,15 +65,21 @@ export class DocumentSessions {
     this.registry = new RoutingBatcher(options.routing);
   }
 
-  /** Admits a connection to the document `name` of the principal's tenant and app. */
-  async admit(principal: Principal, name: string): Promise<Admission> {
+  /**
+   * Admits a connection to the document `name` of the principal's tenant and app. A document
+   * pinned to another region throws `PinnedElsewhereError` (the caller proxies). With `hop` (a
+   * connect another region's edge proxied here) the document must be this region's at the hop's
+   * epoch, else HOP_NOT_OWNER: a proxied connect never claims, and is never proxied again.
+   */
+  async admit(principal: Principal, name: string, hop?: HopClaim): Promise<Admission> {
     if (this.shuttingDown) throw new WiresocketError('SERVER_SHUTTING_DOWN');
     // Its edits could not be stored: better a retry later (or on a node that can) than a socket
     // that fails at its first keystroke.
     if (!this.options.syncLayer.reachable) throw new WiresocketError('STORE_UNAVAILABLE', 'the sync layer is not reachable');
     const key = documentKey(principal.tenantId, principal.appId, name);
     for (;;) {
-      const session = await this.liveSession(key, principal.tenantId);
+      const session = await this.liveSession(key, principal.tenantId, hop);
+      if (hop && session.epoch !== hop.epoch) throw new WiresocketError('HOP_NOT_OWNER', `serving epoch ${session.epoch}, hop names ${hop.epoch}`);
       this.checkRoom(session);
       const rejoinsGrace = session.lifecycle.state.kind === 'idle';
       const connectionId = await this.register(session, principal);
@@ -257,18 +264,18 @@ export class DocumentSessions {
   }
 
   /** Waits out an ending session and joins a session being opened, so there is one per key. */
-  private async liveSession(key: string, tenantId: string): Promise<DocumentSession> {
+  private async liveSession(key: string, tenantId: string, hop: HopClaim | undefined): Promise<DocumentSession> {
     for (;;) {
       const entry = this.entries.get(key);
-      if (!entry) return this.openSession(key, tenantId);
+      if (!entry) return this.openSession(key, tenantId, hop);
       if (entry.kind === 'live') return entry.session;
       if (entry.kind === 'ending') await entry.ended;
       else await entry.opened.catch(() => undefined);
     }
   }
 
-  private async openSession(key: string, tenantId: string): Promise<DocumentSession> {
-    const opened = this.createSession(key, tenantId);
+  private async openSession(key: string, tenantId: string, hop: HopClaim | undefined): Promise<DocumentSession> {
+    const opened = this.createSession(key, tenantId, hop);
     this.entries.set(key, { kind: 'opening', opened });
     try {
       const session = await opened;
@@ -286,10 +293,14 @@ export class DocumentSessions {
    * first connects (on this node or others) cannot overshoot; the pre-check spares the sync
    * layer work for connects that would be refused anyway. Both store steps go through the
    * batcher: the first connects of many documents in one turn share one round trip per step.
+   * A document routed to another region is left to it before this region's sync layer is
+   * touched; one that another region claimed while this one prepared is dropped from it again.
    */
-  private async createSession(key: string, tenantId: string): Promise<DocumentSession> {
+  private async createSession(key: string, tenantId: string, hop: HopClaim | undefined): Promise<DocumentSession> {
     const { syncLayer } = this.options;
     const check = await this.store(() => this.registry.checkCreation(key, tenantId));
+    if (hop) this.checkHopRoute(check.route, hop);
+    else if (check.route !== null && check.route.region !== this.options.region) throw new PinnedElsewhereError(check.route);
     if (check.route === null) {
       if (check.maxDocuments === null) throw new WiresocketError('TENANT_UNKNOWN', tenantId);
       if (check.liveDocuments >= check.maxDocuments) throw new WiresocketError('QUOTA_EXCEEDED', `limit ${check.maxDocuments}`);
@@ -304,13 +315,32 @@ export class DocumentSessions {
         ? new WiresocketError('TENANT_UNKNOWN', tenantId)
         : new WiresocketError('QUOTA_EXCEEDED', `limit ${pin.maxDocuments}`);
     }
-    const session = this.newSession(key, tenantId, pin.route.pinnedAt);
+    if (hop && pin.kind === 'pinned') {
+      // Purged between the check and the pin: a proxied connect must not claim (one hop, no claim).
+      await this.store(() => this.purgeDocument(key));
+      throw new WiresocketError('HOP_NOT_OWNER', 'the document was purged meanwhile');
+    }
+    if (pin.route.region !== this.options.region) {
+      // Another region won the claim race: nothing of the document may stay in this region's layer.
+      await this.store(() => syncLayer.deleteDocument(key));
+      // A proxied connect is never proxied again, whatever happened since the edge's read.
+      throw hop ? new WiresocketError('HOP_NOT_OWNER', `pinned to region ${pin.route.region} meanwhile`) : new PinnedElsewhereError(pin.route);
+    }
+    const session = this.newSession(key, tenantId, pin.route);
     await this.store(() => session.load());
     this.options.logger.info({ docKey: key, tenantId, region: this.options.region, pinned: pin.kind }, 'document session created');
     return session;
   }
 
-  private newSession(key: string, tenantId: string, pinnedAt: number): DocumentSession {
+  /** A proxied connect is served only under the claim the edge routed by (one hop, never a claim of its own). */
+  private checkHopRoute(route: DocumentRoute | null, hop: HopClaim): void {
+    if (route === null) throw new WiresocketError('HOP_NOT_OWNER', 'the document is not pinned');
+    if (route.region !== this.options.region || route.epoch !== hop.epoch) {
+      throw new WiresocketError('HOP_NOT_OWNER', `pinned to region ${route.region} at epoch ${route.epoch}, hop names ${hop.epoch}`);
+    }
+  }
+
+  private newSession(key: string, tenantId: string, route: DocumentRoute): DocumentSession {
     let session: DocumentSession;
     const lifecycle = new SessionLifecycle({
       clock: this.options.clock,
@@ -320,7 +350,8 @@ export class DocumentSessions {
     session = new DocumentSession({
       docKey: key,
       tenantId,
-      pinnedAt,
+      pinnedAt: route.pinnedAt,
+      epoch: route.epoch,
       syncLayer: this.options.syncLayer,
       lifecycle,
       clock: this.options.clock,

@@ -8,3 +8,4 @@ export * from './encodeServerMessage.js';
 export * from './protocol.js';
 export { SharedMessage } from './sharedMessage.js';
 export { defaultDocumentLimits, type DocumentLimitName, type DocumentLimits } from './documentLimits.js';
+export { PinnedElsewhereError, type HopClaim } from './pinnedElsewhere.js';

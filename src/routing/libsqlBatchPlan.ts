@@ -1,6 +1,6 @@
 import type { InStatement, ResultSet } from '@libsql/client';
 import { rowNumber, rowString } from './libsqlDatabase.js';
-import { firstRoute, insertRouteWithinQuota, pinOutcome, routeColumns, routeFromRow, selectMaxDocuments, selectRoute } from './libsqlRoutingSql.js';
+import { firstRoute, insertRouteWithinQuota, pinOutcome, recordEpochs, routeColumns, routeFromRow, selectMaxDocuments, selectRoute } from './libsqlRoutingSql.js';
 import type { CreationCheck, DocumentRoute, RoutingOperation, RoutingOperationResult } from './routingTable.js';
 
 /**
@@ -26,7 +26,8 @@ interface PlannedRun {
  * anew (a third of the batch's time). Consecutive operations of one kind now share statements:
  * one multi-row upsert for a run of added connections, one `IN` delete for removals, one grouped
  * count, three reads for a run of creation checks, and for a run of pins each conditional insert
- * (so each stays atomic with its quota check, counting the pins before it) followed by two reads.
+ * (so each stays atomic with its quota check, counting the pins before it) followed by one
+ * epoch record and two reads.
  * Only neighbours merge, so every operation still sees exactly the rows of those before it.
  */
 export function planBatch(operations: readonly RoutingOperation[], now: number): BatchPlan {
@@ -148,14 +149,15 @@ function pinRun(run: PinOperation[], now: number): PlannedRun {
   const inserts = run.map(({ route }) => insertStatement(route, now));
   const statements = [
     ...inserts,
+    { sql: recordEpochs(docKeys.length), args: docKeys },
     { sql: `SELECT ${routeColumns} FROM document_routing WHERE doc_key IN (${placeholders(docKeys.length, 1)})`, args: docKeys },
     { sql: `SELECT tenant_id, max_documents FROM tenants WHERE tenant_id IN (${placeholders(tenantIds.length, 1)})`, args: tenantIds },
   ];
   return {
     statements,
     answer: (results) => {
-      const routeOf = routesBy(results[run.length]);
-      const tenantRows = new Map(results[run.length + 1].rows.map((row) => [rowString(row, 'tenant_id'), row]));
+      const routeOf = routesBy(results[run.length + 1]);
+      const tenantRows = new Map(results[run.length + 2].rows.map((row) => [rowString(row, 'tenant_id'), row]));
       return run.map(({ route }, index): RoutingOperationResult => ({
         kind: 'pin',
         result: pinOutcome(results[index].rowsAffected, routeOf.get(route.docKey) ?? null, tenantRows.get(route.tenantId) ?? null),
@@ -167,14 +169,19 @@ function pinRun(run: PinOperation[], now: number): PlannedRun {
 function singlePin(operation: PinOperation, now: number): PlannedRun {
   const { docKey, tenantId } = operation.route;
   return {
-    statements: [insertStatement(operation.route, now), { sql: selectRoute, args: [docKey] }, { sql: selectMaxDocuments, args: [tenantId] }],
-    answer: ([insert, stored, tenant]) => [{ kind: 'pin', result: pinOutcome(insert.rowsAffected, firstRoute(stored), tenant.rows[0] ?? null) }],
+    statements: [
+      insertStatement(operation.route, now),
+      { sql: recordEpochs(1), args: [docKey] },
+      { sql: selectRoute, args: [docKey] },
+      { sql: selectMaxDocuments, args: [tenantId] },
+    ],
+    answer: ([insert, , stored, tenant]) => [{ kind: 'pin', result: pinOutcome(insert.rowsAffected, firstRoute(stored), tenant.rows[0] ?? null) }],
   };
 }
 
 function insertStatement(route: PinOperation['route'], now: number): InStatement {
   const { docKey, tenantId, region, nodeId } = route;
-  return { sql: insertRouteWithinQuota, args: [docKey, tenantId, region, nodeId, now, tenantId, tenantId] };
+  return { sql: insertRouteWithinQuota, args: [docKey, tenantId, region, nodeId, now] };
 }
 
 function placeholders(rows: number, columns: number): string {

@@ -5,20 +5,34 @@ import type { DocumentRoute, PinResult } from './routingTable.js';
 // The routing table's statements and row readers shared by its calls and its batch plan.
 // SQL is shared by every call; values always travel as parameters.
 
-export const routeColumns = 'doc_key, tenant_id, region, node_id, pinned_at';
+export const routeColumns = 'doc_key, tenant_id, region, node_id, pinned_at, epoch';
 
 /**
  * The quota check and the insert in one statement: the row goes in only while the tenant has
  * fewer routed documents than its limit, and never twice for one key. Inside a write batch
  * (BEGIN IMMEDIATE) no other connection or process can insert between the count and the insert.
  * The SELECT carries a WHERE, which SQLite needs to parse ON CONFLICT after INSERT ... SELECT.
+ * The epoch is one above the highest the document ever had (`document_epochs` outlives purges).
  */
 export const insertRouteWithinQuota = `
-  INSERT INTO document_routing (doc_key, tenant_id, region, node_id, pinned_at)
-  SELECT ?, ?, ?, ?, ?
-  WHERE (SELECT COUNT(*) FROM document_routing WHERE tenant_id = ?)
-      < (SELECT max_documents FROM tenants WHERE tenant_id = ?)
+  INSERT INTO document_routing (doc_key, tenant_id, region, node_id, pinned_at, epoch)
+  SELECT ?1, ?2, ?3, ?4, ?5, COALESCE((SELECT epoch FROM document_epochs WHERE doc_key = ?1), 0) + 1
+  WHERE (SELECT COUNT(*) FROM document_routing WHERE tenant_id = ?2)
+      < (SELECT max_documents FROM tenants WHERE tenant_id = ?2)
   ON CONFLICT (doc_key) DO NOTHING`;
+
+/**
+ * After a run of pins, in the same batch: each pinned document's epoch goes into
+ * `document_epochs`, only ever raising it, so the next claim after a purge counts on from there.
+ * `WHERE` again lets SQLite parse the ON CONFLICT.
+ */
+export function recordEpochs(documents: number): string {
+  const keys = Array.from({ length: documents }, () => '?').join(', ');
+  return `
+  INSERT INTO document_epochs (doc_key, epoch)
+  SELECT doc_key, epoch FROM document_routing WHERE doc_key IN (${keys})
+  ON CONFLICT (doc_key) DO UPDATE SET epoch = excluded.epoch WHERE excluded.epoch > document_epochs.epoch`;
+}
 export const selectRoute = `SELECT ${routeColumns} FROM document_routing WHERE doc_key = ?`;
 export const selectMaxDocuments = 'SELECT tenant_id, max_documents FROM tenants WHERE tenant_id = ?';
 
@@ -45,6 +59,7 @@ export function routeFromRow(row: Row): DocumentRoute {
     region: rowString(row, 'region'),
     nodeId: rowString(row, 'node_id'),
     pinnedAt: rowNumber(row, 'pinned_at'),
+    epoch: rowNumber(row, 'epoch'),
   };
 }
 

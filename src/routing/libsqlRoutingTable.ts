@@ -31,6 +31,7 @@ const insertNode = `
   ON CONFLICT (node_id) DO UPDATE SET
     region = excluded.region, url = excluded.url, heartbeat_at = excluded.heartbeat_at`;
 const selectLiveNodes = 'SELECT node_id FROM nodes WHERE heartbeat_at >= ?';
+const selectLiveNodeRecords = 'SELECT node_id, region, url FROM nodes WHERE heartbeat_at >= ? ORDER BY node_id';
 
 /** Nodes other than the caller that stopped beating (?1 cutoff, ?2 the caller's id). */
 const staleNodes = 'SELECT node_id FROM nodes WHERE heartbeat_at < ?1 AND node_id <> ?2';
@@ -154,6 +155,11 @@ export class LibsqlRoutingTable implements RoutingTable {
   async liveNodeIds(timeoutMs: number): Promise<string[]> {
     const result = await this.client.execute({ sql: selectLiveNodes, args: [this.now() - timeoutMs] });
     return result.rows.map((row) => rowString(row, 'node_id'));
+  }
+
+  async liveNodes(timeoutMs: number): Promise<NodeRecord[]> {
+    const result = await this.client.execute({ sql: selectLiveNodeRecords, args: [this.now() - timeoutMs] });
+    return result.rows.map((row) => ({ nodeId: rowString(row, 'node_id'), region: rowString(row, 'region'), url: rowString(row, 'url') }));
   }
 
   async removeNode(nodeId: string): Promise<void> {

@@ -94,5 +94,6 @@ function routeOf(row: PostgresRow): DocumentRoute | null {
     region: textColumn(row, 'r_region'),
     nodeId: textColumn(row, 'r_node_id'),
     pinnedAt: intColumn(row, 'r_pinned_at'),
+    epoch: intColumn(row, 'r_epoch'),
   };
 }

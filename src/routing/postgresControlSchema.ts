@@ -1,4 +1,5 @@
-import { pinFunction, removeNodeFunction, runBatchFunction, unpinIfUnusedFunction } from './postgresRoutingFunctions.js';
+import { dropFunctionsV1, pinFunction, removeNodeFunction, runBatchFunction, unpinIfUnusedFunction } from './postgresRoutingFunctions.js';
+import { pinFunctionV1, runBatchFunctionV1 } from './postgresRoutingFunctionsV1.js';
 import type { PostgresMigrationTrack } from './postgresMigrations.js';
 import type { Migration } from './schema.js';
 
@@ -65,10 +66,29 @@ export const postgresControlMigrations: readonly Migration[] = [
         url text NOT NULL,
         heartbeat_at bigint NOT NULL
       )`,
-      pinFunction,
-      runBatchFunction,
+      pinFunctionV1,
+      runBatchFunctionV1,
       unpinIfUnusedFunction,
       removeNodeFunction,
+    ],
+  },
+  {
+    version: 2,
+    name: 'regions: each claim of a document carries an epoch that outlives its purge',
+    statements: [
+      // Rows pinned before this version are their document's first known claim.
+      `ALTER TABLE document_routing ADD COLUMN epoch bigint NOT NULL DEFAULT 1`,
+      // The highest epoch each document ever had: a purge deletes the routing row, not this.
+      `CREATE TABLE document_epochs (
+        doc_key text COLLATE "C" PRIMARY KEY,
+        epoch bigint NOT NULL
+      )`,
+      `INSERT INTO document_epochs (doc_key, epoch) SELECT doc_key, epoch FROM document_routing`,
+      // The route lookup and the proxy pick a live node of a region.
+      `CREATE INDEX nodes_region ON nodes (region, heartbeat_at)`,
+      ...dropFunctionsV1,
+      pinFunction,
+      runBatchFunction,
     ],
   },
 ];

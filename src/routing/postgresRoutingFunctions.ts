@@ -8,7 +8,13 @@
 // (from 0), its outcome, a route's columns, a tenant's max_documents and a count. Names carry
 // `r_` so they never shadow a table's columns inside the functions.
 const resultColumns = `r_op integer, r_outcome text, r_doc_key text, r_tenant_id text, r_region text,
-  r_node_id text, r_pinned_at bigint, r_max_documents bigint, r_amount bigint`;
+  r_node_id text, r_pinned_at bigint, r_max_documents bigint, r_amount bigint, r_epoch bigint`;
+
+/** The signatures migration 2 drops before it creates the epoch-carrying versions (a RETURNS TABLE cannot change in place). */
+export const dropFunctionsV1 = [
+  'DROP FUNCTION routing_run_batch(text[], text[], text[], text[], text[], bigint)',
+  'DROP FUNCTION routing_pin(integer, text, text, text, text, bigint)',
+];
 
 /**
  * One pin: the existing route, else the quota check and the insert. The caller holds the
@@ -26,31 +32,37 @@ DECLARE
   v_route document_routing%ROWTYPE;
   v_max bigint;
   v_live bigint;
+  v_epoch bigint;
 BEGIN
   SELECT * INTO v_route FROM document_routing r WHERE r.doc_key = p_doc_key;
   IF NOT FOUND THEN
     SELECT t.max_documents INTO v_max FROM tenants t WHERE t.tenant_id = p_tenant_id FOR UPDATE;
     IF NOT FOUND THEN
-      RETURN QUERY SELECT p_op, 'unknown-tenant'::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::bigint, NULL::bigint;
+      RETURN QUERY SELECT p_op, 'unknown-tenant'::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint;
       RETURN;
     END IF;
     SELECT count(*) INTO v_live FROM document_routing r WHERE r.tenant_id = p_tenant_id;
     IF v_live >= v_max THEN
-      RETURN QUERY SELECT p_op, 'quota-exceeded'::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint, v_max, NULL::bigint;
+      RETURN QUERY SELECT p_op, 'quota-exceeded'::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint, v_max, NULL::bigint, NULL::bigint;
       RETURN;
     END IF;
-    INSERT INTO document_routing (doc_key, tenant_id, region, node_id, pinned_at)
-    VALUES (p_doc_key, p_tenant_id, p_region, p_node_id, p_now)
-    ON CONFLICT (doc_key) DO NOTHING;
+    -- The claim's epoch: one above the highest the document ever had (document_epochs outlives purges).
+    INSERT INTO document_routing (doc_key, tenant_id, region, node_id, pinned_at, epoch)
+    VALUES (p_doc_key, p_tenant_id, p_region, p_node_id, p_now,
+      coalesce((SELECT e.epoch FROM document_epochs e WHERE e.doc_key = p_doc_key), 0) + 1)
+    ON CONFLICT (doc_key) DO NOTHING
+    RETURNING epoch INTO v_epoch;
     IF FOUND THEN
-      RETURN QUERY SELECT p_op, 'pinned'::text, p_doc_key, p_tenant_id, p_region, p_node_id, p_now, NULL::bigint, NULL::bigint;
+      INSERT INTO document_epochs AS e (doc_key, epoch) VALUES (p_doc_key, v_epoch)
+      ON CONFLICT (doc_key) DO UPDATE SET epoch = greatest(e.epoch, EXCLUDED.epoch);
+      RETURN QUERY SELECT p_op, 'pinned'::text, p_doc_key, p_tenant_id, p_region, p_node_id, p_now, NULL::bigint, NULL::bigint, v_epoch;
       RETURN;
     END IF;
     -- Pinned meanwhile under another tenant's lock (the key names another tenant): that one won.
     SELECT * INTO v_route FROM document_routing r WHERE r.doc_key = p_doc_key;
   END IF;
   RETURN QUERY SELECT p_op, 'existing'::text, v_route.doc_key, v_route.tenant_id, v_route.region,
-    v_route.node_id, v_route.pinned_at, NULL::bigint, NULL::bigint;
+    v_route.node_id, v_route.pinned_at, NULL::bigint, NULL::bigint, v_route.epoch;
 END
 $$`;
 
@@ -103,12 +115,12 @@ BEGIN
       WHEN 'count-connections' THEN
         RETURN QUERY
         SELECT (v_start + x.position - 2)::integer, 'count'::text, NULL::text, NULL::text, NULL::text, NULL::text,
-          NULL::bigint, NULL::bigint, (SELECT count(*) FROM active_sessions s WHERE s.doc_key = x.doc_key)
+          NULL::bigint, NULL::bigint, (SELECT count(*) FROM active_sessions s WHERE s.doc_key = x.doc_key), NULL::bigint
         FROM unnest(p_a[v_start:v_end]) WITH ORDINALITY AS x(doc_key, position);
       WHEN 'creation-check' THEN
         RETURN QUERY
         SELECT (v_start + x.position - 2)::integer, 'creation-check'::text, r.doc_key, r.tenant_id, r.region, r.node_id,
-          r.pinned_at, t.max_documents, (SELECT count(*) FROM document_routing d WHERE d.tenant_id = x.tenant_id)
+          r.pinned_at, t.max_documents, (SELECT count(*) FROM document_routing d WHERE d.tenant_id = x.tenant_id), r.epoch
         FROM unnest(p_a[v_start:v_end], p_b[v_start:v_end]) WITH ORDINALITY AS x(doc_key, tenant_id, position)
         LEFT JOIN document_routing r ON r.doc_key = x.doc_key
         LEFT JOIN tenants t ON t.tenant_id = x.tenant_id;

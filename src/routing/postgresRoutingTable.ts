@@ -22,7 +22,7 @@ const runBatch = {
 };
 const selectRoute = {
   name: 'routing_select_route',
-  text: 'SELECT doc_key, tenant_id, region, node_id, pinned_at FROM document_routing WHERE doc_key = $1',
+  text: 'SELECT doc_key, tenant_id, region, node_id, pinned_at, epoch FROM document_routing WHERE doc_key = $1',
 };
 const countConnections = { name: 'routing_count_connections', text: 'SELECT count(*) AS n FROM active_sessions WHERE doc_key = $1' };
 const unpinIfUnused = { name: 'routing_unpin_if_unused', text: 'SELECT routing_unpin_if_unused($1) AS unpinned' };
@@ -45,6 +45,7 @@ const heartbeat = {
          SELECT EXISTS (SELECT 1 FROM updated) AS found`,
 };
 const selectLiveNodes = 'SELECT node_id FROM nodes WHERE heartbeat_at >= $1 ORDER BY node_id';
+const selectLiveNodeRecords = 'SELECT node_id, region, url FROM nodes WHERE heartbeat_at >= $1 ORDER BY node_id';
 
 /**
  * Reaping in one statement ($1 cutoff, $2 the caller's id). The DELETE of the stale node rows
@@ -157,6 +158,11 @@ export class PostgresRoutingTable implements RoutingTable {
     return result.rows.map((row) => textColumn(row, 'node_id'));
   }
 
+  async liveNodes(timeoutMs: number): Promise<NodeRecord[]> {
+    const result = await this.pool.query<PostgresRow>(selectLiveNodeRecords, [this.now() - timeoutMs]);
+    return result.rows.map((row) => ({ nodeId: textColumn(row, 'node_id'), region: textColumn(row, 'region'), url: textColumn(row, 'url') }));
+  }
+
   async removeNode(nodeId: string): Promise<void> {
     await this.pool.query('SELECT routing_remove_node($1)', [nodeId]);
   }
@@ -177,5 +183,6 @@ function routeFromRow(row: PostgresRow): DocumentRoute {
     region: textColumn(row, 'region'),
     nodeId: textColumn(row, 'node_id'),
     pinnedAt: intColumn(row, 'pinned_at'),
+    epoch: intColumn(row, 'epoch'),
   };
 }

@@ -8,6 +8,9 @@
  *   inserts the routing row in one atomic step: concurrent calls never overshoot the quota.
  * - pinning a document that is already pinned returns the existing route and does not count
  *   against the quota again.
+ * - every new pin (claim) of a document carries an epoch one above the highest the document ever
+ *   had, purges included: the epoch is the fencing token regions check (issue 15), so a stale
+ *   route or hop naming an older claim can always be told from the current one.
  */
 export interface RoutingTable {
   getRoute(docKey: string): Promise<DocumentRoute | null>;
@@ -51,6 +54,8 @@ export interface RoutingTable {
   reapStaleNodes(timeoutMs: number, selfId: string): Promise<ReapedNodes>;
   /** Ids of the nodes whose heartbeat is at most `timeoutMs` old. */
   liveNodeIds(timeoutMs: number): Promise<string[]>;
+  /** The nodes whose heartbeat is at most `timeoutMs` old, with their region and advertised url, by node id. */
+  liveNodes(timeoutMs: number): Promise<NodeRecord[]>;
   /**
    * Removes the node's heartbeat and connection rows, and unpins the documents it pinned that no
    * connection on any node still uses (clean shutdown, or a node restarted under the same id
@@ -71,6 +76,8 @@ export interface NewDocumentRoute {
 
 export interface DocumentRoute extends NewDocumentRoute {
   pinnedAt: number;
+  /** Grows with each claim of the document, across purges (the fencing token of regions). */
+  epoch: number;
 }
 
 export type PinResult =

@@ -72,6 +72,23 @@ export const migrations: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 3,
+    name: 'regions: each claim of a document carries an epoch that outlives its purge',
+    statements: [
+      // Rows pinned before this version are their document's first known claim.
+      `ALTER TABLE document_routing ADD COLUMN epoch INTEGER NOT NULL DEFAULT 1`,
+      // The highest epoch each document ever had: a purge deletes the routing row, not this,
+      // so the next claim is still newer than every route or hop an old one handed out.
+      `CREATE TABLE document_epochs (
+        doc_key TEXT PRIMARY KEY,
+        epoch INTEGER NOT NULL
+      )`,
+      `INSERT INTO document_epochs (doc_key, epoch) SELECT doc_key, epoch FROM document_routing`,
+      // The route lookup and the proxy pick a live node of a region.
+      `CREATE INDEX nodes_region ON nodes (region, heartbeat_at)`,
+    ],
+  },
 ];
 
 /** The control store's version table; another schema sharing the file (boards) names its own. */

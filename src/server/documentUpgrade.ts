@@ -3,9 +3,14 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { grantsDocument, type Principal, type TokenVerifier } from '../auth/index.js';
 import { WiresocketError } from '../errors.js';
-import { type Admission, type DocumentSessions, type DocumentConnection, encodePermissionDenied } from '../documents/index.js';
+import { type Admission, type DocumentSessions, type DocumentConnection, encodePermissionDenied, PinnedElsewhereError } from '../documents/index.js';
 import type { Logger } from '../log.js';
-import { documentNameFromUrl } from '../tenancy/index.js';
+import type { DocumentRoute } from '../routing/index.js';
+import { hopHeader, type RegionProxy } from '../regions/index.js';
+import { documentKey, documentNameFromUrl } from '../tenancy/index.js';
+import { hopClaimOf } from './documentHop.js';
+import { proxyToRegion } from './proxiedDocumentUpgrade.js';
+import { rejectUpgrade } from './rejectUpgrade.js';
 import type { SocketSupervisor } from './socketSupervisor.js';
 import { WsDocumentSocket } from './wsDocumentSocket.js';
 
@@ -18,9 +23,18 @@ export interface DocumentUpgradeDependencies {
   logger: Logger;
   /** The upgrade of this socket completed: the handshake deadline no longer applies. */
   onUpgraded: (socket: Duplex) => void;
+  /** `--cluster-secret`: verifies hops proxied here; none means this node accepts no proxied connect. */
+  clusterSecret: string | undefined;
+  /** Proxies connects of documents pinned to another region; none without a cluster secret. */
+  regions: RegionProxy | null;
+  now: () => number;
 }
 
-type Outcome = { kind: 'admitted'; principal: Principal; admission: Admission } | { kind: 'refused'; error: WiresocketError };
+export type Outcome =
+  | { kind: 'admitted'; principal: Principal; admission: Admission }
+  | { kind: 'refused'; error: WiresocketError }
+  /** Pinned to another region: the edge proxies it (issue 15). */
+  | { kind: 'elsewhere'; route: DocumentRoute };
 
 /**
  * A document WebSocket: auth, grant and admission (quota, session creation) happen before the
@@ -36,6 +50,18 @@ export async function handleDocumentUpgrade(
   deps: DocumentUpgradeDependencies,
 ): Promise<void> {
   const outcome = await admit(request, token, deps);
+  if (outcome.kind === 'elsewhere') return proxyToRegion(request, socket, head, outcome.route, () => admit(request, token, deps), deps);
+  completeUpgrade(request, socket, head, outcome, deps);
+}
+
+/**
+ * Serves an admitted connect here, or completes the upgrade to close a refused one with its
+ * code. A refused hop gets a plain HTTP answer instead: the edge reads it, and retries (421).
+ */
+export function completeUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, outcome: Exclude<Outcome, { kind: 'elsewhere' }>, deps: DocumentUpgradeDependencies): void {
+  if (outcome.kind === 'refused' && (outcome.error.code === 'HOP_INVALID' || outcome.error.code === 'HOP_NOT_OWNER')) {
+    return rejectUpgrade(socket, outcome.error.httpStatus, outcome.error.message);
+  }
   const release = () => {
     if (outcome.kind === 'admitted') outcome.admission.release();
   };
@@ -59,12 +85,15 @@ async function admit(request: IncomingMessage, token: string | null, deps: Docum
     const name = documentNameFromUrl(request.url ?? '/');
     const principal = await deps.verifier.verify(token);
     if (!grantsDocument(principal, name)) throw new WiresocketError('DOCUMENT_FORBIDDEN', name);
-    const admission = await deps.documents.admit(principal, name);
+    const hop = hopClaimOf(request.headers[hopHeader], documentKey(principal.tenantId, principal.appId, name), deps);
+    const admission = await deps.documents.admit(principal, name, hop);
     return { kind: 'admitted', principal, admission };
   } catch (error) {
+    if (error instanceof PinnedElsewhereError) return { kind: 'elsewhere', route: error.route };
     const known = error instanceof WiresocketError ? error : new WiresocketError('INTERNAL', undefined, { cause: error });
-    const level = known.code === 'INTERNAL' ? 'error' : 'info';
-    deps.logger[level]({ code: known.code, url: request.url, err: level === 'error' ? error : undefined }, `connection refused: ${known.message}`);
+    const level = known.code === 'INTERNAL' ? 'error' : known.code === 'HOP_INVALID' ? 'warn' : 'info';
+    const remoteAddress = request.socket.remoteAddress;
+    deps.logger[level]({ code: known.code, url: request.url, remoteAddress, err: level === 'error' ? error : undefined }, `connection refused: ${known.message}`);
     return { kind: 'refused', error: known };
   }
 }

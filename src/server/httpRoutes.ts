@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { grantsDocument, maxTokenLength, type Principal, type TokenVerifier } from '../auth/index.js';
 import { boardIdFromUrl, isBoardPath } from '../boards/index.js';
 import { WiresocketError } from '../errors.js';
+import { documentNameFromUrl } from '../tenancy/index.js';
+import type { RouteAnswer } from './routeLookup.js';
 
 export interface HttpRouteDependencies {
   /** Rejects when a store the node needs does not answer. */
@@ -13,7 +15,11 @@ export interface HttpRouteDependencies {
   stats(principal: Principal): unknown;
   /** The Prometheus text exposition and its content type. */
   metrics(): Promise<{ contentType: string; text: string }>;
+  /** Where a document of the principal's tenant and app is pinned. */
+  route(principal: Principal, documentName: string): Promise<RouteAnswer>;
 }
+
+const routePrefix = '/v1/route/';
 
 /** Plain HTTP endpoints (DESIGN.md "Endpoints"): health, readiness, metrics, board state, stats. */
 export async function handleHttpRequest(request: IncomingMessage, response: ServerResponse, deps: HttpRouteDependencies): Promise<void> {
@@ -24,6 +30,7 @@ export async function handleHttpRequest(request: IncomingMessage, response: Serv
     if (path === '/readyz') return await readiness(response, deps);
     if (path === '/metrics') return await metrics(response, deps);
     if (isBoardPath(path)) return await boardState(request, response, path, deps);
+    if (path.startsWith(routePrefix)) return await routeLookup(request, response, path, deps);
     if (path === '/v1/stats') return sendJson(response, 200, deps.stats(await authenticate(request, deps.verifier)));
   } catch (error) {
     if (!(error instanceof WiresocketError)) throw error;
@@ -40,6 +47,14 @@ async function boardState(request: IncomingMessage, response: ServerResponse, pa
   const principal = await authenticate(request, deps.verifier);
   if (!grantsDocument(principal, boardId)) throw new WiresocketError('BOARD_FORBIDDEN', boardId);
   sendJson(response, 200, await deps.boardState(principal, boardId));
+}
+
+/** `GET /v1/route/<documentName>`: the name is decoded and checked as a socket's is, under the same grants. */
+async function routeLookup(request: IncomingMessage, response: ServerResponse, path: string, deps: HttpRouteDependencies): Promise<void> {
+  const name = documentNameFromUrl(path.slice(routePrefix.length - 1));
+  const principal = await authenticate(request, deps.verifier);
+  if (!grantsDocument(principal, name)) throw new WiresocketError('DOCUMENT_FORBIDDEN', name);
+  sendJson(response, 200, await deps.route(principal, name));
 }
 
 /** The principal of `Authorization: Bearer <token>`; 401 without a valid one. */

@@ -42,7 +42,12 @@ export class UpgradeGate {
     this.connects = new ConnectsPerIp(config.maxConnectsPerIpPerMinute, clock);
   }
 
-  refusal(request: IncomingMessage): UpgradeRefusal | null {
+  /**
+   * `proxied`: the request carries a hop header. Every client an edge proxies arrives from the
+   * edge's address, so the per-IP rate would throttle a whole region; the edge applied it to the
+   * client already, and a forged hop is refused right after the token check, before any store work.
+   */
+  refusal(request: IncomingMessage, proxied = false): UpgradeRefusal | null {
     if ((request.url ?? '').length > this.config.maxUrlBytes) {
       return { status: 414, message: `the URL is longer than ${this.config.maxUrlBytes} bytes`, limit: 'url-too-long' };
     }
@@ -56,7 +61,7 @@ export class UpgradeGate {
       return { status: 403, message: 'this origin may not open sockets here (see --allowed-origins)', limit: 'origin' };
     }
     const ip = request.socket.remoteAddress ?? 'unknown';
-    if (!this.connects.admit(ip)) {
+    if (!proxied && !this.connects.admit(ip)) {
       const retryAfter = String(this.connects.retryAfterSeconds(ip));
       return { status: 429, message: 'too many connections from this address; retry later', limit: 'connects-per-ip', headers: { 'Retry-After': retryAfter } };
     }

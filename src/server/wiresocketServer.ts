@@ -9,6 +9,7 @@ import { defaultNodeId, type ServeConfig } from '../config.js';
 import { DocumentSessions } from '../documents/index.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { RoutingTable } from '../routing/index.js';
+import { hopHeader, RegionDirectory, RegionProxy } from '../regions/index.js';
 import { housekeeping } from '../scheduling/index.js';
 import type { EventLogStorage } from '../storage/index.js';
 import type { SyncLayer } from '../sync/index.js';
@@ -20,6 +21,7 @@ import { HandshakeDeadline } from './handshakeDeadline.js';
 import { handleHttpRequest } from './httpRoutes.js';
 import { KeyRotationWatcher } from './keyRotationWatcher.js';
 import { rejectUpgrade } from './rejectUpgrade.js';
+import { routeAnswer } from './routeLookup.js';
 import { ServerMetrics } from './serverMetrics.js';
 import { SocketSupervisor } from './socketSupervisor.js';
 import { maxRequestHeaders, UpgradeGate } from './upgradeGate.js';
@@ -62,6 +64,10 @@ export class WiresocketServer {
   /** Stops this node's logger hearing about the shared housekeeping queue's failing tasks. */
   private readonly detachHousekeepingErrors: () => void;
   private membership: ClusterMembership | null = null;
+  /** Live nodes per region, for the proxy and the route lookup. */
+  private readonly directory: RegionDirectory;
+  /** Proxies connects pinned to other regions; null without `--cluster-secret`. */
+  private readonly regionProxy: RegionProxy | null;
   private closing: Promise<void> | null = null;
   private documentDeps: DocumentUpgradeDependencies | null = null;
   private boardDeps: BoardUpgradeDependencies | null = null;
@@ -135,6 +141,12 @@ export class WiresocketServer {
       limits: { maxParticipants: config.boardMaxParticipants, maxBatchesPerSecond: config.boardMaxBatchesPerSecond },
     });
     this.boardRooms = new BoardRooms(this.boards);
+    // A second's cache: a connect storm to documents of another region reads the nodes once.
+    this.directory = new RegionDirectory({ routing: options.routing, nodeTimeoutMs: config.nodeTimeoutMs, cacheMs: 1_000 });
+    this.regionProxy =
+      config.clusterSecret === undefined
+        ? null
+        : new RegionProxy({ directory: this.directory, secret: config.clusterSecret, answerTimeoutMs: Math.min(5_000, config.handshakeTimeoutMs / 2) });
     this.webSocketServer = new WebSocketServer({
       noServer: true,
       maxPayload: config.maxMessageBytes,
@@ -184,6 +196,11 @@ export class WiresocketServer {
     return `ws://${host}:${this.port}`;
   }
 
+  /** How other nodes reach this one (`--advertise-url`, default `ws://<host>:<port>`); kept in its `nodes` row. */
+  get advertiseUrl(): string {
+    return this.options.config.advertiseUrl ?? this.url;
+  }
+
   /** Graceful shutdown: stop accepting, close sockets with 1012, end sessions, close stores. */
   close(): Promise<void> {
     this.closing ??= this.shutdown().finally(this.detachHousekeepingErrors);
@@ -196,7 +213,7 @@ export class WiresocketServer {
     await routing.removeNode(this.nodeId);
     this.membership = new ClusterMembership({
       routing,
-      node: { nodeId: this.nodeId, region: config.region, url: this.url },
+      node: { nodeId: this.nodeId, region: config.region, url: this.advertiseUrl },
       clock: this.options.clock ?? systemClock,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       nodeTimeoutMs: config.nodeTimeoutMs,
@@ -212,6 +229,19 @@ export class WiresocketServer {
     });
     await this.membership.start();
     await this.keyRotations.start();
+    await this.warnWithoutClusterSecret();
+  }
+
+  /** Said once at start: other regions' documents will get 1013 here instead of being proxied. */
+  private async warnWithoutClusterSecret(): Promise<void> {
+    const { config } = this.options;
+    if (config.clusterSecret !== undefined) return;
+    const others = await this.directory.otherRegions(config.region);
+    if (others.length === 0) return;
+    this.logger.warn(
+      { region: config.region, otherRegions: others },
+      'other regions are registered but this node has no --cluster-secret: it neither proxies connects to them nor accepts proxied connects',
+    );
   }
 
   /**
@@ -229,7 +259,7 @@ export class WiresocketServer {
   private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', this.onUpgradeSocketError);
     if (this.closing) return rejectUpgrade(socket, 503, 'server is shutting down');
-    const refusal = this.gate.refusal(request);
+    const refusal = this.gate.refusal(request, request.headers[hopHeader] !== undefined);
     if (refusal) {
       this.metrics.limitHit(refusal.limit);
       this.logger.info({ limit: refusal.limit, remoteAddress: request.socket.remoteAddress }, `upgrade refused: ${refusal.message}`);
@@ -264,6 +294,10 @@ export class WiresocketServer {
       supervisor: this.supervisor,
       logger: this.logger,
       onUpgraded: this.onUpgraded,
+      clusterSecret: this.options.config.clusterSecret,
+      regions: this.regionProxy,
+      // Wall time, as on the edge that signed the hop (an injected test clock would be another node's).
+      now: Date.now,
     };
     return this.documentDeps;
   }
@@ -298,6 +332,7 @@ export class WiresocketServer {
       verifier: this.verifier,
       boardState: async (principal: Principal, boardId: string) => ({ boardId, ...(await this.boards.getBoardState(keyOf(principal, boardId))) }),
       metrics: async () => ({ contentType: this.metrics.contentType, text: await this.metrics.render() }),
+      route: (principal: Principal, name: string) => routeAnswer(name, keyOf(principal, name), this.options.routing, this.directory),
       stats: (principal: Principal) => {
         const tenantPrefix = `${principal.tenantId}::`;
         return { tenantId: principal.tenantId, boards: this.boards.statsOf((key) => key.startsWith(tenantPrefix)), documents: this.documents.statsOf(tenantPrefix) };
@@ -334,6 +369,7 @@ export class WiresocketServer {
 
   /** Waits for clients to finish the close handshake, then cuts whoever is left. */
   private async closeSockets(timeoutMs: number): Promise<void> {
+    this.regionProxy?.cutAll();
     const sockets = [...this.webSocketServer.clients];
     for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.close(1012, 'SERVER_SHUTTING_DOWN');
     const closed = Promise.all(sockets.map((ws) => (ws.readyState === ws.CLOSED ? null : new Promise((resolve) => ws.once('close', resolve)))));

@@ -155,3 +155,25 @@ describe('config: the Redis sync layer', () => {
 function pickWindow(config: { coalesceMs: number; coalesceMaxMs: number }) {
   return { coalesceMs: config.coalesceMs, coalesceMaxMs: config.coalesceMaxMs };
 }
+
+describe('config: regions (issue 15)', () => {
+  const secret = 'x'.repeat(32);
+
+  it('REGION-1/OPS-7: --advertise-url and --cluster-secret, and their variables; unset by default', () => {
+    const defaults = loadServeConfig({}, {});
+    assert.equal(defaults.advertiseUrl, undefined);
+    assert.equal(defaults.clusterSecret, undefined);
+    const fromEnv = loadServeConfig({}, { WIRESOCKET_ADVERTISE_URL: 'wss://a1.example.com/', WIRESOCKET_CLUSTER_SECRET: secret });
+    assert.equal(fromEnv.advertiseUrl, 'wss://a1.example.com', 'a trailing slash is dropped');
+    assert.equal(fromEnv.clusterSecret, secret);
+    const fromFlags = loadServeConfig({ 'advertise-url': 'ws://10.0.0.5:1234', 'cluster-secret': `${secret}!` }, { WIRESOCKET_CLUSTER_SECRET: secret });
+    assert.equal(fromFlags.advertiseUrl, 'ws://10.0.0.5:1234');
+    assert.equal(fromFlags.clusterSecret, `${secret}!`);
+  });
+
+  it('REGION-1/OPS-7: a bad advertise url or a short secret names the flag or variable', () => {
+    assert.throws(() => loadServeConfig({ 'advertise-url': 'http://a1:1234' }, {}), /^ConfigError: --advertise-url must be a ws:\/\/ or wss:\/\/ URL/);
+    assert.throws(() => loadServeConfig({ 'advertise-url': 'ws://a1:1234/path' }, {}), /--advertise-url must be/);
+    assert.throws(() => loadServeConfig({}, { WIRESOCKET_CLUSTER_SECRET: 'short' }), /^ConfigError: WIRESOCKET_CLUSTER_SECRET \(environment\) must be at least 32 characters/);
+  });
+});

@@ -22,10 +22,16 @@ export interface TcpProxy {
 
 const loopback = '127.0.0.1';
 
-export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+export interface TcpProxyOptions {
+  /** Each chunk (and each end) reaches the other side this much later, both ways: a link between regions. */
+  delayMs?: number;
+}
+
+export async function startTcpProxy(targetPort: number, options: TcpProxyOptions = {}): Promise<TcpProxy> {
   let target = targetPort;
   const open = new Set<Connection>();
-  const server = createServer((client) => pipeToTarget(client, target, open));
+  const delayMs = options.delayMs ?? 0;
+  const server = createServer((client) => pipeToTarget(client, target, open, delayMs));
   await listen(server);
   const port = portOf(server);
   let closing: Promise<void> | null = null;
@@ -52,7 +58,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
  * One client connection and its upstream: whichever side ends or fails takes the other down,
  * so a dead node shows to the client as a closed socket (the stock client then reconnects).
  */
-function pipeToTarget(client: Socket, targetPort: number, open: Set<Connection>): void {
+function pipeToTarget(client: Socket, targetPort: number, open: Set<Connection>, delayMs: number): void {
   const connection = { client, upstream: connect(targetPort, loopback) };
   open.add(connection);
   for (const socket of [connection.client, connection.upstream]) {
@@ -61,11 +67,24 @@ function pipeToTarget(client: Socket, targetPort: number, open: Set<Connection>)
     socket.on('error', () => undefined);
     socket.once('close', () => {
       open.delete(connection);
-      destroyBoth(connection);
+      // What is still on its way (a close frame) arrives before the other side goes.
+      if (delayMs > 0) setTimeout(() => destroyBoth(connection), delayMs + 20).unref();
+      else destroyBoth(connection);
     });
+  }
+  if (delayMs > 0) {
+    relayLater(connection.client, connection.upstream, delayMs);
+    relayLater(connection.upstream, connection.client, delayMs);
+    return;
   }
   connection.client.pipe(connection.upstream);
   connection.upstream.pipe(connection.client);
+}
+
+/** Timers of one delay fire in the order they were set, so the byte order holds. */
+function relayLater(from: Socket, to: Socket, delayMs: number): void {
+  from.on('data', (chunk: Buffer) => setTimeout(() => to.destroyed || to.write(chunk), delayMs));
+  from.once('end', () => setTimeout(() => to.destroyed || to.end(), delayMs));
 }
 
 /** A client socket and the upstream socket it is piped to. */

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { RoutingBatcher } from '../../src/routing/routingBatcher.js';
 import type { ActiveConnection, NewDocumentRoute, PinResult, RoutingOperation, RoutingTable } from '../../src/routing/routingTable.js';
 import type { TenantRegistry } from '../../src/tenancy/tenantRegistry.js';
+import { routingEpochContract } from './routingEpochContract.js';
 
 export interface RoutingStores {
   routing: RoutingTable;
@@ -46,7 +47,7 @@ export function routingTableContract(name: string, factory: () => Promise<Routin
         const result = await routing.pinDocument(routeFor('t1', 'doc'));
         assert.equal(result.kind, 'pinned');
         assert.ok(result.kind === 'pinned');
-        assert.deepEqual({ ...result.route, pinnedAt: 0 }, { ...routeFor('t1', 'doc'), pinnedAt: 0 });
+        assert.deepEqual({ ...result.route, pinnedAt: 0 }, { ...routeFor('t1', 'doc'), pinnedAt: 0, epoch: 1 });
         assert.ok(result.route.pinnedAt >= before && result.route.pinnedAt <= Date.now());
         assert.deepEqual(await routing.getRoute(routeFor('t1', 'doc').docKey), result.route);
         assert.equal(await routing.countTenantDocuments('t1'), 1);
@@ -434,6 +435,8 @@ export function routingTableContract(name: string, factory: () => Promise<Routin
         assert.deepEqual(await routing.liveNodeIds(40), []);
       });
     });
+
+    routingEpochContract(() => stores);
 
     describe('health and shutdown', () => {
       it('answers ping while open and fails it after close; close is idempotent', async () => {

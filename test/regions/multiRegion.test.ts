@@ -1,0 +1,251 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { WebSocket } from 'ws';
+import type { WebsocketProvider } from 'y-websocket';
+import { hopHeader, hopLifetimeMs, signHop } from '../../src/regions/hopSignature.js';
+import { startRegionCluster, staleOnce, testClusterSecret, type RegionCluster } from '../helpers/regionCluster.js';
+import { redisServerInstalled } from '../sync/redisTestSupport.js';
+import { postgresGate, PostgresSchemas, urlWithSchema } from '../helpers/postgresTestDatabase.js';
+import { connectClient, destroyAll, eventually, waitForSync } from '../helpers/yjsClient.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
+
+/** The only place this file reads the environment: in CI a missing redis-server is a failure. */
+const ci = process.env.CI === 'true';
+const installed = await redisServerInstalled();
+const postgres = await postgresGate();
+
+type Opened = { kind: 'open'; socket: WebSocket } | { kind: 'http'; status: number } | { kind: 'closed'; code: number };
+
+/** A raw socket with the stock client's subprotocols; resolves on open, an HTTP refusal or an early close. */
+function openRaw(url: string, name: string, token: string, headers: Record<string, string> = {}): Promise<Opened> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(`${url}/${encodeURIComponent(name)}`, ['Bearer', token], { headers });
+    socket.once('open', () => resolve({ kind: 'open', socket }));
+    socket.once('unexpected-response', (_request, response) => {
+      resolve({ kind: 'http', status: response.statusCode ?? 0 });
+      socket.terminate();
+    });
+    socket.once('close', (code) => resolve({ kind: 'closed', code }));
+    socket.on('error', () => undefined);
+  });
+}
+
+function nextCloseCode(socket: WebSocket): Promise<number> {
+  return new Promise((resolve) => socket.once('close', (code) => resolve(code)));
+}
+
+/** The routing store every node shares: a libSQL file (undefined: the first node's) or a PostgreSQL schema. */
+interface SharedStore {
+  dbUrl: string | undefined;
+  dispose(): Promise<void>;
+}
+
+regionSuite('a libSQL file', installed || ci ? false : 'redis-server is not installed', async () => ({ dbUrl: undefined, dispose: async () => undefined }));
+regionSuite('PostgreSQL', installed || ci ? postgres.skip : 'redis-server is not installed', async () => {
+  postgres.assertAvailable();
+  const schemas = new PostgresSchemas(postgres.url ?? '');
+  return { dbUrl: urlWithSchema(postgres.url ?? '', await schemas.fresh()), dispose: () => schemas.dropAll() };
+});
+
+function regionSuite(storeName: string, skip: string | false, openStore: () => Promise<SharedStore>): void {
+  describe(`regions: two regions share one routing store (${storeName}), each on its own Redis (issue 15)`, { skip }, () => {
+    let cluster: RegionCluster;
+    let store: SharedStore | undefined;
+    const providers: WebsocketProvider[] = [];
+    const sockets: WebSocket[] = [];
+    const tcpProxies: TcpProxy[] = [];
+    const url = (name: string) => cluster.node(name).server.url;
+    const token = (options = {}) => cluster.node('a1').server.token(options);
+    const keyOf = (name: string) => cluster.node('a1').server.key(name);
+
+    before(async () => {
+      store = await openStore();
+      cluster = await startRegionCluster({ a1: 'a', a2: 'a', b1: 'b', b2: 'b' }, ['a', 'b'], store.dbUrl);
+    });
+    after(async () => {
+      destroyAll(providers);
+      for (const socket of sockets) socket.terminate();
+      for (const proxy of tcpProxies) await proxy.close();
+      await cluster?.close();
+      await store?.dispose();
+    });
+
+    it('REGION-2: 100 concurrent first connects over four nodes of two regions give one row, one region, one epoch', async () => {
+      const name = `race-${randomUUID()}`;
+      const names = ['a1', 'a2', 'b1', 'b2'];
+      const credential = await token();
+      const opened = await Promise.all(Array.from({ length: 100 }, (_, index) => openRaw(url(names[index % 4]), name, credential)));
+      for (const outcome of opened) if (outcome.kind === 'open') sockets.push(outcome.socket);
+      assert.deepEqual(opened.map((outcome) => outcome.kind).filter((kind) => kind !== 'open'), [], 'every connect is served');
+      const route = await cluster.node('a1').server.stores.routing.getRoute(keyOf(name));
+      assert.ok(route);
+      assert.equal(route.epoch, 1);
+      const loser = route.region === 'a' ? 'b' : 'a';
+      await eventually(async () => (await cluster.redisKeysOf(route.region, keyOf(name))).length > 0, 5_000, 'the owner region holds the document');
+      assert.deepEqual(await cluster.redisKeysOf(loser, keyOf(name)), [], 'the other region holds no key of it');
+      const serving = cluster.nodes.filter((node) => node.server.server.documents.getSession(keyOf(name)) !== null).map((node) => node.region);
+      assert.ok(serving.length > 0 && serving.every((region) => region === route.region), `sessions only in ${route.region}: ${serving}`);
+    });
+
+    it('REGION-3: stock clients on all four nodes converge; awareness crosses regions; the other region holds no key', async () => {
+      const name = `converge-${randomUUID()}`;
+      const credential = await token();
+      const first = connectClient(url('b1'), name, { token: credential });
+      providers.push(first.provider);
+      await waitForSync(first.provider);
+      const clients = [first, ...['a1', 'a2', 'b2'].map((node) => connectClient(url(node), name, { token: credential }))];
+      providers.push(...clients.slice(1).map((client) => client.provider));
+      await Promise.all(clients.map((client) => waitForSync(client.provider)));
+      clients.forEach((client, index) => client.doc.getText('t').insert(0, `[${index}]`));
+      const texts = () => clients.map((client) => client.doc.getText('t').toString());
+      await eventually(() => new Set(texts()).size === 1 && texts()[0].length === 12, 5_000, 'convergence');
+      clients[3].provider.awareness.setLocalStateField('user', { name: 'on b2' });
+      await eventually(() => [...clients[1].provider.awareness.getStates().values()].some((state) => state.user?.name === 'on b2'), 5_000, 'awareness b2 -> a1');
+      assert.deepEqual(await cluster.redisKeysOf('a', keyOf(name)), []);
+      assert.ok((await cluster.redisKeysOf('b', keyOf(name))).length > 0);
+      for (const node of ['a1', 'a2']) assert.equal(cluster.node(node).server.server.documents.getSession(keyOf(name)), null, `${node} holds no session`);
+    });
+
+    it("REGION-3: a proxied client sees the owner's close codes exactly (a text frame -> 4400)", async () => {
+      const name = `codes-${randomUUID()}`;
+      const credential = await token();
+      const owner = connectClient(url('b1'), name, { token: credential });
+      providers.push(owner.provider);
+      await waitForSync(owner.provider);
+      const opened = await openRaw(url('a1'), name, credential);
+      assert.equal(opened.kind, 'open');
+      assert.ok(opened.kind === 'open');
+      assert.equal(opened.socket.protocol, 'Bearer');
+      const closed = nextCloseCode(opened.socket);
+      opened.socket.send('not binary');
+      assert.equal(await closed, 4400);
+    });
+
+    it('REGION-4: a forged, expired or foreign hop header is refused with 403 and logged', async () => {
+      const name = `forged-${randomUUID()}`;
+      const credential = await token();
+      const owner = connectClient(url('b1'), name, { token: credential });
+      providers.push(owner.provider);
+      await waitForSync(owner.provider);
+      const b2 = cluster.node('b2');
+      const hop = (fields: { docKey?: string; epoch?: number; expiresAt?: number; secret?: string }) =>
+        signHop({ docKey: fields.docKey ?? keyOf(name), epoch: fields.epoch ?? 1, expiresAt: fields.expiresAt ?? Date.now() + hopLifetimeMs }, fields.secret ?? testClusterSecret);
+      const forged = [
+        'v1.1.99999999999.AAAA',
+        hop({ secret: 'another-secret-of-at-least-32-characters' }),
+        hop({ expiresAt: Date.now() - 1 }),
+        hop({ docKey: keyOf('another document') }),
+      ];
+      for (const header of forged) assert.deepEqual(await openRaw(b2.server.url, name, credential, { [hopHeader]: header }), { kind: 'http', status: 403 }, header);
+      const refusals = b2.logs.lines.filter((line) => line.code === 'HOP_INVALID');
+      assert.equal(refusals.length, forged.length);
+      assert.ok(refusals.every((line) => line.level === 40), 'logged as warnings');
+      const valid = await openRaw(b2.server.url, name, credential, { [hopHeader]: hop({}) });
+      assert.equal(valid.kind, 'open', 'a genuine hop is served');
+      if (valid.kind === 'open') sockets.push(valid.socket);
+      const wrongEpoch = await openRaw(b2.server.url, name, credential, { [hopHeader]: hop({ epoch: 2 }) });
+      assert.deepEqual(wrongEpoch, { kind: 'http', status: 421 }, 'a hop naming another claim is answered "not the owner"');
+    });
+
+    it('REGION-5: a stale route is answered 421 by the region, and the edge retries once with a fresh route', async () => {
+      const name = `stale-${randomUUID()}`;
+      const credential = await token();
+      const owner = connectClient(url('b1'), name, { token: credential });
+      providers.push(owner.provider);
+      await waitForSync(owner.provider);
+      owner.doc.getText('t').insert(0, 'from b');
+      const edge = await cluster.addNode('a-stale', 'a', { wrapRouting: staleOnce(keyOf(name)) });
+      const client = connectClient(edge.server.url, name, { token: credential });
+      providers.push(client.provider);
+      await waitForSync(client.provider);
+      await eventually(() => client.doc.getText('t').toString() === 'from b', 5_000, 'the proxied client reads the owner');
+      assert.equal(edge.logs.lines.filter((line) => String(line.msg).includes('retrying with a fresh route')).length, 1, 'one retry');
+      const notOwner = cluster.nodes.filter((node) => node.region === 'b').flatMap((node) => node.logs.lines.filter((line) => line.code === 'HOP_NOT_OWNER' && String(line.url).includes(name)));
+      assert.equal(notOwner.length, 1, 'the stale hop was answered once');
+      for (const node of cluster.nodes.filter((candidate) => candidate.region === 'b')) {
+        const proxied = node.logs.lines.filter((line) => line.msg === 'connect proxied to the owner region' && line.docKey === keyOf(name));
+        assert.deepEqual(proxied, [], `${node.name} never proxies again`);
+      }
+    });
+
+    it('REGION-6: GET /v1/route/<documentName> answers the region, a live node and the epoch, or pinned:false', async () => {
+      const name = `lookup ${randomUUID()}`;
+      const credential = await token();
+      const owner = connectClient(url('b2'), name, { token: credential });
+      providers.push(owner.provider);
+      await waitForSync(owner.provider);
+      const lookup = (documentName: string, bearer: string | null = credential) =>
+        fetch(`${url('a1').replace('ws:', 'http:')}/v1/route/${encodeURIComponent(documentName)}`, { headers: bearer ? { authorization: `Bearer ${bearer}` } : {} });
+      const pinned = await lookup(name);
+      assert.equal(pinned.status, 200);
+      const body = (await pinned.json()) as Record<string, unknown>;
+      assert.deepEqual({ ...body, url: null }, { documentName: name, pinned: true, region: 'b', url: null, epoch: 1 });
+      assert.ok([url('b1'), url('b2')].includes(String(body.url)), `a live node of b: ${body.url}`);
+      assert.deepEqual(await (await lookup('never-opened')).json(), { documentName: 'never-opened', pinned: false });
+      assert.equal((await lookup(name, null)).status, 401);
+      assert.equal((await lookup(name, await token({ docs: ['other*'] }))).status, 403);
+    });
+
+    it('REGION-1: a node without --cluster-secret says so at start, and a connect pinned elsewhere gets 1013', async () => {
+      const name = `nosecret-${randomUUID()}`;
+      const credential = await token();
+      const owner = connectClient(url('b1'), name, { token: credential });
+      providers.push(owner.provider);
+      await waitForSync(owner.provider);
+      const lone = await cluster.addNode('a-nosecret', 'a', { clusterSecret: null });
+      const warnings = lone.logs.lines.filter((line) => String(line.msg).includes('no --cluster-secret'));
+      assert.equal(warnings.length, 1);
+      assert.deepEqual(warnings[0].otherRegions, ['b']);
+      // Its own Redis must answer first (else any connect gets 4503, as on every node).
+      await eventually(async () => (await fetch(`${lone.server.url.replace('ws:', 'http:')}/readyz`)).status === 200, 5_000, 'ready');
+      const opened = await openRaw(lone.server.url, name, credential);
+      assert.ok(opened.kind === 'open');
+      assert.equal(await nextCloseCode(opened.socket), 1013);
+      const hop = signHop({ docKey: keyOf(name), epoch: 1, expiresAt: Date.now() + hopLifetimeMs }, testClusterSecret);
+      assert.deepEqual(await openRaw(lone.server.url, name, credential, { [hopHeader]: hop }), { kind: 'http', status: 403 }, 'nor accepts a hop');
+    });
+
+    it('REGION-3: an edge shutting down cuts its proxied sockets at once; the owner keeps serving the others', async () => {
+      const name = `edge-down-${randomUUID()}`;
+      const credential = await token();
+      const owner = connectClient(url('b1'), name, { token: credential });
+      providers.push(owner.provider);
+      await waitForSync(owner.provider);
+      const edge = await cluster.addNode('a-edge', 'a');
+      const proxied = await openRaw(edge.server.url, name, credential);
+      assert.ok(proxied.kind === 'open');
+      const closed = nextCloseCode(proxied.socket);
+      const started = Date.now();
+      cluster.nodes.splice(cluster.nodes.indexOf(edge), 1);
+      await edge.server.close();
+      assert.equal(await closed, 1006, 'cut, not closed with a frame (the pipe is raw)');
+      assert.ok(Date.now() - started < 5_000, `shutdown took ${Date.now() - started} ms`);
+      await eventually(() => cluster.node('b1').server.server.documents.getSession(keyOf(name))?.connectionCount === 1, 5_000, 'the owner dropped the proxied connection');
+    });
+
+    it('REGION-1/REGION-3: the proxy dials the owner by its --advertise-url (here a link with 40 ms of delay); clients converge over it', async () => {
+      const link = await startTcpProxy(1, { delayMs: 40 });
+      tcpProxies.push(link);
+      const c1 = await cluster.addNode('c1', 'c', { advertiseUrl: link.url });
+      link.setTarget(c1.server.server.port);
+      const rows = await cluster.node('a1').server.stores.routing.liveNodes(60_000);
+      assert.equal(rows.find((row) => row.nodeId === 'c1')?.url, link.url, 'the nodes row keeps the advertised url');
+      const name = `advertised-${randomUUID()}`;
+      const credential = await token();
+      const owner = connectClient(c1.server.url, name, { token: credential });
+      providers.push(owner.provider);
+      await waitForSync(owner.provider);
+      const started = Date.now();
+      const edge = connectClient(url('a2'), name, { token: credential });
+      providers.push(edge.provider);
+      await waitForSync(edge.provider);
+      assert.ok(Date.now() - started >= 80, 'connect-to-synced pays the link both ways at least once');
+      assert.ok(link.connectionCount >= 1, 'the hop went through the advertised url');
+      edge.doc.getText('t').insert(0, 'via the link');
+      await eventually(() => owner.doc.getText('t').toString() === 'via the link', 5_000, 'edge -> owner');
+      owner.doc.getText('t').insert(0, '> ');
+      await eventually(() => edge.doc.getText('t').toString() === '> via the link', 5_000, 'owner -> edge');
+    });
+  });
+}

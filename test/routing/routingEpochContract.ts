@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { RoutingTable } from '../../src/routing/routingTable.js';
+import type { TenantRegistry } from '../../src/tenancy/tenantRegistry.js';
+import { routeFor } from './routingTableContract.js';
+
+/**
+ * REGION-2's store half (issue 15, point 2): each claim of a document carries an epoch one above
+ * the highest the document ever had, purges included, and a claim stays one atomic step with its
+ * quota check. Run inside `routingTableContract`, so every adapter passes it.
+ */
+export function routingEpochContract(stores: () => { routing: RoutingTable; tenants: TenantRegistry }): void {
+  describe('epochs (regions)', () => {
+    const setUp = async (maxDocuments = 10) => {
+      const { routing, tenants } = stores();
+      await tenants.createTenant({ tenantId: 't1', maxDocuments });
+      return routing;
+    };
+    const pinned = async (routing: RoutingTable, name: string, nodeId = 'node-a') => {
+      const result = await routing.pinDocument(routeFor('t1', name, nodeId));
+      assert.ok(result.kind === 'pinned' || result.kind === 'existing', `pin of ${name}: ${result.kind}`);
+      return result;
+    };
+
+    it('REGION-2: the first claim has epoch 1; a re-pin answers the same route and epoch', async () => {
+      const routing = await setUp();
+      const first = await pinned(routing, 'doc');
+      assert.equal(first.kind, 'pinned');
+      assert.equal(first.route.epoch, 1);
+      const again = await pinned(routing, 'doc', 'node-b');
+      assert.deepEqual(again, { kind: 'existing', route: first.route });
+      assert.equal((await routing.getRoute(first.route.docKey))?.epoch, 1);
+    });
+
+    it('REGION-2: each claim after a purge (unpin, unpinIfUnused, removeNode) has a higher epoch', async () => {
+      const routing = await setUp();
+      const { docKey } = routeFor('t1', 'doc');
+      assert.equal((await pinned(routing, 'doc')).route.epoch, 1);
+      await routing.unpinDocument(docKey);
+      assert.equal((await pinned(routing, 'doc')).route.epoch, 2);
+      assert.equal(await routing.unpinIfUnused(docKey), true);
+      assert.equal((await pinned(routing, 'doc', 'node-c')).route.epoch, 3);
+      await routing.removeNode('node-c');
+      assert.equal(await routing.getRoute(docKey), null);
+      assert.equal((await pinned(routing, 'doc')).route.epoch, 4);
+      assert.equal((await pinned(routing, 'other')).route.epoch, 1, 'epochs are per document');
+    });
+
+    it('REGION-2: 100 concurrent claims of one document from two regions give one row, one region, one epoch', async () => {
+      const routing = await setUp();
+      const { docKey } = routeFor('t1', 'race');
+      const claims = Array.from({ length: 100 }, (_, index) =>
+        routing.pinDocument({ docKey, tenantId: 't1', region: index % 2 === 0 ? 'a' : 'b', nodeId: `node-${index % 4}` }),
+      );
+      const results = await Promise.all(claims);
+      const routes = results.map((result) => (result.kind === 'pinned' || result.kind === 'existing' ? result.route : null));
+      assert.equal(results.filter((result) => result.kind === 'pinned').length, 1);
+      assert.equal(new Set(routes.map((route) => `${route?.region}/${route?.nodeId}/${route?.epoch}`)).size, 1);
+      assert.equal(routes[0]?.epoch, 1);
+      assert.equal(await routing.countTenantDocuments('t1'), 1);
+    });
+
+    it('REGION-2: a batch of pins gives each claimed document its own next epoch, and the quota still holds', async () => {
+      const routing = await setUp(2);
+      await pinned(routing, 'x');
+      await routing.unpinDocument(routeFor('t1', 'x').docKey);
+      const results = await routing.runBatch([
+        { kind: 'pin', route: routeFor('t1', 'x') },
+        { kind: 'pin', route: routeFor('t1', 'y') },
+        { kind: 'pin', route: routeFor('t1', 'z') },
+        { kind: 'creation-check', docKey: routeFor('t1', 'x').docKey, tenantId: 't1' },
+      ]);
+      const epochs = results.map((result) => (result.kind === 'pin' && result.result.kind === 'pinned' ? result.result.route.epoch : result.kind === 'pin' ? result.result.kind : null));
+      assert.deepEqual(epochs.slice(0, 3), [2, 1, 'quota-exceeded']);
+      const check = results[3];
+      assert.ok(check.kind === 'creation-check');
+      assert.equal(check.check.route?.epoch, 2);
+    });
+
+    it('lists the live nodes with their region and advertised url', async () => {
+      const { routing } = stores();
+      await routing.heartbeat({ nodeId: 'n-b', region: 'b', url: 'ws://10.0.0.2:1234' });
+      await routing.heartbeat({ nodeId: 'n-a', region: 'a', url: 'wss://a.example.com' });
+      assert.deepEqual(await routing.liveNodes(60_000), [
+        { nodeId: 'n-a', region: 'a', url: 'wss://a.example.com' },
+        { nodeId: 'n-b', region: 'b', url: 'ws://10.0.0.2:1234' },
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      assert.deepEqual(await routing.liveNodes(40), []);
+    });
+  });
+}
