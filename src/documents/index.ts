@@ -8,3 +8,10 @@ export * from './encodeServerMessage.js';
 export * from './protocol.js';
 export { SharedMessage } from './sharedMessage.js';
 export { defaultDocumentLimits, type DocumentLimitName, type DocumentLimits } from './documentLimits.js';
+export {
+  HocuspocusSocket,
+  defaultHocuspocusLimits,
+  type AuthorizedDocument,
+  type HocuspocusLimitName,
+  type HocuspocusLimits,
+} from './hocuspocus/index.js';
