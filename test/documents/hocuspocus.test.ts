@@ -5,7 +5,8 @@ import * as Y from 'yjs';
 import { textUpdate } from '../helpers/frames.js';
 import { connectHocuspocus, destroyHocuspocus, hocuspocusSocket, waitForHocuspocusSync } from '../helpers/hocuspocusClient.js';
 import { authFrame, hocuspocusFrame, hocuspocusSyncFrame, RawHocuspocusClient, type HocuspocusServerFrame } from '../helpers/rawHocuspocusClient.js';
-import { startTestServer, type TestServer } from '../helpers/testServer.js';
+import { generateHs256Secret } from '../../src/auth/keyMaterial.js';
+import { startTestServer, type TestApp, type TestServer } from '../helpers/testServer.js';
 import { connectClient, destroyAll, eventually, waitForSync } from '../helpers/yjsClient.js';
 import type { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import type { WebsocketProvider } from 'y-websocket';
@@ -46,8 +47,8 @@ describe('the Hocuspocus dialect (issue 16)', () => {
     raws.push(made);
     return made;
   };
-  const stateOf = (name: string): string => {
-    const session = server.server.documents.getSession(server.key(name));
+  const stateOf = (name: string, app?: TestApp): string => {
+    const session = server.server.documents.getSession(server.key(name, app));
     if (!session) return '';
     const doc = new Y.Doc();
     Y.applyUpdate(doc, session.encodeState());
@@ -178,6 +179,25 @@ describe('the Hocuspocus dialect (issue 16)', () => {
     assert.match(await shortLived.denied, /expired/);
     longLived.doc.getText('t').insert(0, 'still here');
     await eventually(() => stateOf('lasting') === 'still here', 5000, 'the other document is served');
+  });
+
+  it('HOCUS-3: a key rotation mid-session and a tenant quota each deny just their document', async () => {
+    const rotating = await server.addApp('acme', `rotating-${Date.now()}`);
+    const tiny = await server.addApp(`tiny${Date.now()}`, 'app', 1);
+    const shared = socket();
+    let disconnects = 0;
+    shared.on('disconnect', () => disconnects++);
+    const kept = attach(shared, 'quota-1', await server.token({ app: tiny }));
+    await waitForHocuspocusSync(kept.provider);
+    const overQuota = attach(shared, 'quota-2', await server.token({ app: tiny }));
+    assert.match(await overQuota.denied, /maxDocuments/);
+    const rotated = attach(shared, 'rotated-doc', await server.token({ app: rotating }));
+    await waitForHocuspocusSync(rotated.provider);
+    await server.stores.tenants.rotateAppKey(rotating.tenantId, rotating.appId, { kind: 'hs256-secret', secret: generateHs256Secret() });
+    assert.match(await rotated.denied, /rotated/);
+    kept.doc.getText('t').insert(0, 'kept');
+    await eventually(() => stateOf('quota-1', tiny) === 'kept', 5000, 'the document within the quota is served');
+    assert.equal(disconnects, 0, 'the socket never closed');
   });
 
   it('HOCUS-9: two documents over one socket; past the per-socket limit the next one gets PermissionDenied', async () => {
