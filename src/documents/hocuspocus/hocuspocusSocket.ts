@@ -187,10 +187,14 @@ export class HocuspocusSocket {
     }
     const pending: Authenticating = { kind: 'authenticating', queue: [], bytes: 0 };
     this.documents.set(name, pending);
-    this.options.authorize(token, name).then(
-      (authorized) => this.authorized(name, pending, authorized),
-      (error: unknown) => this.refused(name, pending, error),
-    );
+    this.options
+      .authorize(token, name)
+      .then(
+        (authorized) => this.authorized(name, pending, authorized),
+        (error: unknown) => this.refused(name, pending, error),
+      )
+      // A throw while attaching is a server bug: the socket goes with 1011 rather than an unhandled rejection.
+      .catch((error: unknown) => this.fail(error));
   }
 
   private authorized(name: string, pending: Authenticating, { principal, admission }: AuthorizedDocument): void {
