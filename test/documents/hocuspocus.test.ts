@@ -212,6 +212,19 @@ describe('the Hocuspocus dialect (issue 16)', () => {
     await eventually(() => stateOf('multi-1') === 'one' && stateOf('multi-2') === 'two', 5000, 'the first documents go on');
   });
 
+  it('HOCUS-9: sessionAwareness providers (name\\0sessionId) share one socket and one document, each answered on its own key', async () => {
+    const shared = socket();
+    const token = await server.token();
+    const first = connectHocuspocus(shared, 'sessions', token, new Y.Doc(), { sessionAwareness: true });
+    const second = connectHocuspocus(shared, 'sessions', token, new Y.Doc(), { sessionAwareness: true });
+    providers.push(first.provider, second.provider);
+    await Promise.all([waitForHocuspocusSync(first.provider), waitForHocuspocusSync(second.provider)]);
+    first.doc.getText('t').insert(0, 'one tab;');
+    second.doc.getText('t').insert(0, 'other tab;');
+    await eventually(() => first.doc.getText('t').length === 18 && first.doc.getText('t').toString() === second.doc.getText('t').toString(), 5000, 'both tabs converge');
+    assert.equal(stateOf('sessions'), first.doc.getText('t').toString(), 'one document: the name before the separator');
+  });
+
   it('HOCUS-4: messages queued before the auth completes are bounded; past the bound the socket closes with 4205', async () => {
     // A new app: its key is not cached, so its first auth waits for the store while the frames arrive.
     const app = await server.addApp('acme', `queue-${Date.now()}`);

@@ -18,7 +18,13 @@ export interface HocuspocusClient {
 }
 
 /** A `HocuspocusProvider` for one document on a shared socket (attached, as apps do with one socket). */
-export function connectHocuspocus(socket: HocuspocusProviderWebsocket, name: string, token: string, doc = new Y.Doc()): HocuspocusClient {
+export function connectHocuspocus(
+  socket: HocuspocusProviderWebsocket,
+  name: string,
+  token: string,
+  doc = new Y.Doc(),
+  options: { sessionAwareness?: boolean } = {},
+): HocuspocusClient {
   let deny: (reason: string) => void = () => undefined;
   let authenticate: (scope: string) => void = () => undefined;
   const denied = new Promise<string>((resolve) => (deny = resolve));
@@ -28,6 +34,7 @@ export function connectHocuspocus(socket: HocuspocusProviderWebsocket, name: str
     name,
     token,
     document: doc,
+    sessionAwareness: options.sessionAwareness ?? false,
     onAuthenticationFailed: ({ reason }) => deny(reason),
     onAuthenticated: ({ scope }) => authenticate(scope),
   });

@@ -180,6 +180,10 @@ export class HocuspocusSocket {
    */
   private authenticate(name: string, token: string): void {
     if (this.documents.has(name)) return;
+    // `sessionAwareness: true` providers address `name\0sessionId`: replies go to that raw key,
+    // the token and the session are for the name before the separator.
+    const separator = name.indexOf('\0');
+    const documentName = separator < 0 ? name : name.slice(0, separator);
     const { maxDocumentsPerSocket } = this.options.limits;
     if (this.documents.size >= maxDocumentsPerSocket) {
       this.options.onLimit('documents-per-socket');
@@ -188,7 +192,7 @@ export class HocuspocusSocket {
     const pending: Authenticating = { kind: 'authenticating', queue: [], bytes: 0 };
     this.documents.set(name, pending);
     this.options
-      .authorize(token, name)
+      .authorize(token, documentName)
       .then(
         (authorized) => this.authorized(name, pending, authorized),
         (error: unknown) => this.refused(name, pending, error),
