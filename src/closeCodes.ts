@@ -15,6 +15,8 @@ export const CloseCode = {
   internalError: 1011,
   serviceRestart: 1012,
   tryAgainLater: 1013,
+  /** Hocuspocus's "reset connection": a Hocuspocus socket queued too much before its auth completed. */
+  hocuspocusReset: 4205,
   malformedMessage: 4400,
   unauthorized: 4401,
   forbidden: 4403,
@@ -36,6 +38,7 @@ export const clientReactionByCode: Readonly<Record<CloseCode, ClientReaction>> =
   [CloseCode.internalError]: 'retry',
   [CloseCode.serviceRestart]: 'retry',
   [CloseCode.tryAgainLater]: 'retry',
+  [CloseCode.hocuspocusReset]: 'retry',
   [CloseCode.malformedMessage]: 'stop',
   [CloseCode.unauthorized]: 'reauthenticate',
   [CloseCode.forbidden]: 'stop',

@@ -88,6 +88,12 @@ export interface ServeConfig {
   maxAwarenessStateBytes: number;
   /** Connections to one document on this node; beyond it a connect is closed with 1013 (stops room flooding). */
   maxConnectionsPerDocument: number;
+  /** Documents one Hocuspocus socket may have open at once; beyond it PermissionDenied (one socket fanning out over many names). */
+  maxDocumentsPerSocket: number;
+  /** Messages a Hocuspocus socket may queue while its documents authenticate, and ... */
+  maxPreauthMessages: number;
+  /** ... their bytes; beyond either the socket is closed with 4205 (an unauthenticated client growing memory). */
+  maxPreauthBytes: number;
   /** New WebSocket connections per client IP per minute, 0 = off; beyond it the upgrade gets HTTP 429 (connect storms). */
   maxConnectsPerIpPerMinute: number;
   /** Longest request target accepted at the upgrade (stops oversized URLs before any parsing). */
@@ -163,6 +169,9 @@ const settings = {
   maxAwarenessPerSecond: { flag: 'max-awareness-per-second', env: 'WIRESOCKET_MAX_AWARENESS_PER_SECOND', accepts: 'an integer from 1 to 10000000', schema: integer(1, 10_000_000) },
   maxAwarenessStateBytes: { flag: 'max-awareness-state-bytes', env: 'WIRESOCKET_MAX_AWARENESS_STATE_BYTES', accepts: 'an integer number of bytes from 64 to 1048576', schema: integer(64, 1 << 20) },
   maxConnectionsPerDocument: { flag: 'max-connections-per-document', env: 'WIRESOCKET_MAX_CONNECTIONS_PER_DOCUMENT', accepts: 'an integer from 1 to 1000000', schema: integer(1, 1_000_000) },
+  maxDocumentsPerSocket: { flag: 'max-documents-per-socket', env: 'WIRESOCKET_MAX_DOCUMENTS_PER_SOCKET', accepts: 'an integer from 1 to 100000', schema: integer(1, 100_000) },
+  maxPreauthMessages: { flag: 'max-preauth-messages', env: 'WIRESOCKET_MAX_PREAUTH_MESSAGES', accepts: 'an integer from 1 to 1000000', schema: integer(1, 1_000_000) },
+  maxPreauthBytes: { flag: 'max-preauth-bytes', env: 'WIRESOCKET_MAX_PREAUTH_BYTES', accepts: 'an integer number of bytes from 1024 to 1073741824', schema: integer(1024, 1 << 30) },
   maxConnectsPerIpPerMinute: { flag: 'max-connects-per-ip-per-minute', env: 'WIRESOCKET_MAX_CONNECTS_PER_IP_PER_MINUTE', accepts: 'an integer from 0 (off) to 10000000', schema: integer(0, 10_000_000) },
   maxUrlBytes: { flag: 'max-url-bytes', env: 'WIRESOCKET_MAX_URL_BYTES', accepts: 'an integer number of bytes from 256 to 65536', schema: integer(256, 65_536) },
   maxBufferedBytes: { flag: 'max-buffered-bytes', env: 'WIRESOCKET_MAX_BUFFERED_BYTES', accepts: 'an integer number of bytes from 65536 to 1073741824', schema: integer(65_536, 1 << 30) },
@@ -202,6 +211,10 @@ export const serveDefaults = {
   maxAwarenessPerSecond: 20,
   maxAwarenessStateBytes: 8 * 1024,
   maxConnectionsPerDocument: 500,
+  // Hocuspocus's own defaults (maxPendingDocuments, maxUnauthenticatedQueueMessages and -Size).
+  maxDocumentsPerSocket: 100,
+  maxPreauthMessages: 1_000,
+  maxPreauthBytes: 5 * 1024 * 1024,
   maxConnectsPerIpPerMinute: 600,
   maxUrlBytes: 8 * 1024,
   maxBufferedBytes: 8 * 1024 * 1024,
@@ -281,6 +294,9 @@ export function loadServeConfig(flags: Flags = {}, env: Environment = process.en
     maxAwarenessPerSecond: pick('maxAwarenessPerSecond'),
     maxAwarenessStateBytes: pick('maxAwarenessStateBytes'),
     maxConnectionsPerDocument: pick('maxConnectionsPerDocument'),
+    maxDocumentsPerSocket: pick('maxDocumentsPerSocket'),
+    maxPreauthMessages: pick('maxPreauthMessages'),
+    maxPreauthBytes: pick('maxPreauthBytes'),
     maxConnectsPerIpPerMinute: pick('maxConnectsPerIpPerMinute'),
     maxUrlBytes: pick('maxUrlBytes'),
     maxBufferedBytes: pick('maxBufferedBytes'),

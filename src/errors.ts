@@ -22,6 +22,8 @@ export const errorCatalog = {
   MESSAGE_TOO_BIG: { message: 'the message is larger than the configured limit', closeCode: CloseCode.messageTooBig, httpStatus: 413 },
   MESSAGE_RATE_LIMITED: { message: 'too many messages: the connection exceeded its rate and burst', closeCode: CloseCode.quotaExceeded, httpStatus: 429 },
   AWARENESS_TOO_LARGE: { message: 'an awareness state is larger than the limit', closeCode: CloseCode.messageTooBig, httpStatus: 413 },
+  DOCUMENTS_PER_SOCKET: { message: 'the socket has as many documents open as it may have', closeCode: CloseCode.quotaExceeded, httpStatus: 429 },
+  PREAUTH_QUEUE_FULL: { message: 'too many messages queued before their document authenticated', closeCode: CloseCode.hocuspocusReset, httpStatus: 429 },
   DOCUMENT_FULL: { message: 'the document has as many connections as it may have on this node', closeCode: CloseCode.tryAgainLater, httpStatus: 503 },
   SLOW_READER: { message: 'the client did not read what it was sent', closeCode: CloseCode.tryAgainLater, httpStatus: 503 },
   CONNECTION_SILENT: { message: 'the client answered no ping within the liveness timeout', closeCode: CloseCode.tryAgainLater, httpStatus: 408 },

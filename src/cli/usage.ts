@@ -18,6 +18,8 @@ Commands:
             [--max-buffered-bytes 8388608] [--slow-reader-timeout-ms 10000]
             [--allowed-origins https://a.example,https://b.example] [--ping-interval-ms 15000]
             [--liveness-timeout-ms 45000] [--key-check-interval-ms 1000]
+    hocuspocus: [--max-documents-per-socket 100] [--max-preauth-messages 1000]
+                [--max-preauth-bytes 5242880]
   tenants create <tenantId> [--max-documents 1000]
   tenants list                            id, maxDocuments and live documents per tenant
   tenants set <tenantId> --max-documents N

@@ -32,12 +32,36 @@ export function decodeClientFrame(frame: Uint8Array): ClientMessage[] {
  * arrays (Buffers from clients, Uint8Arrays from its own encoders), and V8 threw away and
  * recompiled its optimised merge code every few seconds under load.
  */
-function plainView(frame: Uint8Array): Uint8Array {
+export function plainView(frame: Uint8Array): Uint8Array {
   return Buffer.isBuffer(frame) ? new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength) : frame;
 }
 
 function readMessage(decoder: decoding.Decoder): ClientMessage {
   const type = decoding.readVarUint(decoder);
+  switch (type) {
+    case MessageType.sync:
+    case MessageType.awareness:
+    case MessageType.queryAwareness:
+      return readSessionMessage(type, decoder);
+    case MessageType.auth:
+      // Clients have nothing to say here; the payload (if any) is read so the frame stays aligned.
+      if (decoding.hasContent(decoder)) decoding.readVarUint(decoder);
+      if (decoding.hasContent(decoder)) decoding.readVarString(decoder);
+      return { type: 'auth' };
+    default:
+      throw new WiresocketError('MESSAGE_UNKNOWN_TYPE', `type ${type}`);
+  }
+}
+
+/**
+ * A sync, awareness or query-awareness payload, whose bytes every dialect shares (the Hocuspocus
+ * framing puts a document name before the same type numbers). Throws what Yjs or lib0 throw on
+ * bad bytes: callers turn that into MESSAGE_MALFORMED.
+ */
+export function readSessionMessage(
+  type: typeof MessageType.sync | typeof MessageType.awareness | typeof MessageType.queryAwareness,
+  decoder: decoding.Decoder,
+): ClientMessage {
   switch (type) {
     case MessageType.sync:
       return readSyncMessage(decoder);
@@ -47,13 +71,6 @@ function readMessage(decoder: decoding.Decoder): ClientMessage {
     }
     case MessageType.queryAwareness:
       return { type: 'query-awareness' };
-    case MessageType.auth:
-      // Clients have nothing to say here; the payload (if any) is read so the frame stays aligned.
-      if (decoding.hasContent(decoder)) decoding.readVarUint(decoder);
-      if (decoding.hasContent(decoder)) decoding.readVarString(decoder);
-      return { type: 'auth' };
-    default:
-      throw new WiresocketError('MESSAGE_UNKNOWN_TYPE', `type ${type}`);
   }
 }
 
@@ -96,6 +113,6 @@ export function readAwarenessEntries(update: Uint8Array): AwarenessEntry[] {
   return entries;
 }
 
-function errorText(error: unknown): string {
+export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -23,8 +23,11 @@ export interface DocumentConnectionOptions {
   principal: Principal;
   connectionId?: string;
   clock: Clock;
-  /** A connection that sends nothing within this time is closed (1013): it holds a slot for nothing. */
-  handshakeTimeoutMs: number;
+  /**
+   * A connection that sends nothing within this time is closed (1013): it holds a slot for
+   * nothing. Null: its socket keeps that deadline (one Hocuspocus socket, many documents).
+   */
+  handshakeTimeoutMs: number | null;
   limits: DocumentLimits;
   onLimit: (limit: DocumentLimitName) => void;
   logger: Logger;
@@ -37,7 +40,7 @@ export interface DocumentConnectionOptions {
 export class DocumentConnection {
   readonly id: string;
   readonly principal: Principal;
-  private readonly socket: MinimalSocket;
+  protected readonly socket: MinimalSocket;
   private handler: ConnectionHandler | null = null;
   private handshakeTimer: TimerHandle | null;
   private closed = false;
@@ -57,7 +60,18 @@ export class DocumentConnection {
     this.socket = options.socket;
     this.messageTokens = options.limits.messageBurst;
     this.refilledAt = options.clock.now();
-    this.handshakeTimer = options.clock.setTimeout(() => this.fail(new WiresocketError('HANDSHAKE_TIMEOUT')), options.handshakeTimeoutMs);
+    this.handshakeTimer =
+      options.handshakeTimeoutMs === null
+        ? null
+        : options.clock.setTimeout(() => this.fail(new WiresocketError('HANDSHAKE_TIMEOUT')), options.handshakeTimeoutMs);
+  }
+
+  /**
+   * Whether the session sends its sync step 1 as soon as the connection is attached (y-websocket)
+   * or right after its step 2 answers the client's step 1 (Hocuspocus's order).
+   */
+  get sendsStepOneAtAttach(): boolean {
+    return true;
   }
 
   get isReadOnly(): boolean {
@@ -88,9 +102,13 @@ export class DocumentConnection {
       this.fail(new WiresocketError('MESSAGE_RATE_LIMITED', `over ${this.options.limits.maxMessagesPerSecond}/s with a burst of ${this.options.limits.messageBurst}`));
       return;
     }
-    for (const message of messages) {
-      this.handler?.handleMessage(this, message).catch((error: unknown) => this.fail(error));
-    }
+    for (const message of messages) this.deliver(message);
+  }
+
+  /** Hands a decoded, validated message to the session; a failure closes the connection. */
+  deliver(message: ClientMessage): void {
+    if (this.closed) return;
+    this.handler?.handleMessage(this, message).catch((error: unknown) => this.fail(error));
   }
 
   /** A token bucket: sustained traffic above the rate drains the burst, and then the socket goes. */
@@ -124,7 +142,21 @@ export class DocumentConnection {
   noticeReadOnly(): void {
     if (this.readOnlyNoticeSent) return;
     this.readOnlyNoticeSent = true;
-    this.send(encodePermissionDenied('read-only: edits from this connection are not applied'));
+    this.send(this.permissionDenied('read-only: edits from this connection are not applied'));
+  }
+
+  /**
+   * A client update of this connection was stored (or held nothing to store). y-websocket needs
+   * no word: the echo of its own update is its acknowledgement (PROTO-3).
+   */
+  acknowledgeUpdate(): void {}
+
+  /** A Hocuspocus stateless message from another connection; y-websocket has no such message. */
+  sendStateless(_payload: string): void {}
+
+  /** The denial this dialect's client reads: y-protocols auth "permission denied" with the reason. */
+  protected permissionDenied(reason: string): Uint8Array {
+    return encodePermissionDenied(reason);
   }
 
   /** The client answered our sync step 1 (its step 2 arrived). */
@@ -155,7 +187,7 @@ export class DocumentConnection {
     if (known.code === 'AWARENESS_TOO_LARGE') this.options.onLimit('awareness-size');
     const level = known.code === 'INTERNAL' ? 'error' : 'info';
     this.options.logger[level]({ connectionId: this.id, code: known.code, err: known.code === 'INTERNAL' ? error : undefined }, known.message);
-    if (known.closeCode >= 4400 && known.closeCode < 4500) this.socket.send(encodePermissionDenied(known.message));
+    if (known.closeCode >= 4400 && known.closeCode < 4500) this.socket.send(this.permissionDenied(known.message));
     this.close(known.closeCode, known.code);
   }
 

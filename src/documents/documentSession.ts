@@ -147,7 +147,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     this.connections.add(connection);
     connection.bind(this);
     // Our step 1 makes the client upload what we lack (edits it made offline).
-    connection.send(encodeSyncStep1(this.current));
+    if (connection.sendsStepOneAtAttach) connection.send(encodeSyncStep1(this.current));
     const states = this.awareness.snapshot();
     if (states) connection.send(encodeAwarenessMessage(states));
   }
@@ -157,6 +157,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
       case 'sync-step1':
         this.deferred.flush();
         connection.sendShared(this.fullState.stepTwoFor(message.stateVector));
+        if (!connection.sendsStepOneAtAttach) connection.send(encodeSyncStep1(this.doc));
         return;
       case 'sync-step2':
       case 'sync-update':
@@ -170,6 +171,8 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
       }
       case 'auth':
         return;
+      case 'stateless':
+        return this.relayStateless(connection, message.payload);
       default: {
         const unknown: never = message;
         throw new Error(`unhandled message ${JSON.stringify(unknown)}`);
@@ -255,14 +258,14 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
 
   private async handleClientUpdate(connection: DocumentConnection, message: ClientUpdateMessage): Promise<void> {
     if (message.type === 'sync-step2') connection.stateAnswered();
-    if (connection.isReadOnly) {
-      if (!isEmptyUpdate(message.update)) connection.noticeReadOnly();
-      return;
-    }
-    if (isEmptyUpdate(message.update)) return;
+    // An update that brings nothing is acknowledged at once (a Hocuspocus client counts on it).
+    if (isEmptyUpdate(message.update)) return connection.acknowledgeUpdate();
+    if (connection.isReadOnly) return connection.noticeReadOnly();
     const split = splitIntegrable(message.checked, this.knownClock);
     if (split.refused) this.refuseUnreachable(connection, message.type, split.missing);
-    if (split.update === null) return;
+    // Refused content comes back in the client's next step 2 (acknowledged in turn), as Hocuspocus
+    // acknowledges an update that integrates only in part: the acknowledgement counts messages.
+    if (split.update === null) return connection.acknowledgeUpdate();
     const update = split.update;
     this.inFlight.claim(split.reach);
     try {
@@ -276,9 +279,15 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     } finally {
       this.inFlight.release();
     }
+    connection.acknowledgeUpdate();
     if (this.lifecycle.isArchived) return;
     this.deferred.add(update, split.reach);
     this.outgoing.add(update);
+  }
+
+  /** Stateless messages go to the document's other local connections and are never stored. */
+  private relayStateless(from: DocumentConnection, payload: string): void {
+    for (const connection of this.connections) if (connection !== from) connection.sendStateless(payload);
   }
 
   /**

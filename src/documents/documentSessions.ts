@@ -8,7 +8,7 @@ import { RoutingBatcher, type DocumentRoute, type OrphanedDocument, type Routing
 import type { SyncLayer } from '../sync/index.js';
 import { documentKey } from '../tenancy/index.js';
 import type { CoalescingBounds } from './adaptiveWindow.js';
-import { DocumentConnection } from './documentConnection.js';
+import { DocumentConnection, type DocumentConnectionOptions } from './documentConnection.js';
 import type { DocumentLimitName, DocumentLimits } from './documentLimits.js';
 import { DocumentSession } from './documentSession.js';
 import type { MinimalSocket } from './minimalSocket.js';
@@ -37,12 +37,17 @@ type SessionEntry =
   | { kind: 'live'; session: DocumentSession }
   | { kind: 'ending'; ended: Promise<void> };
 
+/** Makes the connection of one dialect from the options every dialect shares. */
+export type ConnectionFactory = (options: DocumentConnectionOptions) => DocumentConnection;
+
+const yWebsocketConnection: ConnectionFactory = (options) => new DocumentConnection(options);
+
 /** A connection that passed auth and quota and holds its place while the upgrade completes. */
 export interface Admission {
   readonly session: DocumentSession;
   readonly connectionId: string;
-  /** The socket is open: start serving it. */
-  attach(socket: MinimalSocket, principal: Principal): DocumentConnection;
+  /** The socket is open: start serving it (as a connection of the dialect `create` makes; y-websocket by default). */
+  attach(socket: MinimalSocket, principal: Principal, create?: ConnectionFactory): DocumentConnection;
   /** The upgrade failed: give the place back. */
   release(): void;
 }
@@ -236,8 +241,8 @@ export class DocumentSessions {
     return {
       session,
       connectionId,
-      attach: (socket, principal) => {
-        const connection = new DocumentConnection({
+      attach: (socket, principal, create = yWebsocketConnection) => {
+        const connection = create({
           socket,
           principal,
           connectionId,

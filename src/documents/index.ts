@@ -9,3 +9,10 @@ export * from './protocol.js';
 export { SharedMessage } from './sharedMessage.js';
 export { defaultDocumentLimits, type DocumentLimitName, type DocumentLimits } from './documentLimits.js';
 export { PinnedElsewhereError, type HopClaim } from './pinnedElsewhere.js';
+export {
+  HocuspocusSocket,
+  defaultHocuspocusLimits,
+  type AuthorizedDocument,
+  type HocuspocusLimitName,
+  type HocuspocusLimits,
+} from './hocuspocus/index.js';

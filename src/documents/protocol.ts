@@ -27,7 +27,9 @@ export type ClientMessage =
   | { type: 'sync-update'; update: Uint8Array; checked: CheckedUpdate }
   | { type: 'awareness'; update: Uint8Array; entries: AwarenessEntry[] }
   | { type: 'query-awareness' }
-  | { type: 'auth' };
+  | { type: 'auth' }
+  /** A Hocuspocus stateless message: relayed to the document's other connections, never stored. */
+  | { type: 'stateless'; payload: string };
 
 /** One client's state inside an awareness update; `state` is the JSON text (`'null'` = removed). */
 export interface AwarenessEntry {

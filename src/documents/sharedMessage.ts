@@ -5,6 +5,8 @@
  */
 export class SharedMessage {
   private framed: Buffer | null = null;
+  /** The same message framed for another dialect (the Hocuspocus name prefix), keyed by that framing. */
+  private variant: { key: string; message: SharedMessage } | null = null;
 
   constructor(readonly payload: Buffer) {}
 
@@ -12,6 +14,15 @@ export class SharedMessage {
   frame(build: (payload: Buffer) => Buffer): Buffer {
     this.framed ??= build(this.payload);
     return this.framed;
+  }
+
+  /**
+   * This message as another dialect frames it, made once per key: every Hocuspocus connection of
+   * one document shares its name, so a broadcast builds one prefixed copy, not one per receiver.
+   */
+  derived(key: string, build: (payload: Buffer) => Uint8Array): SharedMessage {
+    if (this.variant?.key !== key) this.variant = { key, message: SharedMessage.of(build(this.payload)) };
+    return this.variant.message;
   }
 
   static of(bytes: Uint8Array): SharedMessage {

@@ -1,9 +1,10 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { DocumentLimitName } from '../documents/index.js';
+import type { DocumentLimitName, HocuspocusLimitName } from '../documents/index.js';
 
 /** Why the server cut a client off or refused it: one label value per limit. */
 export type LimitName =
   | DocumentLimitName
+  | HocuspocusLimitName
   | 'url-too-long'
   | 'too-many-headers'
   | 'origin'

@@ -9,6 +9,17 @@ export interface Supervisee {
   fail(error: unknown): void;
 }
 
+/**
+ * A socket carrying many documents, each opened with its own token (the Hocuspocus dialect): it
+ * checks its documents' tokens itself and ends just the ones concerned; the socket stays open.
+ */
+export interface MultiplexedSupervisee extends Supervisee {
+  /** Ends the documents whose token expired by `now`; returns how many. */
+  expireTokens(now: number): number;
+  /** Ends the documents of the app opened with a key older than `keyVersion`; returns how many. */
+  revokeKey(tenantId: string, appId: string, keyVersion: number): number;
+}
+
 export interface SocketSupervisorOptions {
   clock: Clock;
   /** Every socket is pinged this often; a client answers with a pong. */
@@ -30,7 +41,9 @@ const maxSlicesPerRound = 20;
 interface Watched {
   readonly ws: WebSocket;
   readonly connection: Supervisee;
-  readonly principal: Principal;
+  /** The socket's one token; null when its documents carry their own (`multiplexed`). */
+  readonly principal: Principal | null;
+  readonly multiplexed: MultiplexedSupervisee | null;
   lastHeardAt: number;
   lastPingAt: number;
   /** Since when the outbound queue has been over the limit, or null. */
@@ -85,10 +98,19 @@ export class SocketSupervisor {
 
   /** Starts watching an upgraded, admitted socket until it closes. */
   watch(ws: WebSocket, connection: Supervisee, principal: Principal): void {
+    this.add(ws, connection, principal, null);
+  }
+
+  /** Starts watching a socket whose documents carry their own tokens (Hocuspocus) until it closes. */
+  watchMultiplexed(ws: WebSocket, socket: MultiplexedSupervisee): void {
+    this.add(ws, socket, null, socket);
+  }
+
+  private add(ws: WebSocket, connection: Supervisee, principal: Principal | null, multiplexed: MultiplexedSupervisee | null): void {
     const now = this.options.clock.now();
     // The first ping comes 50-100 % of an interval after the watch: sockets that came together spread.
     const lastPingAt = now - Math.floor((this.random() * this.options.pingIntervalMs) / 2);
-    this.watched.set(ws, { ws, connection, principal, lastHeardAt: now, lastPingAt, overBufferSince: null });
+    this.watched.set(ws, { ws, connection, principal, multiplexed, lastHeardAt: now, lastPingAt, overBufferSince: null });
     ws.on('pong', this.onPong);
     ws.on('close', this.onClose);
   }
@@ -101,8 +123,12 @@ export class SocketSupervisor {
     let closed = 0;
     // Deleting the entry being visited is safe in a Map's iteration: no copy per call.
     for (const entry of this.watched.values()) {
-      const { principal } = entry;
-      if (principal.tenantId !== tenantId || principal.appId !== appId || principal.keyVersion >= keyVersion) continue;
+      const { principal, multiplexed } = entry;
+      if (multiplexed) {
+        closed += this.countHits(multiplexed.revokeKey(tenantId, appId, keyVersion), 'key-rotated');
+        continue;
+      }
+      if (!principal || principal.tenantId !== tenantId || principal.appId !== appId || principal.keyVersion >= keyVersion) continue;
       this.cut(entry, new WiresocketError('TOKEN_KEY_ROTATED', `${tenantId}/${appId}`), 'key-rotated', false);
       closed++;
     }
@@ -141,7 +167,8 @@ export class SocketSupervisor {
 
   private checkOne(entry: Watched, now: number): void {
     const { options } = this;
-    if (now >= entry.principal.expiresAt) return this.cut(entry, new WiresocketError('TOKEN_EXPIRED', 'during the session'), 'token-expired', false);
+    if (entry.multiplexed) this.countHits(entry.multiplexed.expireTokens(now), 'token-expired');
+    else if (entry.principal && now >= entry.principal.expiresAt) return this.cut(entry, new WiresocketError('TOKEN_EXPIRED', 'during the session'), 'token-expired', false);
     if (now - entry.lastHeardAt >= options.livenessTimeoutMs) return this.cut(entry, new WiresocketError('CONNECTION_SILENT'), 'liveness', true);
     if (entry.ws.bufferedAmount > options.maxBufferedBytes) {
       entry.overBufferSince ??= now;
@@ -153,6 +180,11 @@ export class SocketSupervisor {
       entry.lastPingAt = now;
       entry.ws.ping();
     }
+  }
+
+  private countHits(hits: number, limit: LimitName): number {
+    for (let i = 0; i < hits; i++) this.options.onLimit(limit);
+    return hits;
   }
 
   /** `terminate`: the peer will not read the close frame, so its socket and queue go at once. */

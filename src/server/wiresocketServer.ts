@@ -17,6 +17,8 @@ import { documentKey, type TenantRegistry } from '../tenancy/index.js';
 import { handleBoardUpgrade, type BoardUpgradeDependencies } from './boardUpgrade.js';
 import { ClusterMembership } from './clusterMembership.js';
 import { handleDocumentUpgrade, type DocumentUpgradeDependencies } from './documentUpgrade.js';
+import { isHocuspocusPath } from './hocuspocusPath.js';
+import { handleHocuspocusUpgrade, type HocuspocusUpgradeDependencies } from './hocuspocusUpgrade.js';
 import { HandshakeDeadline } from './handshakeDeadline.js';
 import { handleHttpRequest } from './httpRoutes.js';
 import { KeyRotationWatcher } from './keyRotationWatcher.js';
@@ -71,6 +73,7 @@ export class WiresocketServer {
   private closing: Promise<void> | null = null;
   private documentDeps: DocumentUpgradeDependencies | null = null;
   private boardDeps: BoardUpgradeDependencies | null = null;
+  private hocuspocusDeps: HocuspocusUpgradeDependencies | null = null;
 
   private constructor(
     private readonly options: WiresocketServerOptions,
@@ -267,7 +270,10 @@ export class WiresocketServer {
     }
     const offered = parseBearerSubprotocol(request.headers['sec-websocket-protocol']);
     if (offered.tooLong) return rejectUpgrade(socket, 400, 'Sec-WebSocket-Protocol header too long');
-    const handled = isBoardPath(request.url ?? '/')
+    const url = request.url ?? '/';
+    // Its tokens come in its messages, one per document: the subprotocol's is not used.
+    if (isHocuspocusPath(url)) return handleHocuspocusUpgrade(request, socket, head, this.hocuspocusUpgradeDeps);
+    const handled = isBoardPath(url)
       ? handleBoardUpgrade(request, socket, head, offered.token, this.boardUpgradeDeps)
       : handleDocumentUpgrade(request, socket, head, offered.token, this.documentUpgradeDeps);
     handled.catch((error: unknown) => {
@@ -300,6 +306,29 @@ export class WiresocketServer {
       now: Date.now,
     };
     return this.documentDeps;
+  }
+
+  private get hocuspocusUpgradeDeps(): HocuspocusUpgradeDependencies {
+    const { config } = this.options;
+    this.hocuspocusDeps ??= {
+      webSocketServer: this.webSocketServer,
+      verifier: this.verifier,
+      documents: this.documents,
+      supervisor: this.supervisor,
+      clock: this.options.clock ?? systemClock,
+      handshakeTimeoutMs: config.handshakeTimeoutMs,
+      limits: {
+        maxDocumentsPerSocket: config.maxDocumentsPerSocket,
+        maxQueuedMessages: config.maxPreauthMessages,
+        maxQueuedBytes: config.maxPreauthBytes,
+        maxMessagesPerSecond: config.maxMessagesPerSecond,
+        messageBurst: config.messageBurst,
+      },
+      onLimit: this.metrics.limitHit.bind(this.metrics),
+      logger: this.logger,
+      onUpgraded: this.onUpgraded,
+    };
+    return this.hocuspocusDeps;
   }
 
   private get boardUpgradeDeps(): BoardUpgradeDependencies {

@@ -46,6 +46,14 @@ export function documentNameFromUrl(url: string): string {
   } catch {
     throw new WiresocketError('DOCUMENT_NAME_INVALID', 'bad percent-encoding');
   }
+  return checkDocumentName(name);
+}
+
+/**
+ * A document name as a client gave it (decoded already: the Hocuspocus dialect sends it raw in
+ * each message), or DOCUMENT_NAME_INVALID: empty, over-long or holding control characters.
+ */
+export function checkDocumentName(name: string): string {
   if (name.length === 0) throw new WiresocketError('DOCUMENT_NAME_INVALID', 'empty name');
   // Control characters (C0 such as NUL and newlines, DEL, and the C1 range U+0080-U+009F) are
   // never part of a printable name and confuse logs and terminals.

@@ -2,6 +2,7 @@ export type { AppKey, AppRecord, AsymmetricAlgorithm, KeyRotation, NewApp, Tenan
 export { LibsqlTenantRegistry } from './libsqlTenantRegistry.js';
 export { PostgresTenantRegistry } from './postgresTenantRegistry.js';
 export {
+  checkDocumentName,
   documentKey,
   documentNameFromUrl,
   maxDocumentNameBytes,
