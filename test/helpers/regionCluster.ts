@@ -6,6 +6,7 @@ import type { Logger } from '../../src/log.js';
 import { captureLogger, type CapturedLogs } from './captureLogger.js';
 import { startRedisInstance, type RedisInstance } from './redisInstance.js';
 import { startTestServer, type TestServer } from './testServer.js';
+import { eventually } from './yjsClient.js';
 import { adminClient } from '../sync/redisTestSupport.js';
 
 export const testClusterSecret = 'test-cluster-secret-0123456789abcdef';
@@ -50,6 +51,7 @@ export async function startRegionCluster(layout: Record<string, string>, regions
   const addNode = async (name: string, region: string, options: NodeOptions = {}): Promise<RegionNode> => {
     redis[region] ??= await startRedisInstance();
     const logs = captureLogger('debug');
+    let layer: RedisSyncLayer | undefined;
     const secret = options.clusterSecret === null ? undefined : (options.clusterSecret ?? testClusterSecret);
     const server = await startTestServer({
       config: {
@@ -62,13 +64,16 @@ export async function startRegionCluster(layout: Record<string, string>, regions
         nodeTimeoutMs: 2_000,
         ...(dbUrl === undefined ? {} : { dbUrl }),
       },
-      createSyncLayer: (nodeId) => new RedisSyncLayer({ nodeId, url: redis[region].url, keyPrefix }),
+      createSyncLayer: (nodeId) => (layer = new RedisSyncLayer({ nodeId, url: redis[region].url, keyPrefix })),
       shareWith: nodes[0]?.server,
       logger: logs.logger as Logger,
       openControlStores: options.wrapRouting ? (url) => wrappedStores(url, options.wrapRouting!) : undefined,
     });
     const node = { name, region, server, logs };
     nodes.push(node);
+    // A node whose Redis connection is not up yet refuses every connect with 4503, even one it
+    // would only proxy: tests start on a node that is ready, as a load balancer would.
+    await eventually(() => layer?.reachable === true, 5_000, `node ${name} reaches its Redis`);
     return node;
   };
   try {
