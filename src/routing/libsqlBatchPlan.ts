@@ -1,6 +1,6 @@
 import type { InStatement, ResultSet } from '@libsql/client';
 import { rowNumber, rowString } from './libsqlDatabase.js';
-import { firstRoute, insertRouteWithinQuota, pinOutcome, recordEpochs, routeColumns, routeFromRow, selectMaxDocuments, selectRoute } from './libsqlRoutingSql.js';
+import { insertRouteWithinQuota, pinOutcome, recordEpochs, routeColumns, routeFromRow } from './libsqlRoutingSql.js';
 import type { CreationCheck, DocumentRoute, RoutingOperation, RoutingOperationResult } from './routingTable.js';
 
 /**
@@ -116,8 +116,8 @@ function creationCheckRun(run: CreationCheckOperation[]): PlannedRun {
   const docKeys = distinct(run.map((operation) => operation.docKey));
   const tenantIds = distinct(run.map((operation) => operation.tenantId));
   const statements = [
-    { sql: `SELECT ${routeColumns} FROM document_routing WHERE doc_key IN (${placeholders(docKeys.length, 1)})`, args: docKeys },
-    { sql: `SELECT tenant_id, max_documents FROM tenants WHERE tenant_id IN (${placeholders(tenantIds.length, 1)})`, args: tenantIds },
+    routesIn(docKeys),
+    tenantLimitsIn(tenantIds),
     {
       sql: `SELECT tenant_id, COUNT(*) AS n FROM document_routing WHERE tenant_id IN (${placeholders(tenantIds.length, 1)}) GROUP BY tenant_id`,
       args: tenantIds,
@@ -143,15 +143,14 @@ function creationCheckRun(run: CreationCheckOperation[]): PlannedRun {
  * a later pin of the run never changes an earlier one's route, and never frees quota.
  */
 function pinRun(run: PinOperation[], now: number): PlannedRun {
-  if (run.length === 1) return singlePin(run[0], now);
   const docKeys = distinct(run.map((operation) => operation.route.docKey));
   const tenantIds = distinct(run.map((operation) => operation.route.tenantId));
   const inserts = run.map(({ route }) => insertStatement(route, now));
   const statements = [
     ...inserts,
     { sql: recordEpochs(docKeys.length), args: docKeys },
-    { sql: `SELECT ${routeColumns} FROM document_routing WHERE doc_key IN (${placeholders(docKeys.length, 1)})`, args: docKeys },
-    { sql: `SELECT tenant_id, max_documents FROM tenants WHERE tenant_id IN (${placeholders(tenantIds.length, 1)})`, args: tenantIds },
+    routesIn(docKeys),
+    tenantLimitsIn(tenantIds),
   ];
   return {
     statements,
@@ -166,22 +165,17 @@ function pinRun(run: PinOperation[], now: number): PlannedRun {
   };
 }
 
-function singlePin(operation: PinOperation, now: number): PlannedRun {
-  const { docKey, tenantId } = operation.route;
-  return {
-    statements: [
-      insertStatement(operation.route, now),
-      { sql: recordEpochs(1), args: [docKey] },
-      { sql: selectRoute, args: [docKey] },
-      { sql: selectMaxDocuments, args: [tenantId] },
-    ],
-    answer: ([insert, , stored, tenant]) => [{ kind: 'pin', result: pinOutcome(insert.rowsAffected, firstRoute(stored), tenant.rows[0] ?? null) }],
-  };
-}
-
 function insertStatement(route: PinOperation['route'], now: number): InStatement {
   const { docKey, tenantId, region, nodeId } = route;
   return { sql: insertRouteWithinQuota, args: [docKey, tenantId, region, nodeId, now] };
+}
+
+function routesIn(docKeys: string[]): InStatement {
+  return { sql: `SELECT ${routeColumns} FROM document_routing WHERE doc_key IN (${placeholders(docKeys.length, 1)})`, args: docKeys };
+}
+
+function tenantLimitsIn(tenantIds: string[]): InStatement {
+  return { sql: `SELECT tenant_id, max_documents FROM tenants WHERE tenant_id IN (${placeholders(tenantIds.length, 1)})`, args: tenantIds };
 }
 
 function placeholders(rows: number, columns: number): string {

@@ -34,7 +34,6 @@ export function recordEpochs(documents: number): string {
   ON CONFLICT (doc_key) DO UPDATE SET epoch = excluded.epoch WHERE excluded.epoch > document_epochs.epoch`;
 }
 export const selectRoute = `SELECT ${routeColumns} FROM document_routing WHERE doc_key = ?`;
-export const selectMaxDocuments = 'SELECT tenant_id, max_documents FROM tenants WHERE tenant_id = ?';
 
 /**
  * A pin's answer from what the batch read back: our insert happened; else the document was
