@@ -1,6 +1,6 @@
 import { planBatch } from './libsqlBatchPlan.js';
 import { rowNumber, rowString, type LibsqlDatabase } from './libsqlDatabase.js';
-import { countOf, firstRoute, selectRoute } from './libsqlRoutingSql.js';
+import { clearDeadConnectionsAfterTakeover, countOf, firstRoute, recordEpochs, selectRoute, takeOverGoneRegion } from './libsqlRoutingSql.js';
 import type {
   ActiveConnection,
   DocumentRoute,
@@ -10,7 +10,9 @@ import type {
   ReapedNodes,
   RoutingOperation,
   RoutingOperationResult,
+  RouteTakeover,
   RoutingTable,
+  TakeoverResult,
 } from './routingTable.js';
 
 // SQL is shared by every call; values always travel as parameters (more in libsqlRoutingSql.ts).
@@ -87,6 +89,23 @@ export class LibsqlRoutingTable implements RoutingTable {
     const [result] = await this.runBatch([{ kind: 'pin', route }]);
     if (result.kind !== 'pin') throw new Error('routing table: a pin answered as something else');
     return result.result;
+  }
+
+  /** One write batch: the conditional move, the dead rows, the epoch record, the row as it stands. */
+  async takeOverRoute({ docKey, fromEpoch, region, nodeId, nodeTimeoutMs }: RouteTakeover): Promise<TakeoverResult> {
+    const now = this.now();
+    const args = [docKey, fromEpoch, region, nodeId, now, now - nodeTimeoutMs];
+    const [moved, , , route] = await this.client.batch(
+      [
+        { sql: takeOverGoneRegion, args },
+        { sql: clearDeadConnectionsAfterTakeover, args },
+        { sql: recordEpochs(1), args: [docKey] },
+        { sql: selectRoute, args: [docKey] },
+      ],
+      'write',
+    );
+    const current = firstRoute(route);
+    return moved.rowsAffected > 0 && current ? { kind: 'taken', route: current } : { kind: 'refused', route: current };
   }
 
   async unpinDocument(docKey: string): Promise<boolean> {

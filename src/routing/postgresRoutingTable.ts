@@ -10,7 +10,9 @@ import type {
   ReapedNodes,
   RoutingOperation,
   RoutingOperationResult,
+  RouteTakeover,
   RoutingTable,
+  TakeoverResult,
 } from './routingTable.js';
 
 // SQL is shared by every call; values always travel as parameters. The hot statements are
@@ -28,6 +30,29 @@ const countConnections = { name: 'routing_count_connections', text: 'SELECT coun
 const unpinIfUnused = { name: 'routing_unpin_if_unused', text: 'SELECT routing_unpin_if_unused($1) AS unpinned' };
 const countTenantRoutes = 'SELECT count(*) AS n FROM document_routing WHERE tenant_id = $1';
 const deleteRoute = 'DELETE FROM document_routing WHERE doc_key = $1';
+
+/**
+ * A takeover in one statement ($1 document, $2 the epoch seen, $3 region, $4 node, $5 now, $6
+ * heartbeat cutoff). Concurrent takeovers queue on the row; the later one re-checks the epoch on
+ * the row the earlier committed, finds it moved on and changes nothing. The parts after the
+ * UPDATE act only on the row it moved: the epoch record and the dead nodes' connection rows.
+ */
+const takeOverRoute = {
+  name: 'routing_take_over',
+  text: `WITH live AS (SELECT node_id, region FROM nodes WHERE heartbeat_at >= $6::bigint),
+         taken AS (
+           UPDATE document_routing r SET region = $3::text, node_id = $4::text, pinned_at = $5::bigint, epoch = r.epoch + 1
+           WHERE r.doc_key = $1::text AND r.epoch = $2::bigint AND r.region <> $3::text
+             AND NOT EXISTS (SELECT 1 FROM live WHERE live.region = r.region)
+           RETURNING r.doc_key, r.tenant_id, r.region, r.node_id, r.pinned_at, r.epoch),
+         recorded AS (
+           INSERT INTO document_epochs AS e (doc_key, epoch) SELECT doc_key, epoch FROM taken
+           ON CONFLICT (doc_key) DO UPDATE SET epoch = greatest(e.epoch, EXCLUDED.epoch)),
+         cleared AS (
+           DELETE FROM active_sessions a USING taken t
+           WHERE a.doc_key = t.doc_key AND a.node_id NOT IN (SELECT node_id FROM live))
+         SELECT * FROM taken`,
+};
 
 /**
  * The beat refreshes the row, or inserts it when missing, in one statement: the answer says
@@ -103,6 +128,15 @@ export class PostgresRoutingTable implements RoutingTable {
     const [result] = await this.runBatch([{ kind: 'pin', route }]);
     if (result.kind !== 'pin') throw new Error('routing table: a pin answered as something else');
     return result.result;
+  }
+
+  /** A refused takeover reads the row again: the statement's own snapshot may predate the winner's commit. */
+  async takeOverRoute({ docKey, fromEpoch, region, nodeId, nodeTimeoutMs }: RouteTakeover): Promise<TakeoverResult> {
+    const now = this.now();
+    const result = await this.pool.query<PostgresRow>({ ...takeOverRoute, values: [docKey, fromEpoch, region, nodeId, now, now - nodeTimeoutMs] });
+    const row = result.rows[0];
+    if (row !== undefined) return { kind: 'taken', route: routeFromRow(row) };
+    return { kind: 'refused', route: await this.getRoute(docKey) };
   }
 
   async unpinDocument(docKey: string): Promise<boolean> {

@@ -18,6 +18,15 @@ export interface RoutingTable {
   countTenantDocuments(tenantId: string): Promise<number>;
   /** Atomically: quota check + insert of the routing row. */
   pinDocument(route: NewDocumentRoute): Promise<PinResult>;
+  /**
+   * Claims for another region a document whose pinned region is gone (issue 15, point 4): in one
+   * atomic step, and only while the row still carries `fromEpoch` and no node of its region has
+   * beaten within `nodeTimeoutMs`, the row moves to the caller's region and node at the next
+   * epoch, and the document's connection rows of nodes that stopped beating go (they would keep
+   * the new owner from ever purging it). Of concurrent takeovers exactly one wins; the others,
+   * and a takeover of a region that is alive, get `refused` with the row as it stands.
+   */
+  takeOverRoute(takeover: RouteTakeover): Promise<TakeoverResult>;
   /** Removes the routing row (unpins the document); true when a row was removed. */
   unpinDocument(docKey: string): Promise<boolean>;
   /**
@@ -79,6 +88,18 @@ export interface DocumentRoute extends NewDocumentRoute {
   /** Grows with each claim of the document, across purges (the fencing token of regions). */
   epoch: number;
 }
+
+export interface RouteTakeover {
+  docKey: string;
+  /** The epoch the caller saw pinned to the gone region. */
+  fromEpoch: number;
+  region: string;
+  nodeId: string;
+  /** A node whose heartbeat is older is dead (`--node-timeout-ms`). */
+  nodeTimeoutMs: number;
+}
+
+export type TakeoverResult = { kind: 'taken'; route: DocumentRoute } | { kind: 'refused'; route: DocumentRoute | null };
 
 export type PinResult =
   | { kind: 'pinned'; route: DocumentRoute }
