@@ -4,7 +4,7 @@ import type { Clock, TimerHandle } from '../clock.js';
 import { WiresocketError } from '../errors.js';
 import { SessionLifecycle, type ArchiveReason } from '../lifecycle/index.js';
 import type { Logger } from '../log.js';
-import { RoutingBatcher, type DocumentRoute, type OrphanedDocument, type RoutingTable } from '../routing/index.js';
+import { RoutingBatcher, type DocumentRoute, type OrphanedDocument, type PinResult, type RoutingTable } from '../routing/index.js';
 import type { SyncLayer } from '../sync/index.js';
 import { documentKey } from '../tenancy/index.js';
 import type { CoalescingBounds } from './adaptiveWindow.js';
@@ -13,6 +13,7 @@ import type { DocumentLimitName, DocumentLimits } from './documentLimits.js';
 import { DocumentSession } from './documentSession.js';
 import type { MinimalSocket } from './minimalSocket.js';
 import { PinnedElsewhereError, type HopClaim } from './pinnedElsewhere.js';
+import { fenceVerdict, type SuspendedDocument } from './routingFence.js';
 
 export interface DocumentSessionsOptions {
   routing: RoutingTable;
@@ -30,6 +31,10 @@ export interface DocumentSessionsOptions {
   limits: DocumentLimits;
   /** A connection was refused or closed by one of the limits (metrics). */
   onLimit: (limit: DocumentLimitName) => void;
+  /** A node silent for longer is dead (`--node-timeout-ms`): a region with none alive may be taken over. */
+  nodeTimeoutMs: number;
+  /** Whether a region has a node that beat within the timeout (a hint; the takeover re-checks atomically). */
+  regionHasLiveNode: (region: string) => Promise<boolean>;
 }
 
 type SessionEntry =
@@ -63,6 +68,15 @@ export class DocumentSessions {
   /** Purges of documents orphaned by dead nodes, waiting out what is left of their grace. */
   private readonly orphanTimers = new Map<string, TimerHandle>();
   private shuttingDown = false;
+  /**
+   * The routing store has not answered for `--node-timeout-ms` (issue 15, point 4): this node
+   * cannot prove it still holds any pin, so it serves nothing until the store answers again.
+   */
+  private routingLost = false;
+  /** Documents whose sessions the outage closed, checked against their routes when the store is back. */
+  private readonly suspended = new Map<string, SuspendedDocument>();
+  /** Connection rows whose removal failed (the store was away): removed once it answers. */
+  private readonly unremoved = new Set<string>();
   /** The connect path's routing calls, grouped into one store round trip per event-loop turn. */
   private readonly registry: RoutingBatcher;
 
@@ -78,6 +92,7 @@ export class DocumentSessions {
    */
   async admit(principal: Principal, name: string, hop?: HopClaim): Promise<Admission> {
     if (this.shuttingDown) throw new WiresocketError('SERVER_SHUTTING_DOWN');
+    if (this.routingLost) throw new WiresocketError('STORE_UNAVAILABLE', 'the routing store has not answered for --node-timeout-ms');
     // Its edits could not be stored: better a retry later (or on a node that can) than a socket
     // that fails at its first keystroke.
     if (!this.options.syncLayer.reachable) throw new WiresocketError('STORE_UNAVAILABLE', 'the sync layer is not reachable');
@@ -163,6 +178,58 @@ export class DocumentSessions {
       }, Math.max(0, this.options.graceMs - silentForMs));
       this.orphanTimers.set(docKey, timer);
     }
+  }
+
+  /**
+   * The routing store has not answered this node for `--node-timeout-ms`, so other regions may
+   * have taken its documents over: every session closes its sockets with 1012 (the clients come
+   * back when a node can prove the pin) and goes, keeping its sync-layer state, which may be the
+   * only copy of recent edits if the pin turns out to be still this region's.
+   */
+  suspendAll(): void {
+    this.routingLost = true;
+    for (const [key, entry] of [...this.entries]) {
+      if (entry.kind !== 'live') continue;
+      const { session } = entry;
+      this.suspended.set(key, { tenantId: session.tenantId, epoch: session.epoch });
+      this.entries.delete(key);
+      session.lifecycle.close('closed');
+      session.closeAll(1012, 'ROUTING_STORE_UNREACHABLE');
+      void session.dispose();
+    }
+    this.options.logger.error({ documents: this.suspended.size }, 'the routing store has not answered for --node-timeout-ms: closed every document here (1012) until it does');
+  }
+
+  /**
+   * The store answers again: the connection rows the outage left go, and each suspended document
+   * is checked against its route. One now pinned elsewhere or at a newer epoch is fenced: this
+   * region's copy is dropped and never served. One still this region's keeps its state; its
+   * clients come back, and if none does its grace ends it as usual. Rejects (and stays
+   * suspended) when the store fails again; the caller retries.
+   */
+  async resumeAfterOutage(): Promise<void> {
+    const removals = [...this.unremoved];
+    const suspended = [...this.suspended];
+    const checks = await Promise.all([
+      Promise.all(suspended.map(([docKey, { tenantId }]) => this.registry.checkCreation(docKey, tenantId))),
+      Promise.all(removals.map((connectionId) => this.registry.removeConnection(connectionId))),
+    ]);
+    for (const connectionId of removals) this.unremoved.delete(connectionId);
+    const kept: OrphanedDocument[] = [];
+    await Promise.all(
+      suspended.map(async ([docKey, document], index) => {
+        const verdict = fenceVerdict(document, checks[0][index].route, this.options.region);
+        if (verdict.kind === 'keep') kept.push({ docKey, silentForMs: 0 });
+        else {
+          await this.options.syncLayer.deleteDocument(docKey);
+          this.options.logger.warn({ docKey, heldEpoch: document.epoch, ...verdict.owner }, "fenced: the document was taken over while this node could not reach the routing store; dropped this region's copy");
+        }
+        this.suspended.delete(docKey);
+      }),
+    );
+    this.routingLost = false;
+    this.endOrphans(kept);
+    this.options.logger.info({ fenced: suspended.length - kept.length, kept: kept.length }, 'the routing store answers again; serving');
   }
 
   /** Drops, in every session here, the awareness states that came through nodes now dead. */
@@ -304,16 +371,13 @@ export class DocumentSessions {
   private async createSession(key: string, tenantId: string, hop: HopClaim | undefined): Promise<DocumentSession> {
     const { syncLayer } = this.options;
     const check = await this.store(() => this.registry.checkCreation(key, tenantId));
-    if (hop) this.checkHopRoute(check.route, hop);
-    else if (check.route !== null && check.route.region !== this.options.region) throw new PinnedElsewhereError(check.route);
+    const goneRegion = hop ? this.checkHopRoute(check.route, hop) : await this.pinnedToGoneRegion(check.route);
     if (check.route === null) {
       if (check.maxDocuments === null) throw new WiresocketError('TENANT_UNKNOWN', tenantId);
       if (check.liveDocuments >= check.maxDocuments) throw new WiresocketError('QUOTA_EXCEEDED', `limit ${check.maxDocuments}`);
     }
     await this.store(() => syncLayer.initDocument(key));
-    const pin = await this.store(() =>
-      this.registry.pinDocument({ docKey: key, tenantId, region: this.options.region, nodeId: this.options.nodeId }),
-    );
+    const pin = await this.store(() => (goneRegion ? this.takeOver(goneRegion) : this.claim(key, tenantId)));
     if (pin.kind === 'quota-exceeded' || pin.kind === 'unknown-tenant') {
       await this.store(() => syncLayer.deleteDocument(key));
       throw pin.kind === 'unknown-tenant'
@@ -338,11 +402,39 @@ export class DocumentSessions {
   }
 
   /** A proxied connect is served only under the claim the edge routed by (one hop, never a claim of its own). */
-  private checkHopRoute(route: DocumentRoute | null, hop: HopClaim): void {
+  private checkHopRoute(route: DocumentRoute | null, hop: HopClaim): null {
     if (route === null) throw new WiresocketError('HOP_NOT_OWNER', 'the document is not pinned');
     if (route.region !== this.options.region || route.epoch !== hop.epoch) {
       throw new WiresocketError('HOP_NOT_OWNER', `pinned to region ${route.region} at epoch ${route.epoch}, hop names ${hop.epoch}`);
     }
+    return null;
+  }
+
+  /**
+   * A route to another region is left to it (the caller proxies), unless that region has no
+   * live node (issue 15, point 4): then this connect takes the document over. Until the
+   * region's nodes have been silent for `--node-timeout-ms` the proxy finds one to try, and the
+   * client gets 1013 when it does not answer.
+   */
+  private async pinnedToGoneRegion(route: DocumentRoute | null): Promise<DocumentRoute | null> {
+    if (route === null || route.region === this.options.region) return null;
+    if (await this.store(() => this.options.regionHasLiveNode(route.region))) throw new PinnedElsewhereError(route);
+    return route;
+  }
+
+  private claim(docKey: string, tenantId: string): Promise<PinResult> {
+    return this.registry.pinDocument({ docKey, tenantId, region: this.options.region, nodeId: this.options.nodeId });
+  }
+
+  /** The store decides atomically; a row purged meanwhile is claimed afresh, one taken by another region is proxied to it. */
+  private async takeOver(gone: DocumentRoute): Promise<PinResult> {
+    const { region, nodeId, nodeTimeoutMs, logger } = this.options;
+    const result = await this.options.routing.takeOverRoute({ docKey: gone.docKey, fromEpoch: gone.epoch, region, nodeId, nodeTimeoutMs });
+    if (result.kind === 'taken') {
+      logger.warn({ docKey: gone.docKey, fromRegion: gone.region, region, epoch: result.route.epoch, nodeTimeoutMs }, 'document taken over from a region with no live node');
+      return { kind: 'pinned', route: result.route };
+    }
+    return result.route === null ? this.claim(gone.docKey, gone.tenantId) : { kind: 'existing', route: result.route };
   }
 
   private newSession(key: string, tenantId: string, route: DocumentRoute): DocumentSession {
@@ -399,6 +491,8 @@ export class DocumentSessions {
   /** Removes the connection's `active_sessions` row; shutdown waits for every such removal. */
   private forgetConnection(connectionId: string): Promise<void> {
     const removal = this.registry.removeConnection(connectionId).catch((error: unknown) => {
+      // Left in the store it would keep the document from ever being purged: retried once the store answers.
+      this.unremoved.add(connectionId);
       this.options.logger.error({ connectionId, err: error }, 'could not remove the connection from active_sessions');
     });
     this.pendingRemovals.add(removal);

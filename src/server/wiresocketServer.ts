@@ -130,6 +130,8 @@ export class WiresocketServer {
         maxAwarenessStateBytes: config.maxAwarenessStateBytes,
       },
       onLimit,
+      nodeTimeoutMs: config.nodeTimeoutMs,
+      regionHasLiveNode: async (region) => (await this.directory.liveNodeOf(region)) !== null,
     });
     this.boards = new CollaborationService({
       storage: options.boardStorage,
@@ -223,6 +225,8 @@ export class WiresocketServer {
       events: {
         onReaped: () => this.documents.dropAllConnections(),
         onOrphans: (orphans) => this.documents.endOrphans(orphans),
+        onLeaseLost: () => this.documents.suspendAll(),
+        onLeaseRegained: () => this.documents.resumeAfterOutage(),
         onLiveNodes: (nodeIds) => {
           this.documents.forgetNodesExcept(nodeIds);
           this.boards.forgetNodesExcept(nodeIds);
