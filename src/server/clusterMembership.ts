@@ -49,6 +49,8 @@ export class ClusterMembership {
   private failing = false;
   private leaseTimer: TimerHandle | null = null;
   private leaseLost = false;
+  /** When the last beat answered in time was sent. */
+  private leaseFrom = 0;
 
   constructor(private readonly options: ClusterMembershipOptions) {}
 
@@ -76,6 +78,7 @@ export class ClusterMembership {
    */
   private renewLease(sentAt: number): void {
     const { clock } = this.options;
+    this.leaseFrom = sentAt;
     if (this.leaseTimer) clock.clearTimeout(this.leaseTimer);
     this.leaseTimer = clock.setTimeout(() => this.loseLease(), Math.max(0, sentAt + this.leaseMs - clock.now()));
   }
@@ -93,6 +96,9 @@ export class ClusterMembership {
 
   /** One round; a round still running (a slow store) makes the next one skip, not pile up. */
   async tick(): Promise<void> {
+    // Also here: resumed after a pause, this round's beat may be answered (a local file answers
+    // within microtasks) before the lease timer, due as well, gets its turn.
+    if (this.options.clock.now() >= this.leaseFrom + this.leaseMs) this.loseLease();
     if (this.ticking) return;
     this.ticking = true;
     try {
