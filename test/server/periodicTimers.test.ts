@@ -152,7 +152,7 @@ describe('periodic server timers: jittered, never overlapping, sweeps budgeted (
       return { clock, beats, member, live, lease, start };
     }
 
-    it('REGION-9: unanswered heartbeats lose the lease half an interval before the others may count the node dead; an answer regains it', async () => {
+    it('REGION-10: unanswered heartbeats lose the lease half an interval before the others may count the node dead; an answer regains it', async () => {
       const { clock, beats, member, lease, start } = membership(() => 0);
       await start();
       clock.advance(5_000);
