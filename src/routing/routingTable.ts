@@ -131,6 +131,8 @@ export interface CreationCheck {
   maxDocuments: number | null;
   /** Documents the tenant has pinned now. */
   liveDocuments: number;
+  /** The tenant's residency: the regions its documents may be pinned to; null: anywhere. */
+  allowedRegions: readonly string[] | null;
 }
 
 export interface ActiveConnection {

@@ -105,6 +105,18 @@ export function routingEpochContract(stores: () => { routing: RoutingTable; tena
       assert.equal((await pinned(routing, 'gone')).route.epoch, 3, 'the takeover epoch outlives a purge');
     });
 
+    it("REGION-11: a creation check answers the tenant's residency", async () => {
+      const { routing, tenants } = stores();
+      await tenants.createTenant({ tenantId: 'eu', maxDocuments: 3, allowedRegions: ['eu-west', 'eu-central'] });
+      await tenants.createTenant({ tenantId: 'free', maxDocuments: 3 });
+      const results = await routing.runBatch([
+        { kind: 'creation-check', docKey: routeFor('eu', 'd').docKey, tenantId: 'eu' },
+        { kind: 'creation-check', docKey: routeFor('free', 'd').docKey, tenantId: 'free' },
+      ]);
+      const regions = results.map((result) => (result.kind === 'creation-check' ? result.check.allowedRegions : 'not a check'));
+      assert.deepEqual(regions, [['eu-west', 'eu-central'], null]);
+    });
+
     it('lists the live nodes with their region and advertised url', async () => {
       const { routing } = stores();
       await routing.heartbeat({ nodeId: 'n-b', region: 'b', url: 'ws://10.0.0.2:1234' });

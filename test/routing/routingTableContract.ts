@@ -225,9 +225,9 @@ export function routingTableContract(name: string, factory: () => Promise<Routin
           { kind: 'creation-check', docKey: routeFor('ghost', 'a').docKey, tenantId: 'ghost' },
         ]);
         assert.deepEqual(results, [
-          { kind: 'creation-check', check: { route: pinned.route, maxDocuments: 4, liveDocuments: 1 } },
-          { kind: 'creation-check', check: { route: null, maxDocuments: 4, liveDocuments: 1 } },
-          { kind: 'creation-check', check: { route: null, maxDocuments: null, liveDocuments: 0 } },
+          { kind: 'creation-check', check: { route: pinned.route, maxDocuments: 4, liveDocuments: 1, allowedRegions: null } },
+          { kind: 'creation-check', check: { route: null, maxDocuments: 4, liveDocuments: 1, allowedRegions: null } },
+          { kind: 'creation-check', check: { route: null, maxDocuments: null, liveDocuments: 0, allowedRegions: null } },
         ]);
       });
 
