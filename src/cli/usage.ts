@@ -20,9 +20,10 @@ Commands:
             [--liveness-timeout-ms 45000] [--key-check-interval-ms 1000]
     hocuspocus: [--max-documents-per-socket 100] [--max-preauth-messages 1000]
                 [--max-preauth-bytes 5242880]
-  tenants create <tenantId> [--max-documents 1000]
-  tenants list                            id, maxDocuments and live documents per tenant
-  tenants set <tenantId> --max-documents N
+  tenants create <tenantId> [--max-documents 1000] [--regions a,b]
+  tenants list                            id, maxDocuments, live documents (and regions) per tenant
+  tenants set <tenantId> [--max-documents N] [--regions a,b]
+                                          --regions: where its documents may be pinned; empty or * = anywhere
   apps create <tenantId>/<appId> [--public-key <pem-file>]
                                           without --public-key: prints a new HS256 secret once
   apps list [tenantId]                    never prints secrets
