@@ -4,7 +4,7 @@ import type { Clock, TimerHandle } from '../clock.js';
 import { WiresocketError } from '../errors.js';
 import { SessionLifecycle, type ArchiveReason } from '../lifecycle/index.js';
 import type { Logger } from '../log.js';
-import { RoutingBatcher, type DocumentRoute, type OrphanedDocument, type PinResult, type RoutingTable } from '../routing/index.js';
+import { RoutingBatcher, type CreationCheck, type DocumentRoute, type OrphanedDocument, type PinResult, type RoutingTable } from '../routing/index.js';
 import type { SyncLayer } from '../sync/index.js';
 import { documentKey } from '../tenancy/index.js';
 import type { CoalescingBounds } from './adaptiveWindow.js';
@@ -12,7 +12,7 @@ import { DocumentConnection, type DocumentConnectionOptions } from './documentCo
 import type { DocumentLimitName, DocumentLimits } from './documentLimits.js';
 import { DocumentSession } from './documentSession.js';
 import type { MinimalSocket } from './minimalSocket.js';
-import { PinnedElsewhereError, type HopClaim } from './pinnedElsewhere.js';
+import { claimHopEpoch, claimTarget, PinnedElsewhereError, type HopClaim } from './pinnedElsewhere.js';
 import { fenceVerdict, type SuspendedDocument } from './routingFence.js';
 
 export interface DocumentSessionsOptions {
@@ -99,7 +99,7 @@ export class DocumentSessions {
     const key = documentKey(principal.tenantId, principal.appId, name);
     for (;;) {
       const session = await this.liveSession(key, principal.tenantId, hop);
-      if (hop && session.epoch !== hop.epoch) throw new WiresocketError('HOP_NOT_OWNER', `serving epoch ${session.epoch}, hop names ${hop.epoch}`);
+      if (hop && hop.epoch !== claimHopEpoch && session.epoch !== hop.epoch) throw new WiresocketError('HOP_NOT_OWNER', `serving epoch ${session.epoch}, hop names ${hop.epoch}`);
       this.checkRoom(session);
       const rejoinsGrace = session.lifecycle.state.kind === 'idle';
       const connectionId = await this.register(session, principal);
@@ -371,7 +371,8 @@ export class DocumentSessions {
   private async createSession(key: string, tenantId: string, hop: HopClaim | undefined): Promise<DocumentSession> {
     const { syncLayer } = this.options;
     const check = await this.store(() => this.registry.checkCreation(key, tenantId));
-    const goneRegion = hop ? this.checkHopRoute(check.route, hop) : await this.pinnedToGoneRegion(check.route);
+    const claimHop = hop?.epoch === claimHopEpoch;
+    const goneRegion = hop && !claimHop ? this.checkHopRoute(check.route, hop) : await this.placeConnect(check, key, tenantId, claimHop);
     if (check.route === null) {
       if (check.maxDocuments === null) throw new WiresocketError('TENANT_UNKNOWN', tenantId);
       if (check.liveDocuments >= check.maxDocuments) throw new WiresocketError('QUOTA_EXCEEDED', `limit ${check.maxDocuments}`);
@@ -384,7 +385,7 @@ export class DocumentSessions {
         ? new WiresocketError('TENANT_UNKNOWN', tenantId)
         : new WiresocketError('QUOTA_EXCEEDED', `limit ${pin.maxDocuments}`);
     }
-    if (hop && pin.kind === 'pinned') {
+    if (hop && !claimHop && pin.kind === 'pinned') {
       // Purged between the check and the pin: a proxied connect must not claim (one hop, no claim).
       await this.store(() => this.purgeDocument(key));
       throw new WiresocketError('HOP_NOT_OWNER', 'the document was purged meanwhile');
@@ -411,15 +412,33 @@ export class DocumentSessions {
   }
 
   /**
-   * A route to another region is left to it (the caller proxies), unless that region has no
-   * live node (issue 15, point 4): then this connect takes the document over. Until the
-   * region's nodes have been silent for `--node-timeout-ms` the proxy finds one to try, and the
-   * client gets 1013 when it does not answer.
+   * Where a connect (or a residency hop, `viaHop`) is served. A route to another region is left
+   * to it (the caller proxies), unless that region has no live node (issue 15, point 4): then
+   * this connect takes the document over; until the region's nodes have been silent for
+   * `--node-timeout-ms` the proxy finds one to try, and the client gets 1013 when it does not
+   * answer. A claim (or takeover) here needs the tenant's residency to allow this region, else
+   * it goes to a live node of an allowed region (point 6). A hop never goes on: HOP_NOT_OWNER.
+   * Returns the gone region's route to take over, or null.
    */
-  private async pinnedToGoneRegion(route: DocumentRoute | null): Promise<DocumentRoute | null> {
-    if (route === null || route.region === this.options.region) return null;
-    if (await this.store(() => this.options.regionHasLiveNode(route.region))) throw new PinnedElsewhereError(route);
-    return route;
+  private async placeConnect(check: CreationCheck, docKey: string, tenantId: string, viaHop: boolean): Promise<DocumentRoute | null> {
+    const { route, allowedRegions } = check;
+    const { region } = this.options;
+    if (route !== null && route.region === region) return null;
+    if (route !== null && (await this.store(() => this.options.regionHasLiveNode(route.region)))) {
+      if (viaHop) throw new WiresocketError('HOP_NOT_OWNER', `pinned to region ${route.region} at epoch ${route.epoch}`);
+      throw new PinnedElsewhereError(route);
+    }
+    if (allowedRegions === null || allowedRegions.includes(region)) return route;
+    if (viaHop) throw new WiresocketError('HOP_NOT_OWNER', `the tenant's documents may not be pinned to region ${region}`);
+    throw new PinnedElsewhereError(await this.allowedTarget(docKey, tenantId, allowedRegions));
+  }
+
+  /** The first allowed region, in the tenant's order, that has a live node; none: 1013. */
+  private async allowedTarget(docKey: string, tenantId: string, allowedRegions: readonly string[]): Promise<DocumentRoute> {
+    for (const allowed of allowedRegions) {
+      if (await this.store(() => this.options.regionHasLiveNode(allowed))) return claimTarget(docKey, tenantId, allowed);
+    }
+    throw new WiresocketError('RESIDENCY_UNAVAILABLE', `regions ${allowedRegions.join(',')}`);
   }
 
   private claim(docKey: string, tenantId: string): Promise<PinResult> {

@@ -151,6 +151,10 @@ function regionSuite(storeName: string, skip: string | false, openStore: () => P
     it('REGION-5: a stale route is answered 421 by the region, and the edge retries once with a fresh route', async () => {
       const name = `stale-${randomUUID()}`;
       const credential = await token();
+      // A claim before, purged: the owner's is epoch 2, so the stale read (one behind) names a real claim.
+      const routing = cluster.node('a1').server.stores.routing;
+      await routing.pinDocument({ docKey: keyOf(name), tenantId: cluster.node('a1').server.app.tenantId, region: 'b', nodeId: 'b1' });
+      await routing.unpinDocument(keyOf(name));
       const owner = connectClient(url('b1'), name, { token: credential });
       providers.push(owner.provider);
       await waitForSync(owner.provider);
@@ -185,6 +189,45 @@ function regionSuite(storeName: string, skip: string | false, openStore: () => P
       assert.deepEqual(await (await lookup('never-opened')).json(), { documentName: 'never-opened', pinned: false });
       assert.equal((await lookup(name, null)).status, 401);
       assert.equal((await lookup(name, await token({ docs: ['other*'] }))).status, 403);
+    });
+
+    it('REGION-12: residency: a first connect outside the allowed regions is proxied to one, which claims it; with none alive, 1013; lifted, the edge claims', async () => {
+      const a1 = cluster.node('a1').server;
+      const app = await a1.addApp(`resident-${randomUUID().slice(0, 8)}`, 'web');
+      const credential = await a1.token({ app });
+      const tenants = a1.stores.tenants;
+      const routeOf = (name: string) => a1.stores.routing.getRoute(a1.key(name, app));
+      assert.equal(await tenants.setAllowedRegions(app.tenantId, ['z', 'b']), true);
+      const name = `resident-${randomUUID()}`;
+      const client = connectClient(url('a1'), name, { token: credential });
+      providers.push(client.provider);
+      await waitForSync(client.provider);
+      const route = await routeOf(name);
+      assert.equal(route?.region, 'b', 'claimed by the first allowed region with a live node');
+      assert.equal(route?.epoch, 1);
+      client.doc.getText('t').insert(0, 'lives in b');
+      const inB = connectClient(url('b2'), name, { token: credential });
+      providers.push(inB.provider);
+      await waitForSync(inB.provider);
+      await eventually(() => inB.doc.getText('t').toString() === 'lives in b', 5_000, 'the a1 client writes into b');
+      assert.deepEqual(await cluster.redisKeysOf('a', a1.key(name, app)), [], "region a's Redis never held it");
+      assert.equal(cluster.node('a1').server.server.documents.getSession(a1.key(name, app)), null);
+
+      assert.equal(await tenants.setAllowedRegions(app.tenantId, ['z']), true);
+      const nowhere = `nowhere-${randomUUID()}`;
+      for (const node of ['a1', 'b1']) {
+        const opened = await openRaw(url(node), nowhere, credential);
+        assert.ok(opened.kind === 'open', node);
+        assert.equal(await nextCloseCode(opened.socket), 1013, `${node}: no live node of region z`);
+      }
+      assert.equal(await routeOf(nowhere), null, 'nothing was pinned');
+      assert.ok(cluster.node('b1').logs.lines.some((line) => line.code === 'RESIDENCY_UNAVAILABLE'), 'the refusal is logged');
+
+      assert.equal(await tenants.setAllowedRegions(app.tenantId, null), true);
+      const anywhere = connectClient(url('a2'), `free-${name}`, { token: credential });
+      providers.push(anywhere.provider);
+      await waitForSync(anywhere.provider);
+      assert.equal((await routeOf(`free-${name}`))?.region, 'a', 'lifted: pinned where it was first opened');
     });
 
     it('REGION-1: a node without --cluster-secret says so at start, and a connect pinned elsewhere gets 1013', async () => {
