@@ -89,7 +89,12 @@ export class WiresocketServer {
     this.nodeId = nodeId;
     this.http = http;
     this.verifier = new TokenVerifier({ lookupApp: (tenantId, appId) => options.tenants.getApp(tenantId, appId), clock });
-    this.metrics = new ServerMetrics({ openSockets: () => this.webSocketServer.clients.size, documentSessions: () => this.documents.size });
+    this.metrics = new ServerMetrics({
+      openSockets: () => this.webSocketServer.clients.size,
+      documentSessions: () => this.documents.size,
+      proxiedSockets: () => this.regionProxy?.pipedCount ?? 0,
+      proxiedBytes: () => this.regionProxy?.bytesProxied() ?? { toOwner: 0, toClient: 0 },
+    });
     const onLimit = this.metrics.limitHit.bind(this.metrics);
     this.supervisor = new SocketSupervisor({
       clock,
@@ -308,6 +313,7 @@ export class WiresocketServer {
       regions: this.regionProxy,
       // Wall time, as on the edge that signed the hop (an injected test clock would be another node's).
       now: Date.now,
+      onHopRefused: (reason) => this.metrics.hopRefused(reason),
     };
     return this.documentDeps;
   }

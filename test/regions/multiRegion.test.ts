@@ -165,6 +165,8 @@ function regionSuite(storeName: string, skip: string | false, openStore: () => P
       await waitForSync(client.provider);
       await eventually(() => client.doc.getText('t').toString() === 'from b', 5_000, 'the proxied client reads the owner');
       assert.equal(edge.logs.lines.filter((line) => String(line.msg).includes('retrying with a fresh route')).length, 1, 'one retry');
+      const edgeMetrics = await (await fetch(`${edge.server.url.replace('ws:', 'http:')}/metrics`)).text();
+      assert.match(edgeMetrics, /^wiresocket_region_hops_refused_total\{reason="edge-not-owner"\} 1$/m, 'REGION-13: the edge counts the 421');
       const notOwner = cluster.nodes.filter((node) => node.region === 'b').flatMap((node) => node.logs.lines.filter((line) => line.code === 'HOP_NOT_OWNER' && String(line.url).includes(name)));
       assert.equal(notOwner.length, 1, 'the stale hop was answered once');
       for (const node of cluster.nodes.filter((candidate) => candidate.region === 'b')) {
@@ -228,6 +230,34 @@ function regionSuite(storeName: string, skip: string | false, openStore: () => P
       providers.push(anywhere.provider);
       await waitForSync(anywhere.provider);
       assert.equal((await routeOf(`free-${name}`))?.region, 'a', 'lifted: pinned where it was first opened');
+    });
+
+    it('REGION-13: /metrics counts proxied sockets and their bytes on the edge, and refused hops by reason on both sides', async () => {
+      const name = `metrics-${randomUUID()}`;
+      const credential = await token();
+      const owner = connectClient(url('b1'), name, { token: credential });
+      providers.push(owner.provider);
+      await waitForSync(owner.provider);
+      const metric = async (node: string, series: string) => {
+        const text = await (await fetch(`${url(node).replace('ws:', 'http:')}/metrics`)).text();
+        const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+        return line === undefined ? 0 : Number(line.slice(series.length + 1));
+      };
+      const proxiedBefore = await metric('a2', 'wiresocket_proxied_sockets');
+      const bytesBefore = await metric('a2', 'wiresocket_proxy_bytes_total{direction="to-client"}');
+      const proxied = connectClient(url('a2'), name, { token: credential });
+      providers.push(proxied.provider);
+      await waitForSync(proxied.provider);
+      owner.doc.getText('t').insert(0, 'x'.repeat(4096));
+      await eventually(() => proxied.doc.getText('t').length === 4096, 5_000, 'the proxied client gets the update');
+      assert.equal(await metric('a2', 'wiresocket_proxied_sockets'), proxiedBefore + 1);
+      assert.ok((await metric('a2', 'wiresocket_proxy_bytes_total{direction="to-client"}')) >= bytesBefore + 4096, 'the update went through the pipe');
+      assert.ok((await metric('a2', 'wiresocket_proxy_bytes_total{direction="to-owner"}')) > 0);
+      const invalidBefore = await metric('b1', 'wiresocket_region_hops_refused_total{reason="invalid"}');
+      assert.deepEqual(await openRaw(url('b1'), name, credential, { [hopHeader]: 'v1.1.99999999999.AAAA' }), { kind: 'http', status: 403 });
+      assert.equal(await metric('b1', 'wiresocket_region_hops_refused_total{reason="invalid"}'), invalidBefore + 1);
+      destroyAll([proxied.provider]);
+      await eventually(async () => (await metric('a2', 'wiresocket_proxied_sockets')) === proxiedBefore, 5_000, 'the gauge drops when the socket closes');
     });
 
     it('REGION-1: a node without --cluster-secret says so at start, and a connect pinned elsewhere gets 1013', async () => {
