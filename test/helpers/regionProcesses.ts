@@ -16,6 +16,10 @@ export interface RegionProcessOptions {
   dbUrl?: string;
   /** Per node: another `--db-url` for the same store (a cuttable TCP proxy in front of PostgreSQL). */
   dbUrlOf?: Record<string, string>;
+  /** Per node: more flags (a fixed `--port`, an `--advertise-url` through a delaying link). */
+  argsOf?: Record<string, readonly string[]>;
+  /** Default `debug` (tests read the lines); a benchmark passes `warn`. */
+  logLevel?: string;
 }
 
 /** One `wiresocket serve` process and its region. */
@@ -64,7 +68,7 @@ export async function startRegionProcesses(options: RegionProcessOptions): Promi
   try {
     for (const region of new Set(Object.values(options.layout))) redis[region] = await startRedisInstance();
     const start = async (name: string, region: string) => {
-      const args = nodeArgs(name, region, redis[region].url, dataDir, options.dbUrlOf?.[name] ?? options.dbUrl);
+      const args = [...nodeArgs(name, region, redis[region].url, dataDir, options.dbUrlOf?.[name] ?? options.dbUrl, options.logLevel ?? 'debug'), ...(options.argsOf?.[name] ?? [])];
       const node = new ClusterNode(name, args, {}, await startServe(args));
       nodes.set(name, { name, region, node });
       await untilReady(node);
@@ -90,7 +94,8 @@ export async function startRegionProcesses(options: RegionProcessOptions): Promi
       resume: (name) => void node(name).node.child.kill('SIGCONT'),
       restart: async (name) => {
         const { node: process } = node(name);
-        process.replaceProcess(await startServe([...process.args, '--port', String(process.port)]));
+        const portGiven = process.args.includes('--port');
+        process.replaceProcess(await startServe(portGiven ? process.args : [...process.args, '--port', String(process.port)]));
         await untilReady(process);
       },
       logsOf: (name) => node(name).node.logLines().map((line) => JSON.parse(line) as Record<string, unknown>),
@@ -117,11 +122,11 @@ function untilReady(node: ClusterNode): Promise<void> {
   return eventually(async () => (await fetch(readyz).catch(() => null))?.status === 200, 10_000, `${node.nodeId} ready`);
 }
 
-function nodeArgs(name: string, region: string, redisUrl: string, dataDir: string, dbUrl: string | undefined): string[] {
+function nodeArgs(name: string, region: string, redisUrl: string, dataDir: string, dbUrl: string | undefined, logLevel: string): string[] {
   return [
     ...['--region', region, '--node-id', name, '--redis-url', redisUrl, '--data-dir', dataDir],
     ...(dbUrl === undefined ? [] : ['--db-url', dbUrl]),
-    ...['--cluster-secret', testClusterSecret, '--log-level', 'debug'],
+    ...['--cluster-secret', testClusterSecret, '--log-level', logLevel],
     ...['--heartbeat-interval-ms', String(regionTimers.heartbeatIntervalMs), '--node-timeout-ms', String(regionTimers.nodeTimeoutMs)],
     ...['--grace-ms', String(regionTimers.graceMs)],
   ];
