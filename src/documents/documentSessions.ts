@@ -77,6 +77,8 @@ export class DocumentSessions {
   private readonly suspended = new Map<string, SuspendedDocument>();
   /** Connection rows whose removal failed (the store was away): removed once it answers. */
   private readonly unremoved = new Set<string>();
+  /** Documents pinned elsewhere whose leftover copy in this region's layer was dropped already (bounded). */
+  private readonly droppedLeftovers = new Set<string>();
   /** The connect path's routing calls, grouped into one store round trip per event-loop turn. */
   private readonly registry: RoutingBatcher;
 
@@ -426,11 +428,29 @@ export class DocumentSessions {
     if (route !== null && route.region === region) return null;
     if (route !== null && (await this.store(() => this.options.regionHasLiveNode(route.region)))) {
       if (viaHop) throw new WiresocketError('HOP_NOT_OWNER', `pinned to region ${route.region} at epoch ${route.epoch}`);
+      this.dropLeftover(docKey);
       throw new PinnedElsewhereError(route);
     }
     if (allowedRegions === null || allowedRegions.includes(region)) return route;
     if (viaHop) throw new WiresocketError('HOP_NOT_OWNER', `the tenant's documents may not be pinned to region ${region}`);
     throw new PinnedElsewhereError(await this.allowedTarget(docKey, tenantId, allowedRegions));
+  }
+
+  /**
+   * This region's layer holds no copy of a document pinned elsewhere, except one left from when
+   * the region held it and its nodes died (SIGKILL: nobody dropped it), which another region has
+   * since taken over: that copy is fenced here, the first time a node of the region sees the
+   * newer pin (REGION-9). Not awaited: the proxy does not wait for it. Once per document and
+   * process, so proxied connects cost no Redis call; the set is bounded and starts over when full.
+   */
+  private dropLeftover(docKey: string): void {
+    if (this.droppedLeftovers.has(docKey)) return;
+    if (this.droppedLeftovers.size >= 10_000) this.droppedLeftovers.clear();
+    this.droppedLeftovers.add(docKey);
+    this.options.syncLayer.deleteDocument(docKey).catch((error: unknown) => {
+      this.droppedLeftovers.delete(docKey);
+      this.options.logger.warn({ docKey, err: error }, "could not drop this region's leftover copy of a document pinned elsewhere");
+    });
   }
 
   /** The first allowed region, in the tenant's order, that has a live node; none: 1013. */

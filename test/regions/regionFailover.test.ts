@@ -126,11 +126,13 @@ function failoverSuite(storeName: string, skip: string | false, openStore: () =>
       const other = await synced('b1', name);
       await eventually(() => other.doc.getText('t').toString() === 'now in b', 5_000, 'b1 and b2 share the new copy');
 
+      assert.ok((await regions.redisKeysOf('a', keyOf(name))).length > 0, 'the killed region left its copy behind');
       await regions.restart('a1');
       const back = await synced('a1', name);
       await eventually(() => back.doc.getText('t').toString() === 'now in b', 5_000, 'the restarted region proxies to the new owner');
       const proxiedAtEpoch2 = () => regions.logsOf('a1').some((line) => line.msg === 'connect proxied to the owner region' && line.docKey === keyOf(name) && line.epoch === 2);
       await eventually(proxiedAtEpoch2, 5_000, 'a1 logs the connect proxied at epoch 2');
+      await eventually(async () => (await regions.redisKeysOf('a', keyOf(name))).length === 0, 5_000, "REGION-9: the restarted region drops the dead region's leftover copy once it sees the newer pin");
       await regions.restart('a2');
     });
 
