@@ -190,16 +190,16 @@ export class DocumentSessions {
    */
   suspendAll(): void {
     this.routingLost = true;
-    for (const [key, entry] of [...this.entries]) {
-      if (entry.kind !== 'live') continue;
-      const { session } = entry;
-      this.suspended.set(key, { tenantId: session.tenantId, epoch: session.epoch });
-      this.entries.delete(key);
-      session.lifecycle.close('closed');
-      session.closeAll(1012, 'ROUTING_STORE_UNREACHABLE');
-      void session.dispose();
-    }
+    for (const [key, entry] of [...this.entries]) if (entry.kind === 'live') this.suspend(key, entry.session);
     this.options.logger.error({ documents: this.suspended.size }, 'the routing store has not answered for --node-timeout-ms: closed every document here (1012) until it does');
+  }
+
+  private suspend(key: string, session: DocumentSession): void {
+    this.suspended.set(key, { tenantId: session.tenantId, epoch: session.epoch });
+    this.entries.delete(key);
+    session.lifecycle.close('closed');
+    session.closeAll(1012, 'ROUTING_STORE_UNREACHABLE');
+    void session.dispose();
   }
 
   /**
@@ -353,6 +353,11 @@ export class DocumentSessions {
     this.entries.set(key, { kind: 'opening', opened });
     try {
       const session = await opened;
+      if (this.routingLost) {
+        // Opened across the start of an outage: it goes the way of the others (suspendAll).
+        this.suspend(key, session);
+        throw new WiresocketError('STORE_UNAVAILABLE', 'the routing store has not answered for --node-timeout-ms');
+      }
       this.entries.set(key, { kind: 'live', session });
       return session;
     } catch (error) {
