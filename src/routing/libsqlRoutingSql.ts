@@ -48,6 +48,12 @@ export const clearDeadConnectionsAfterTakeover = `
   WHERE doc_key = ?1
     AND node_id NOT IN (SELECT node_id FROM nodes WHERE heartbeat_at >= ?6)
     AND EXISTS (SELECT 1 FROM document_routing r WHERE r.doc_key = ?1 AND r.node_id = ?4 AND r.epoch = ?2 + 1)`;
+/** A board's row (?1 key, ?2 region, ?3 node, ?4 now), with no tenant (so outside every quota); WHERE lets SQLite parse the ON CONFLICT. */
+export const insertBoardRoute = `
+  INSERT INTO document_routing (doc_key, tenant_id, region, node_id, pinned_at, epoch)
+  SELECT ?1, '', ?2, ?3, ?4, COALESCE((SELECT epoch FROM document_epochs WHERE doc_key = ?1), 0) + 1
+  WHERE true
+  ON CONFLICT (doc_key) DO NOTHING`;
 export const selectRoute = `SELECT ${routeColumns} FROM document_routing WHERE doc_key = ?`;
 
 /**

@@ -1,6 +1,6 @@
 import { planBatch } from './libsqlBatchPlan.js';
 import { rowNumber, rowString, type LibsqlDatabase } from './libsqlDatabase.js';
-import { clearDeadConnectionsAfterTakeover, countOf, firstRoute, recordEpochs, selectRoute, takeOverGoneRegion } from './libsqlRoutingSql.js';
+import { clearDeadConnectionsAfterTakeover, countOf, firstRoute, insertBoardRoute, recordEpochs, selectRoute, takeOverGoneRegion } from './libsqlRoutingSql.js';
 import type {
   ActiveConnection,
   DocumentRoute,
@@ -106,6 +106,20 @@ export class LibsqlRoutingTable implements RoutingTable {
     );
     const current = firstRoute(route);
     return moved.rowsAffected > 0 && current ? { kind: 'taken', route: current } : { kind: 'refused', route: current };
+  }
+
+  async pinBoard({ docKey, region, nodeId }: Omit<NewDocumentRoute, 'tenantId'>): Promise<DocumentRoute> {
+    const [, , route] = await this.client.batch(
+      [
+        { sql: insertBoardRoute, args: [docKey, region, nodeId, this.now()] },
+        { sql: recordEpochs(1), args: [docKey] },
+        { sql: selectRoute, args: [docKey] },
+      ],
+      'write',
+    );
+    const current = firstRoute(route);
+    if (current === null) throw new Error('routing table: a board pin left no row');
+    return current;
   }
 
   async unpinDocument(docKey: string): Promise<boolean> {

@@ -54,6 +54,21 @@ const takeOverRoute = {
          SELECT * FROM taken`,
 };
 
+/** A board's row ($1 key, $2 region, $3 node, $4 now), with no tenant (so outside every quota), and its epoch recorded. */
+const pinBoard = {
+  name: 'routing_pin_board',
+  text: `WITH inserted AS (
+           INSERT INTO document_routing (doc_key, tenant_id, region, node_id, pinned_at, epoch)
+           SELECT $1::text, '', $2::text, $3::text, $4::bigint,
+             coalesce((SELECT e.epoch FROM document_epochs e WHERE e.doc_key = $1::text), 0) + 1
+           ON CONFLICT (doc_key) DO NOTHING
+           RETURNING doc_key, tenant_id, region, node_id, pinned_at, epoch),
+         recorded AS (
+           INSERT INTO document_epochs AS e (doc_key, epoch) SELECT doc_key, epoch FROM inserted
+           ON CONFLICT (doc_key) DO UPDATE SET epoch = greatest(e.epoch, EXCLUDED.epoch))
+         SELECT * FROM inserted`,
+};
+
 /**
  * The beat refreshes the row, or inserts it when missing, in one statement: the answer says
  * whether the row was there, since a missing row means other nodes reaped this one.
@@ -137,6 +152,15 @@ export class PostgresRoutingTable implements RoutingTable {
     const row = result.rows[0];
     if (row !== undefined) return { kind: 'taken', route: routeFromRow(row) };
     return { kind: 'refused', route: await this.getRoute(docKey) };
+  }
+
+  /** Pinned before (or concurrently): the row as it stands, read after the statement (its snapshot may predate the other's commit). */
+  async pinBoard({ docKey, region, nodeId }: Omit<NewDocumentRoute, 'tenantId'>): Promise<DocumentRoute> {
+    const result = await this.pool.query<PostgresRow>({ ...pinBoard, values: [docKey, region, nodeId, this.now()] });
+    const row = result.rows[0];
+    const route = row === undefined ? await this.getRoute(docKey) : routeFromRow(row);
+    if (route === null) throw new Error('routing table: a board pin left no row');
+    return route;
   }
 
   async unpinDocument(docKey: string): Promise<boolean> {

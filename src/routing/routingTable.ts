@@ -27,6 +27,12 @@ export interface RoutingTable {
    * and a takeover of a region that is alive, get `refused` with the row as it stands.
    */
   takeOverRoute(takeover: RouteTakeover): Promise<TakeoverResult>;
+  /**
+   * Pins a board (issue 15, point 3) to the caller's region and node unless it is pinned already,
+   * in one atomic step, at the next epoch like a document's claim, and answers the row as it
+   * stands. A board's row carries no tenant: it never counts against `max_documents`.
+   */
+  pinBoard(route: Omit<NewDocumentRoute, 'tenantId'>): Promise<DocumentRoute>;
   /** Removes the routing row (unpins the document); true when a row was removed. */
   unpinDocument(docKey: string): Promise<boolean>;
   /**

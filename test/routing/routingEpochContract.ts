@@ -105,6 +105,19 @@ export function routingEpochContract(stores: () => { routing: RoutingTable; tena
       assert.equal((await pinned(routing, 'gone')).route.epoch, 3, 'the takeover epoch outlives a purge');
     });
 
+    it('REGION-15: a board pins once, at the next epoch, outside every quota; concurrent pins agree', async () => {
+      const routing = await setUp(1);
+      await pinned(routing, 'the one document');
+      const key = 'board#t1::app::b';
+      const pins = await Promise.all(Array.from({ length: 20 }, (_, index) => routing.pinBoard({ docKey: key, region: index % 2 ? 'a' : 'b', nodeId: `n${index}` })));
+      assert.equal(new Set(pins.map((route) => `${route.region}/${route.nodeId}/${route.epoch}`)).size, 1, 'one pin');
+      assert.equal(pins[0].epoch, 1);
+      assert.equal(await routing.countTenantDocuments('t1'), 1, 'the board does not count');
+      assert.equal((await routing.pinDocument(routeFor('t1', 'another'))).kind, 'quota-exceeded', 'nor frees or takes quota');
+      assert.equal(await routing.unpinIfUnused(key), true);
+      assert.equal((await routing.pinBoard({ docKey: key, region: 'a', nodeId: 'n1' })).epoch, 2);
+    });
+
     it("REGION-11: a creation check answers the tenant's residency", async () => {
       const { routing, tenants } = stores();
       await tenants.createTenant({ tenantId: 'eu', maxDocuments: 3, allowedRegions: ['eu-west', 'eu-central'] });
