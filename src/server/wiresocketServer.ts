@@ -14,6 +14,7 @@ import { housekeeping } from '../scheduling/index.js';
 import type { EventLogStorage } from '../storage/index.js';
 import type { SyncLayer } from '../sync/index.js';
 import { documentKey, type TenantRegistry } from '../tenancy/index.js';
+import { BoardPlacement } from './boardPlacement.js';
 import { handleBoardUpgrade, type BoardUpgradeDependencies } from './boardUpgrade.js';
 import { ClusterMembership } from './clusterMembership.js';
 import { handleDocumentUpgrade, type DocumentUpgradeDependencies } from './documentUpgrade.js';
@@ -55,6 +56,8 @@ export class WiresocketServer {
   readonly documents: DocumentSessions;
   readonly boards: CollaborationService;
   private readonly boardRooms: BoardRooms;
+  /** Board pins across regions (issue 15, point 3). */
+  private readonly boardPlacement: BoardPlacement;
   private readonly http: Server;
   private readonly webSocketServer: WebSocketServer;
   private readonly verifier: TokenVerifier;
@@ -151,6 +154,16 @@ export class WiresocketServer {
       limits: { maxParticipants: config.boardMaxParticipants, maxBatchesPerSecond: config.boardMaxBatchesPerSecond },
     });
     this.boardRooms = new BoardRooms(this.boards);
+    this.boardPlacement = new BoardPlacement({
+      routing: options.routing,
+      region: config.region,
+      nodeId,
+      nodeTimeoutMs: config.nodeTimeoutMs,
+      regionHasLiveNode: async (region) => (await this.directory.liveNodeOf(region)) !== null,
+      logger: this.logger,
+    });
+    // After the session's flush: only then may another region load the board (shutdown: removeNode releases).
+    this.boards.observe({ sessionClosed: (boardKey) => this.closing === null && this.boardPlacement.release(boardKey) });
     // A second's cache: a connect storm to documents of another region reads the nodes once.
     this.directory = new RegionDirectory({ routing: options.routing, nodeTimeoutMs: config.nodeTimeoutMs, cacheMs: 1_000 });
     this.regionProxy =
@@ -352,6 +365,11 @@ export class WiresocketServer {
       supervisor: this.supervisor,
       logger: this.logger,
       onUpgraded: this.onUpgraded,
+      placement: this.boardPlacement,
+      regions: this.regionProxy,
+      clusterSecret: this.options.config.clusterSecret,
+      now: Date.now,
+      onHopRefused: (reason) => this.metrics.hopRefused(reason),
     };
     return this.boardDeps;
   }

@@ -9,6 +9,15 @@ import { redisServerInstalled } from '../sync/redisTestSupport.js';
 import { postgresGate, PostgresSchemas, urlWithSchema } from '../helpers/postgresTestDatabase.js';
 import { connectClient, destroyAll, eventually, waitForSync } from '../helpers/yjsClient.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
+import { RawBoardClient } from '../helpers/rawBoardClient.js';
+
+/** Every sequence a board client learnt about: from its acks and from the others' mutations. */
+function boardSequencesSeen(client: RawBoardClient): number[] {
+  const seen: number[] = [];
+  for (const ack of client.of('ack')) for (let offset = ack.applied - 1; offset >= 0; offset--) seen.push(ack.sequence - offset);
+  for (const message of client.of('mutations')) for (let offset = message.mutations.length - 1; offset >= 0; offset--) seen.push(message.sequence - offset);
+  return seen.sort((x, y) => x - y);
+}
 
 /** The only place this file reads the environment: in CI a missing redis-server is a failure. */
 const ci = process.env.CI === 'true';
@@ -55,6 +64,7 @@ function regionSuite(storeName: string, skip: string | false, openStore: () => P
     const providers: WebsocketProvider[] = [];
     const sockets: WebSocket[] = [];
     const tcpProxies: TcpProxy[] = [];
+    const boardClients: RawBoardClient[] = [];
     const url = (name: string) => cluster.node(name).server.url;
     const token = (options = {}) => cluster.node('a1').server.token(options);
     const keyOf = (name: string) => cluster.node('a1').server.key(name);
@@ -66,6 +76,7 @@ function regionSuite(storeName: string, skip: string | false, openStore: () => P
     after(async () => {
       destroyAll(providers);
       for (const socket of sockets) socket.terminate();
+      for (const client of boardClients) client.close();
       for (const proxy of tcpProxies) await proxy.close();
       await cluster?.close();
       await store?.dispose();
@@ -258,6 +269,31 @@ function regionSuite(storeName: string, skip: string | false, openStore: () => P
       assert.equal(await metric('b1', 'wiresocket_region_hops_refused_total{reason="invalid"}'), invalidBefore + 1);
       destroyAll([proxied.provider]);
       await eventually(async () => (await metric('a2', 'wiresocket_proxied_sockets')) === proxiedBefore, 5_000, 'the gauge drops when the socket closes');
+    });
+
+    it('REGION-15: boards across regions: pinned to the first region, proxied from the other; writers on all four nodes get one gap-free order, live', { timeout: 60_000 }, async () => {
+      const boardId = `board-${randomUUID()}`;
+      const writers: RawBoardClient[] = [];
+      const nodes = ['b1', 'a1', 'a2', 'b2'];
+      for (const [index, node] of nodes.entries()) {
+        const { client } = await RawBoardClient.join(url(node), boardId, await token({ userId: `w${index}` }), { displayName: `W${index}` });
+        writers.push(client);
+        boardClients.push(client);
+      }
+      const routing = cluster.node('a1').server.stores.routing;
+      const route = await routing.getRoute(`board#${keyOf(boardId)}`);
+      assert.equal(route?.region, 'b', 'pinned to the region of its first connect');
+      await eventually(() => writers[0].of('participant-joined').length >= 3, 5_000, 'participants of both regions announced to the owner');
+      for (let round = 0; round < 10; round++) {
+        writers.forEach((client, index) => client.send({ type: 'mutate', clientBatchId: `${index}-${round}`, mutations: [{ op: 'upsert', pageId: 'p', element: { id: `w${index}-${round}`, type: 'dot' } }] }));
+      }
+      await eventually(() => writers.every((client) => client.of('ack').length === 10), 20_000, 'every batch acknowledged');
+      const head = Math.max(...writers.flatMap((client) => client.of('ack').map((ack) => ack.sequence)));
+      assert.equal(head, 40);
+      const everything = Array.from({ length: head }, (_, index) => index + 1);
+      await eventually(() => writers.every((client) => boardSequencesSeen(client).length >= head), 10_000, 'every mutation reaches every participant');
+      for (const [index, client] of writers.entries()) assert.deepEqual(boardSequencesSeen(client), everything, `${nodes[index]} saw 1..${head} once each`);
+      for (const node of ['a1', 'a2']) assert.equal(cluster.node(node).server.server.boards.statsOf(() => true).activeSessions, 0, `${node} loads no board session: its sockets are proxied`);
     });
 
     it('REGION-1: a node without --cluster-secret says so at start, and a connect pinned elsewhere gets 1013', async () => {
