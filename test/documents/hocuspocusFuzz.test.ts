@@ -5,7 +5,7 @@ import type { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { connectHocuspocus, destroyHocuspocus, hocuspocusSocket, waitForHocuspocusSync, type HocuspocusClient } from '../helpers/hocuspocusClient.js';
 import { hocuspocusFuzzSource, openingFrames } from '../helpers/hocuspocusFuzzFrames.js';
-import { sendHocuspocusFuzzTraffic } from '../helpers/hocuspocusFuzzTraffic.js';
+import { hocuspocusFuzzCloseCodes, sendHocuspocusFuzzTraffic } from '../helpers/hocuspocusFuzzTraffic.js';
 import { describeFailure } from '../helpers/fuzzTraffic.js';
 import { startTestServer, type TestServer } from '../helpers/testServer.js';
 import { connectClient, destroyAll, eventually, waitForSync } from '../helpers/yjsClient.js';
@@ -17,8 +17,6 @@ const names = ['fz-0', 'fz-1', 'fz-shared'];
 /** Edited by clean clients of both dialects the whole time; the fuzz addresses it too. */
 const shared = 'fz-shared';
 const maxMessageBytes = 64 * 1024;
-/** Close codes a hostile Hocuspocus client may provoke (HOCUS-4, LIM-1); 1011 (a server bug) is not among them. */
-export const hocuspocusFuzzCloseCodes: ReadonlySet<number> = new Set([4400, 4205, 1009, 1002, 1008, 1013, 1006]);
 
 describe('Hocuspocus frames under fuzz (LIM-6, HOCUS-14)', () => {
   let server: TestServer;

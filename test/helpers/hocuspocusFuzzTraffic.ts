@@ -28,6 +28,9 @@ export interface HocuspocusFuzzTrafficOptions {
 
 const keptFailures = 20;
 
+/** Close codes a hostile Hocuspocus client may provoke (HOCUS-4, LIM-1); 1011 (a server bug) is not among them. */
+export const hocuspocusFuzzCloseCodes: ReadonlySet<number> = new Set([4400, 4205, 1009, 1002, 1008, 1013, 1006]);
+
 /** Whether the server's own decoder refuses the frame (it closes the socket): a predicted close. */
 export function hocuspocusFrameCloses(frame: Frame, maxMessageBytes: number): boolean {
   if (typeof frame === 'string' || frame.length > maxMessageBytes) return true;
