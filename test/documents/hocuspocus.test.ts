@@ -171,17 +171,18 @@ describe('the Hocuspocus dialect (issue 16)', () => {
     assert.equal(granted.subType, 2);
   });
 
-  it('HOCUS-3: a token that expires mid-session ends just its document', async () => {
+  it('HOCUS-3/HOCUS-11: a token that expires mid-session ends just its document (PermissionDenied, then CLOSE)', async () => {
     const shared = socket();
     const shortLived = attach(shared, 'expiring', await server.token({ ttlSeconds: 2 }));
     const longLived = attach(shared, 'lasting', await server.token());
     await Promise.all([waitForHocuspocusSync(shortLived.provider), waitForHocuspocusSync(longLived.provider)]);
     assert.match(await shortLived.denied, /expired/);
+    assert.deepEqual(await withTimeout(shortLived.closed, 5000, 'CLOSE'), { code: 1000, reason: 'TOKEN_EXPIRED' }, 'HOCUS-11: then CLOSE');
     longLived.doc.getText('t').insert(0, 'still here');
     await eventually(() => stateOf('lasting') === 'still here', 5000, 'the other document is served');
   });
 
-  it('HOCUS-3: a key rotation mid-session and a tenant quota each deny just their document', async () => {
+  it('HOCUS-3/HOCUS-11: a key rotation mid-session (PermissionDenied, then CLOSE) and a tenant quota each deny just their document', async () => {
     const rotating = await server.addApp('acme', `rotating-${Date.now()}`);
     const tiny = await server.addApp(`tiny${Date.now()}`, 'app', 1);
     const shared = socket();
@@ -195,6 +196,7 @@ describe('the Hocuspocus dialect (issue 16)', () => {
     await waitForHocuspocusSync(rotated.provider);
     await server.stores.tenants.rotateAppKey(rotating.tenantId, rotating.appId, { kind: 'hs256-secret', secret: generateHs256Secret() });
     assert.match(await rotated.denied, /rotated/);
+    assert.deepEqual(await withTimeout(rotated.closed, 5000, 'CLOSE'), { code: 1000, reason: 'TOKEN_KEY_ROTATED' }, 'HOCUS-11: then CLOSE');
     kept.doc.getText('t').insert(0, 'kept');
     await eventually(() => stateOf('quota-1', tiny) === 'kept', 5000, 'the document within the quota is served');
     assert.equal(disconnects, 0, 'the socket never closed');
