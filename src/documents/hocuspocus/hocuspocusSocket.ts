@@ -283,10 +283,9 @@ export class HocuspocusSocket {
    * sent); any other code is for a retry, which the provider makes only for the whole socket.
    */
   private readonly documentClosed = (socket: HocuspocusDocumentSocket, code: number, reason: string): void => {
-    const entry = this.documents.get(socket.name);
-    const current = entry?.kind === 'attached' && entry.socket === socket;
     if (!endsOnlyTheDocument(code)) return this.closeSocket(code, 'document closed');
-    if (current) this.endDocument(socket.name, reason);
+    const entry = this.documents.get(socket.name);
+    if (entry?.kind === 'attached' && entry.socket === socket) this.endDocument(socket.name, reason);
   };
 
   private closeSocket(code: number, reason: string): void {
