@@ -1,6 +1,7 @@
 import { dropFunctionsV1, pinFunction, removeNodeFunction, runBatchFunction, unpinIfUnusedFunction } from './postgresRoutingFunctions.js';
 import { pinFunctionV1, runBatchFunctionV1 } from './postgresRoutingFunctionsV1.js';
 import type { PostgresMigrationTrack } from './postgresMigrations.js';
+import { postgresOutboxStatements } from './postgresOutboxSchema.js';
 import type { Migration } from './schema.js';
 
 /**
@@ -90,6 +91,11 @@ export const postgresControlMigrations: readonly Migration[] = [
       pinFunction,
       runBatchFunction,
     ],
+  },
+  {
+    version: 3,
+    name: 'webhooks: endpoints and a durable outbox of events and their deliveries',
+    statements: postgresOutboxStatements,
   },
 ];
 

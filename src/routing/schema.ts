@@ -1,4 +1,5 @@
 import type { Client } from '@libsql/client';
+import { libsqlOutboxStatements } from './libsqlOutboxSchema.js';
 
 /**
  * The control store's schema as an ordered list of migrations (DESIGN.md "Stores"). A migration
@@ -88,6 +89,11 @@ export const migrations: readonly Migration[] = [
       // The route lookup and the proxy pick a live node of a region.
       `CREATE INDEX nodes_region ON nodes (region, heartbeat_at)`,
     ],
+  },
+  {
+    version: 4,
+    name: 'webhooks: endpoints and a durable outbox of events and their deliveries',
+    statements: libsqlOutboxStatements,
   },
 ];
 
