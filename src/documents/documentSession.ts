@@ -49,6 +49,8 @@ export interface DocumentSessionOptions {
   logger: Logger;
   /** Called for every closed connection (the manager unregisters it and decides about the grace). */
   onConnectionClosed: (session: DocumentSession, connection: DocumentConnection) => void;
+  /** Called after each client update is stored and relayed (webhooks' `document.updated`); must be cheap. */
+  onStoredUpdate?: () => void;
 }
 
 /**
@@ -283,6 +285,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     if (this.lifecycle.isArchived) return;
     this.deferred.add(update, split.reach);
     this.outgoing.add(update);
+    this.options.onStoredUpdate?.();
   }
 
   /** Stateless messages go to the document's other local connections and are never stored. */

@@ -14,6 +14,7 @@ import { housekeeping } from '../scheduling/index.js';
 import type { EventLogStorage } from '../storage/index.js';
 import type { SyncLayer } from '../sync/index.js';
 import { documentKey, type TenantRegistry } from '../tenancy/index.js';
+import { WebhookService, type WebhookStore } from '../webhooks/index.js';
 import { handleBoardUpgrade, type BoardUpgradeDependencies } from './boardUpgrade.js';
 import { ClusterMembership } from './clusterMembership.js';
 import { handleDocumentUpgrade, type DocumentUpgradeDependencies } from './documentUpgrade.js';
@@ -41,6 +42,8 @@ export interface WiresocketServerOptions {
   clock?: Clock;
   /** Called after the stores are closed on shutdown. */
   onClosed?: () => Promise<void>;
+  /** The webhook outbox (on the control store's database); none: no webhooks. */
+  webhooks?: WebhookStore;
 }
 
 /** How long /readyz waits for the stores before it answers 503. */
@@ -66,6 +69,8 @@ export class WiresocketServer {
   /** Stops this node's logger hearing about the shared housekeeping queue's failing tasks. */
   private readonly detachHousekeepingErrors: () => void;
   private membership: ClusterMembership | null = null;
+  /** Announces sessions' events and sends the outbox's deliveries; null without a webhook store. */
+  readonly webhooks: WebhookService | null;
   /** Live nodes per region, for the proxy and the route lookup. */
   private readonly directory: RegionDirectory;
   /** Proxies connects pinned to other regions; null without `--cluster-secret`. */
@@ -111,6 +116,18 @@ export class WiresocketServer {
         this.logger.info({ tenantId, appId, keyVersion, closed }, 'app key rotated; sockets opened with the old key closed');
       },
     });
+    this.webhooks =
+      options.webhooks === undefined
+        ? null
+        : new WebhookService({
+            store: options.webhooks,
+            clock,
+            logger: this.logger,
+            nodeId,
+            updateIntervalMs: config.webhookUpdateIntervalMs,
+            maxStateBytes: config.webhookMaxStateBytes,
+            allowPrivate: config.allowPrivateWebhooks,
+          });
     this.documents = new DocumentSessions({
       routing: options.routing,
       syncLayer: options.syncLayer,
@@ -130,6 +147,7 @@ export class WiresocketServer {
         maxAwarenessStateBytes: config.maxAwarenessStateBytes,
       },
       onLimit,
+      ...(this.webhooks === null ? {} : { webhooks: this.webhooks.announcer }),
     });
     this.boards = new CollaborationService({
       storage: options.boardStorage,
@@ -144,6 +162,8 @@ export class WiresocketServer {
       limits: { maxParticipants: config.boardMaxParticipants, maxBatchesPerSecond: config.boardMaxBatchesPerSecond },
     });
     this.boardRooms = new BoardRooms(this.boards);
+    const announcer = this.webhooks?.announcer;
+    if (announcer) this.boards.observe({ sessionArchived: (boardKey, reason, sequence) => announcer.boardArchived(boardKey, reason, sequence) });
     // A second's cache: a connect storm to documents of another region reads the nodes once.
     this.directory = new RegionDirectory({ routing: options.routing, nodeTimeoutMs: config.nodeTimeoutMs, cacheMs: 1_000 });
     this.regionProxy =
@@ -232,6 +252,7 @@ export class WiresocketServer {
     });
     await this.membership.start();
     await this.keyRotations.start();
+    await this.webhooks?.start();
     await this.warnWithoutClusterSecret();
   }
 
@@ -254,6 +275,7 @@ export class WiresocketServer {
   private stopTimers(): void {
     this.membership?.stop();
     this.keyRotations.stop();
+    void this.webhooks?.stop();
     this.supervisor.stop();
     this.gate.stop();
     this.detachHousekeepingErrors();
@@ -384,6 +406,8 @@ export class WiresocketServer {
     this.boardRooms.dispose();
     await this.options.boardBus?.close().catch((error: unknown) => this.logger.warn({ err: error }, 'could not close the board bus'));
     this.membership?.stop();
+    // After the sessions ended (their document.ended events are in the outbox), before the stores close.
+    await this.webhooks?.stop();
     await this.options.routing.removeNode(this.nodeId).catch((error: unknown) => {
       this.logger.warn({ err: error }, 'could not remove this node from the routing table');
     });

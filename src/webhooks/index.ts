@@ -21,3 +21,5 @@ export { checkEndpointHost, isBlockedAddress, parseEndpointUrl, WebhookAddressEr
 export { sendWebhook, type SendResult, type WebhookRequest, type WebhookSenderOptions } from './webhookSender.js';
 export { webhookBody } from './webhookBody.js';
 export { WebhookDispatcher, webhookDispatcherDefaults, type WebhookDispatcherOptions } from './webhookDispatcher.js';
+export { WebhookAnnouncer, type WebhookAnnouncerOptions } from './webhookAnnouncer.js';
+export { WebhookService, type WebhookServiceOptions } from './webhookService.js';
