@@ -353,6 +353,11 @@ export function loadStoreConfig(flags: Flags = {}, env: Environment = process.en
   return { dbUrl, dbAuthToken };
 }
 
+/** `--allow-private-webhooks` / WIRESOCKET_ALLOW_PRIVATE_WEBHOOKS for the commands besides `serve` (`webhooks add`). */
+export function loadAllowPrivateWebhooks(flags: Flags = {}, env: Environment = process.env): boolean {
+  return (readSetting(settings.allowPrivateWebhooks, flags, env) as boolean | undefined) ?? serveDefaults.allowPrivateWebhooks;
+}
+
 /** A PostgreSQL URL carries its own credentials; a token beside it would be silently ignored. */
 function checkDbAuthToken(dbUrl: string, dbAuthToken: string | undefined): void {
   if (dbAuthToken !== undefined && /^postgres(ql)?:/i.test(dbUrl)) {

@@ -121,6 +121,15 @@ export class LibsqlWebhookStore implements WebhookStore {
     }));
   }
 
+  async releaseLeasesOf(nodeId: string): Promise<number> {
+    const result = await this.client.execute({
+      sql: `UPDATE webhook_deliveries SET lease_owner = NULL, lease_until = NULL
+        WHERE lease_owner IS NOT NULL AND substr(lease_owner, 1, length(?1)) = ?1`,
+      args: [`${nodeId}/`],
+    });
+    return result.rowsAffected;
+  }
+
   async finishAttempt(attempt: FinishedAttempt): Promise<boolean> {
     const { outcome } = attempt;
     const nextAttemptAt = outcome.kind === 'retry' ? outcome.nextAttemptAt : attempt.now;

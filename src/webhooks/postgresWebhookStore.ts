@@ -125,6 +125,15 @@ export class PostgresWebhookStore implements WebhookStore {
     }
   }
 
+  async releaseLeasesOf(nodeId: string): Promise<number> {
+    const result = await this.pool.query(
+      `UPDATE webhook_deliveries SET lease_owner = NULL, lease_until = NULL
+       WHERE lease_owner IS NOT NULL AND left(lease_owner, length($1::text)) = $1::text`,
+      [`${nodeId}/`],
+    );
+    return result.rowCount ?? 0;
+  }
+
   async finishAttempt(attempt: FinishedAttempt): Promise<boolean> {
     const { outcome } = attempt;
     const values = [

@@ -24,7 +24,7 @@ export class WebhookService {
   readonly announcer: WebhookAnnouncer;
   readonly dispatcher: WebhookDispatcher;
 
-  constructor(options: WebhookServiceOptions) {
+  constructor(private readonly options: WebhookServiceOptions) {
     this.dispatcher = new WebhookDispatcher({
       store: options.store,
       clock: options.clock,
@@ -44,6 +44,8 @@ export class WebhookService {
   }
 
   async start(): Promise<void> {
+    const released = await this.options.store.releaseLeasesOf(this.options.nodeId);
+    if (released > 0) this.options.logger.info({ released }, 'took back the webhook deliveries this node held before it restarted');
     await this.announcer.start();
     this.dispatcher.start();
   }

@@ -24,6 +24,11 @@ export interface WebhookStore {
   /** Stores the event and fans it out; resolves to the number of deliveries made (0: nobody subscribes). */
   enqueue(event: OutboxEvent): Promise<number>;
   claimDue(claim: DeliveryClaim): Promise<ClaimedDelivery[]>;
+  /**
+   * Frees the leases of owners named `<nodeId>/...`: a node restarted under its id gives back what
+   * its crashed run held (as `removeNode` does for its routing rows) instead of waiting them out.
+   */
+  releaseLeasesOf(nodeId: string): Promise<number>;
   /** Records one attempt's end; false when the caller no longer held the lease. */
   finishAttempt(attempt: FinishedAttempt): Promise<boolean>;
   listDeliveries(endpointId: string, options: { failedOnly: boolean; limit: number }): Promise<DeliveryRecord[]>;

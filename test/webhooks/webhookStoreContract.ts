@@ -107,14 +107,21 @@ export function webhookStoreContract(label: string, open: OpenWebhookStores): vo
         assert.equal(ids.length, 5);
         assert.equal(new Set(ids).size, 5, 'no delivery leased twice');
         assert.deepEqual(await webhooks.claimDue(claim('c', 2_500)), [], 'all leased');
-        const takenOver = await webhooks.claimDue(claim('c', 3_001));
+        const takenOver = await webhooks.claimDue(claim('c/1', 3_001));
         assert.equal(takenOver.length, 5, 'expired leases are taken over');
         const stale = first[0];
         assert.equal(await webhooks.finishAttempt({ deliveryId: stale.deliveryId, endpointId: 'ep', owner: stale.owner, now: 3_100, outcome: { kind: 'delivered', status: 200 } }), false);
         const current = takenOver.find((d) => d.deliveryId === stale.deliveryId)!;
-        assert.equal(await webhooks.finishAttempt({ deliveryId: current.deliveryId, endpointId: 'ep', owner: 'c', now: 3_100, outcome: { kind: 'delivered', status: 204 } }), true);
+        assert.equal(await webhooks.finishAttempt({ deliveryId: current.deliveryId, endpointId: 'ep', owner: current.owner, now: 3_100, outcome: { kind: 'delivered', status: 204 } }), true);
         const record = (await webhooks.listDeliveries('ep', { failedOnly: false, limit: 10 })).find((d) => d.deliveryId === current.deliveryId)!;
         assert.deepEqual([record.status, record.attempts, record.lastStatus], ['delivered', 1, 204]);
+        // A node restarted under its id takes back what its previous run held, not another node's.
+        assert.equal(await webhooks.releaseLeasesOf('c'), 4);
+        assert.equal(await webhooks.releaseLeasesOf('c'), 0);
+        await webhooks.enqueue(event('document.updated'));
+        await webhooks.claimDue(claim('node_1/x', 3_200, { limit: 1 }));
+        assert.equal(await webhooks.releaseLeasesOf('node%1'), 0, 'node ids are matched exactly, not as patterns');
+        assert.equal((await webhooks.claimDue(claim('d', 3_200))).length, 4, 'all but the one node_1 holds');
       }));
 
     it('HOOK-8: an endpoint never has more than maxPerEndpoint deliveries leased, whoever claims', () =>
