@@ -43,6 +43,8 @@ export const libsqlOutboxStatements: readonly string[] = [
   // The dispatcher's claim: due pending deliveries, oldest first.
   `CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at)`,
   `CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at)`,
+  // Pruning and removing endpoints drop the events no delivery refers to any more.
+  `CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id)`,
   // document.created is written by the pin itself, whichever path pins (batch or not): the row
   // and its event commit together. An app without subscribed endpoints costs one indexed probe.
   `CREATE TRIGGER webhook_document_created AFTER INSERT ON document_routing

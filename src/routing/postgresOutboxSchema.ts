@@ -40,6 +40,8 @@ export const postgresOutboxStatements: readonly string[] = [
   )`,
   `CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at)`,
   `CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at)`,
+  // Pruning and removing endpoints drop the events no delivery refers to any more.
+  `CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id)`,
   // document.created is written by the pin itself (routing_pin's insert fires it): the row and
   // its event commit together. An app without subscribed endpoints costs one indexed probe.
   `CREATE FUNCTION webhook_document_created() RETURNS trigger

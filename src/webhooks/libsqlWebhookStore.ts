@@ -157,6 +157,17 @@ export class LibsqlWebhookStore implements WebhookStore {
     return result.rows.map(deliveryFromRow);
   }
 
+  async pruneFinished(before: number): Promise<number> {
+    const [pruned] = await this.client.batch(
+      [
+        { sql: "DELETE FROM webhook_deliveries WHERE status IN ('delivered', 'failed') AND updated_at < ?", args: [before] },
+        'DELETE FROM webhook_events WHERE NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = webhook_events.event_id)',
+      ],
+      'write',
+    );
+    return pruned.rowsAffected;
+  }
+
   async retryDelivery(deliveryId: string, now: number): Promise<boolean> {
     const result = await this.client.execute({
       sql: `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?2, schedule_start_at = ?2,

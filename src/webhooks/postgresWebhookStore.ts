@@ -170,6 +170,20 @@ export class PostgresWebhookStore implements WebhookStore {
     return result.rows.map(deliveryFromRow);
   }
 
+  async pruneFinished(before: number): Promise<number> {
+    const result = await this.pool.query<PostgresRow>(
+      `WITH pruned AS (
+         DELETE FROM webhook_deliveries WHERE status IN ('delivered', 'failed') AND updated_at < $1 RETURNING event_id),
+       events AS (
+         DELETE FROM webhook_events v WHERE v.event_id IN (SELECT event_id FROM pruned)
+           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = v.event_id
+             AND NOT (d.status IN ('delivered', 'failed') AND d.updated_at < $1)))
+       SELECT count(*) AS n FROM pruned`,
+      [before],
+    );
+    return intColumn(result.rows[0], 'n');
+  }
+
   async retryDelivery(deliveryId: string, now: number): Promise<boolean> {
     const result = await this.pool.query(
       `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $2, schedule_start_at = $2,

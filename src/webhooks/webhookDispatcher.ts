@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../log.js';
+import { repeatJittered } from '../scheduling/index.js';
 import { nextAttemptAt, retryScheduleDefaults, type RetryScheduleOptions } from './retrySchedule.js';
 import { webhookBody } from './webhookBody.js';
 import { sendWebhook } from './webhookSender.js';
@@ -24,6 +25,10 @@ export interface WebhookDispatcherOptions {
   /** Attempts at one endpoint at once, cluster-wide (a slow endpoint ties up at most this many). */
   maxPerEndpoint?: number;
   schedule?: RetryScheduleOptions;
+  /** Delivered and failed deliveries are kept this long after their last attempt, for `webhooks deliveries`. */
+  retentionMs?: number;
+  /** How often this node prunes what is past the retention. */
+  pruneIntervalMs?: number;
   random?: () => number;
 }
 
@@ -33,6 +38,8 @@ export const webhookDispatcherDefaults = {
   leaseMs: 60_000,
   maxInFlight: 16,
   maxPerEndpoint: 4,
+  retentionMs: 7 * 24 * 60 * 60_000,
+  pruneIntervalMs: 10 * 60_000,
 } as const;
 
 /**
@@ -50,6 +57,8 @@ export class WebhookDispatcher {
   private running = false;
   private claiming: Promise<number> | null = null;
   private claimFailing = false;
+  private stopPruning: (() => void) | null = null;
+  private claimAgain = false;
 
   constructor(private readonly options: WebhookDispatcherOptions) {
     this.settings = {
@@ -59,6 +68,8 @@ export class WebhookDispatcher {
       maxInFlight: options.maxInFlight ?? webhookDispatcherDefaults.maxInFlight,
       maxPerEndpoint: options.maxPerEndpoint ?? webhookDispatcherDefaults.maxPerEndpoint,
       schedule: options.schedule ?? retryScheduleDefaults,
+      retentionMs: options.retentionMs ?? webhookDispatcherDefaults.retentionMs,
+      pruneIntervalMs: options.pruneIntervalMs ?? webhookDispatcherDefaults.pruneIntervalMs,
     };
     this.random = options.random ?? Math.random;
   }
@@ -67,11 +78,25 @@ export class WebhookDispatcher {
     if (this.running) return;
     this.running = true;
     this.schedule(0);
+    // Without it the outbox would keep every document.updated of every document for good.
+    this.stopPruning = repeatJittered({ clock: this.options.clock, intervalMs: this.settings.pruneIntervalMs }, () => void this.prune());
+  }
+
+  /** Deletes what is past the retention (also called by the timer). */
+  async prune(): Promise<number> {
+    try {
+      return await this.options.store.pruneFinished(this.options.clock.now() - this.settings.retentionMs);
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'could not prune old webhook deliveries; trying again later');
+      return 0;
+    }
   }
 
   /** Stops claiming; attempts under way finish (at most the timeout) and record their outcome. */
   async stop(): Promise<void> {
     this.running = false;
+    this.stopPruning?.();
+    this.stopPruning = null;
     if (this.timer !== null) this.options.clock.clearTimeout(this.timer);
     this.timer = null;
     await this.claiming?.catch(() => undefined);
@@ -80,7 +105,10 @@ export class WebhookDispatcher {
 
   /** A local event was just written: look for due deliveries now rather than at the next poll. */
   kick(): void {
-    if (this.running) this.schedule(0);
+    if (!this.running) return;
+    // A claim under way may have read the outbox before the new row: look again after it.
+    if (this.claiming) this.claimAgain = true;
+    else this.schedule(0);
   }
 
   /** Attempts started and not yet recorded. */
@@ -93,7 +121,13 @@ export class WebhookDispatcher {
    * how many it started; `settled()` waits for them.
    */
   claimOnce(): Promise<number> {
-    this.claiming ??= this.claim().finally(() => (this.claiming = null));
+    this.claiming ??= this.claim().finally(() => {
+      this.claiming = null;
+      if (this.claimAgain) {
+        this.claimAgain = false;
+        this.kick();
+      }
+    });
     return this.claiming;
   }
 

@@ -34,6 +34,11 @@ export interface WebhookStore {
   listDeliveries(endpointId: string, options: { failedOnly: boolean; limit: number }): Promise<DeliveryRecord[]>;
   /** Makes a delivery due now with a fresh retry schedule (same id); false when there is none. */
   retryDelivery(deliveryId: string, now: number): Promise<boolean>;
+  /**
+   * Deletes delivered and failed deliveries last changed before `before`, and the events no
+   * delivery refers to any more; resolves to the deliveries deleted. Pending ones always stay.
+   */
+  pruneFinished(before: number): Promise<number>;
 }
 
 export interface AppName {

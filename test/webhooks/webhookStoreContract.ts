@@ -165,6 +165,21 @@ export function webhookStoreContract(label: string, open: OpenWebhookStores): vo
         assert.equal((await webhooks.subscriptions()).length, 0);
       }));
 
+    it('HOOK-18: finished deliveries past the retention are pruned with their events; pending ones stay', () =>
+      using(async ({ webhooks }) => {
+        await addEndpoint(webhooks, 'ep');
+        for (let i = 0; i < 3; i++) await webhooks.enqueue(event('document.updated'));
+        const [delivered, failed] = await webhooks.claimDue(claim('o', 2_000, { limit: 2 }));
+        await webhooks.finishAttempt({ deliveryId: delivered.deliveryId, endpointId: 'ep', owner: 'o', now: 2_100, outcome: { kind: 'delivered', status: 200 } });
+        await webhooks.finishAttempt({ deliveryId: failed.deliveryId, endpointId: 'ep', owner: 'o', now: 2_200, outcome: { kind: 'failed', status: 500, error: 'x' } });
+        assert.equal(await webhooks.pruneFinished(2_100), 0, 'nothing changed before 2,100');
+        assert.equal(await webhooks.pruneFinished(2_201), 2);
+        const left = await webhooks.listDeliveries('ep', { failedOnly: false, limit: 10 });
+        assert.deepEqual(left.map((d) => d.status), ['pending']);
+        const [pending] = await webhooks.claimDue(claim('p', 3_000));
+        assert.ok(pending.data.length > 0, 'its event is still there');
+      }));
+
     it('HOOK-1: removing an endpoint removes its deliveries; removing it twice says so', () =>
       using(async ({ webhooks }) => {
         await addEndpoint(webhooks, 'ep');
