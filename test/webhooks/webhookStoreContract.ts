@@ -80,6 +80,14 @@ export function webhookStoreContract(label: string, open: OpenWebhookStores): vo
         assert.deepEqual(JSON.parse(claimed.data), { tenantId: 'acme', appId: 'web', documentName: 'doc one', region: 'eu', epoch: 1 });
         await addEndpoint(webhooks, 'ep_other_app', ['document.created'], { tenantId: 'acme', appId: 'api' });
         assert.equal((await webhooks.listDeliveries('ep_other_app', { failedOnly: false, limit: 10 })).length, 0);
+        // In one batch: an existing pin writes none, a new one (of the other app) one, and an unpin and re-pin a new epoch's.
+        await stores.tenants.setMaxDocuments('acme', 10);
+        await stores.routing.runBatch([{ kind: 'pin', route: route('doc one') }, { kind: 'pin', route: { ...route('x'), docKey: 'acme::api::x' } }]);
+        assert.equal(await stores.routing.unpinIfUnused('acme::web::doc one'), true);
+        await stores.routing.runBatch([{ kind: 'pin', route: route('doc one') }, { kind: 'pin', route: route('doc one') }]);
+        assert.equal((await webhooks.listDeliveries('ep_other_app', { failedOnly: false, limit: 10 })).length, 1);
+        const created = (await webhooks.claimDue(claim('owner-2', Date.now() + 1_000))).filter((d) => d.endpointId === 'ep_created');
+        assert.deepEqual(created.map((d) => JSON.parse(d.data).epoch), [2], 'the re-pin, once');
       }));
 
     it('HOOK-3: the winning unpinIfUnused writes document.ended in its transaction; a losing or refused one writes none', () =>
