@@ -28,7 +28,7 @@ interface PlannedRun {
  * one multi-row upsert for a run of added connections, one `IN` delete for removals, one grouped
  * count, three reads for a run of creation checks, and for a run of pins each conditional insert
  * (so each stays atomic with its quota check, counting the pins before it) followed by one
- * epoch record and two reads.
+ * webhook outbox's two document.created statements, one epoch record and two reads.
  * Only neighbours merge, so every operation still sees exactly the rows of those before it.
  */
 export function planBatch(operations: readonly RoutingOperation[], now: number): BatchPlan {
