@@ -27,7 +27,7 @@ interface PlannedRun {
  * anew (a third of the batch's time). Consecutive operations of one kind now share statements:
  * one multi-row upsert for a run of added connections, one `IN` delete for removals, one grouped
  * count, three reads for a run of creation checks, and for a run of pins each conditional insert
- * (so each stays atomic with its quota check, counting the pins before it) followed by one
+ * (so each stays atomic with its quota check, counting the pins before it) followed by the
  * webhook outbox's two document.created statements, one epoch record and two reads.
  * Only neighbours merge, so every operation still sees exactly the rows of those before it.
  */
