@@ -44,6 +44,8 @@ const selectClaimed = `
   JOIN webhook_events v ON v.event_id = d.event_id
   WHERE d.lease_owner = ?1 AND d.status = 'pending'
   ORDER BY d.next_attempt_at`;
+const anyDue = `SELECT 1 FROM webhook_deliveries
+  WHERE status = 'pending' AND next_attempt_at <= ?1 AND (lease_until IS NULL OR lease_until <= ?1) LIMIT 1`;
 /** Only the lease's owner records its attempt (?1 id, ?2 owner, ?3 status, ?4 next, ?5 http, ?6 error, ?7 now). */
 const finishAttempt = `
   UPDATE webhook_deliveries SET status = ?3, attempts = attempts + 1, next_attempt_at = ?4, last_status = ?5,
@@ -100,6 +102,10 @@ export class LibsqlWebhookStore implements WebhookStore {
   }
 
   async claimDue(claim: DeliveryClaim): Promise<ClaimedDelivery[]> {
+    // A read first, so the usual answer of an idle outbox (nothing due) takes no write lock on a
+    // file every node and command shares; the write batch then decides under the lock.
+    const due = await this.client.execute({ sql: anyDue, args: [claim.now] });
+    if (due.rows.length === 0) return [];
     const [, claimed] = await this.client.batch(
       [
         { sql: claimDue, args: [claim.now, claim.owner, claim.now + claim.leaseMs, claim.maxPerEndpoint, claim.limit] },
@@ -141,7 +147,15 @@ export class LibsqlWebhookStore implements WebhookStore {
       },
     ];
     if (attempt.disableEndpoint !== undefined) {
-      statements.push({ sql: 'UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ?2 WHERE endpoint_id = ?1', args: [attempt.endpointId, attempt.disableEndpoint] });
+      statements.push(
+        { sql: 'UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ?2 WHERE endpoint_id = ?1', args: [attempt.endpointId, attempt.disableEndpoint] },
+        // Nothing more goes to it: what waited for it fails with it (and can be pruned in time).
+        {
+          sql: `UPDATE webhook_deliveries SET status = 'failed', last_error = ?2, lease_owner = NULL, lease_until = NULL, updated_at = ?3
+            WHERE endpoint_id = ?1 AND status = 'pending'`,
+          args: [attempt.endpointId, `endpoint disabled: ${attempt.disableEndpoint}`, attempt.now],
+        },
+      );
     }
     const [finished] = await this.client.batch(statements, 'write');
     return finished.rowsAffected > 0;

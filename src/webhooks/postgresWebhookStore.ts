@@ -41,6 +41,8 @@ const claimDue = `
   WHERE d.delivery_id = picked.delivery_id AND e.endpoint_id = d.endpoint_id AND v.event_id = d.event_id
   RETURNING d.delivery_id, d.endpoint_id, e.url, e.secret, v.event_type, v.data, v.created_at AS event_created_at,
     d.attempts, d.schedule_start_at, d.next_attempt_at`;
+const anyDue = `SELECT 1 FROM webhook_deliveries
+  WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1) LIMIT 1`;
 const finishAttempt = `
   UPDATE webhook_deliveries SET status = $3, attempts = attempts + 1, next_attempt_at = $4, last_status = $5,
     last_error = $6, lease_owner = NULL, lease_until = NULL, updated_at = $7
@@ -97,6 +99,9 @@ export class PostgresWebhookStore implements WebhookStore {
   }
 
   async claimDue(claim: DeliveryClaim): Promise<ClaimedDelivery[]> {
+    // One read first: an idle outbox costs one statement a poll, not a locked transaction.
+    const due = await this.pool.query(anyDue, [claim.now]);
+    if (due.rows.length === 0) return [];
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -151,9 +156,12 @@ export class PostgresWebhookStore implements WebhookStore {
     }
     const result = await this.pool.query<PostgresRow>(
       `WITH finished AS (${finishAttempt} RETURNING 1),
-       disabled AS (UPDATE webhook_endpoints SET enabled = false, disabled_reason = $9 WHERE endpoint_id = $8 RETURNING 1)
+       disabled AS (UPDATE webhook_endpoints SET enabled = false, disabled_reason = $9 WHERE endpoint_id = $8 RETURNING 1),
+       abandoned AS (
+         UPDATE webhook_deliveries SET status = 'failed', last_error = $10, lease_owner = NULL, lease_until = NULL, updated_at = $7
+         WHERE endpoint_id = $8 AND status = 'pending' AND delivery_id <> $1)
        SELECT count(*) AS n FROM finished`,
-      [...values, attempt.endpointId, attempt.disableEndpoint],
+      [...values, attempt.endpointId, attempt.disableEndpoint, `endpoint disabled: ${attempt.disableEndpoint}`],
     );
     return intColumn(result.rows[0], 'n') > 0;
   }

@@ -178,7 +178,8 @@ describe('webhook dispatcher', () => {
       assert.equal(endpoint.enabled, false);
       assert.match(String(endpoint.disabledReason), /410/);
       const failed = await f.webhooks.listDeliveries('ep', { failedOnly: true, limit: 10 });
-      assert.deepEqual(failed.map((d) => d.lastStatus), [410]);
+      assert.deepEqual(failed.map((d) => d.lastStatus).sort(), [410, null], 'the one answered 410, the other failed unsent');
+      assert.ok(failed.some((d) => d.attempts === 0 && /endpoint disabled/.test(String(d.lastError))));
     } finally {
       await sender.stop();
       await f.close();

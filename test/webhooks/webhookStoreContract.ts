@@ -170,6 +170,8 @@ export function webhookStoreContract(label: string, open: OpenWebhookStores): vo
         assert.deepEqual([endpoint.enabled, endpoint.disabledReason], [false, 'answered 410']);
         assert.equal(await webhooks.enqueue(event('document.updated')), 0, 'a disabled endpoint gets no new deliveries');
         assert.deepEqual(await webhooks.claimDue(claim('q', 99_000)), [], 'nor are its pending ones sent');
+        const abandoned = (await webhooks.listDeliveries('ep', { failedOnly: true, limit: 10 })).find((d) => d.deliveryId === a.deliveryId);
+        assert.deepEqual([abandoned?.status, abandoned?.lastError], ['failed', 'endpoint disabled: answered 410'], 'they fail with it');
         assert.equal((await webhooks.subscriptions()).length, 0);
       }));
 
