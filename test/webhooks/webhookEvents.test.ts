@@ -111,6 +111,29 @@ describe('webhook events', () => {
     }
   });
 
+  it('HOOK-14: a shutdown writes document.ended (reason shutdown) to the outbox before the stores close', async () => {
+    const hooked = await hookedServer(['document.ended'], {}, () => 503);
+    const { provider, doc } = connectClient(hooked.server.url, 'deploy', { token: await hooked.server.token() });
+    try {
+      await waitForSync(provider);
+      doc.getText('t').insert(0, 'kept across a deploy');
+      await eventually(() => (hooked.server.server.documents.getSession(hooked.server.key('deploy'))?.encodeState().length ?? 0) > 20, 5_000, 'stored');
+      await hooked.server.server.close();
+      const [delivery] = await webhookStoreOf(hooked.server.stores).listDeliveries('ep', { failedOnly: false, limit: 10 });
+      assert.equal(delivery.eventType, 'document.ended');
+      assert.equal(delivery.status, 'pending', 'the next node to start sends it');
+      const [claimed] = await webhookStoreOf(hooked.server.stores).claimDue({ owner: 'next/1', now: Date.now() + 3_600_000, leaseMs: 1_000, limit: 1, maxPerEndpoint: 1 });
+      const data = JSON.parse(claimed.data) as { reason: string; state: string };
+      assert.equal(data.reason, 'shutdown');
+      const restored = new Y.Doc();
+      Y.applyUpdate(restored, Buffer.from(data.state, 'base64'));
+      assert.equal(restored.getText('t').toString(), 'kept across a deploy');
+    } finally {
+      destroyAll([provider]);
+      await hooked.close();
+    }
+  });
+
   it('HOOK-15: an archived board sends board.archived with its id, reason and last sequence', async () => {
     const hooked = await hookedServer(['board.archived']);
     try {
