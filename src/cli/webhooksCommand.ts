@@ -106,7 +106,9 @@ const retryDelivery: StoreCommand = {
   positionals: { min: 1, max: 1, name: '<deliveryId>' },
   prepare: ({ positionals }) => async (stores) => {
     const deliveryId = positionals[0];
-    if (!(await webhookStoreOf(stores).retryDelivery(deliveryId, Date.now()))) throw new Error(`webhook delivery ${JSON.stringify(deliveryId)} does not exist`);
+    const result = await webhookStoreOf(stores).retryDelivery(deliveryId, Date.now());
+    if (result === 'unknown') throw new Error(`webhook delivery ${JSON.stringify(deliveryId)} does not exist`);
+    if (result === 'endpoint-disabled') throw new Error(`the endpoint of webhook delivery ${deliveryId} is disabled (see webhooks list); remove it and add it again`);
     return `delivery ${deliveryId} is due again (same webhook-id; a fresh 24 h of retries)\n`;
   },
 };

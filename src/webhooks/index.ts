@@ -9,6 +9,7 @@ export type {
   EndpointSubscription,
   FinishedAttempt,
   NewWebhookEndpoint,
+  RetryResult,
   WebhookEndpoint,
   WebhookStore,
 } from './webhookStore.js';

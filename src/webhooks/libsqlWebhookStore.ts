@@ -11,6 +11,7 @@ import {
   type EndpointSubscription,
   type FinishedAttempt,
   type NewWebhookEndpoint,
+  type RetryResult,
   type WebhookEndpoint,
   type WebhookStore,
 } from './webhookStore.js';
@@ -182,14 +183,22 @@ export class LibsqlWebhookStore implements WebhookStore {
     return pruned.rowsAffected;
   }
 
-  async retryDelivery(deliveryId: string, now: number): Promise<boolean> {
-    const result = await this.client.execute({
-      sql: `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?2, schedule_start_at = ?2,
-          lease_owner = NULL, lease_until = NULL, updated_at = ?2
-        WHERE delivery_id = ?1`,
-      args: [deliveryId, now],
-    });
-    return result.rowsAffected > 0;
+  async retryDelivery(deliveryId: string, now: number): Promise<RetryResult> {
+    const [updated, found] = await this.client.batch(
+      [
+        {
+          sql: `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?2, schedule_start_at = ?2,
+              lease_owner = NULL, lease_until = NULL, updated_at = ?2
+            WHERE delivery_id = ?1
+              AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.endpoint_id = webhook_deliveries.endpoint_id AND e.enabled = 1)`,
+          args: [deliveryId, now],
+        },
+        { sql: 'SELECT 1 FROM webhook_deliveries WHERE delivery_id = ?', args: [deliveryId] },
+      ],
+      'write',
+    );
+    if (updated.rowsAffected > 0) return 'due';
+    return found.rows.length > 0 ? 'endpoint-disabled' : 'unknown';
   }
 }
 

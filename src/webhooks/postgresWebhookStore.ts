@@ -18,6 +18,7 @@ import {
   type EndpointSubscription,
   type FinishedAttempt,
   type NewWebhookEndpoint,
+  type RetryResult,
   type WebhookEndpoint,
   type WebhookStore,
 } from './webhookStore.js';
@@ -192,14 +193,20 @@ export class PostgresWebhookStore implements WebhookStore {
     return intColumn(result.rows[0], 'n');
   }
 
-  async retryDelivery(deliveryId: string, now: number): Promise<boolean> {
-    const result = await this.pool.query(
-      `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $2, schedule_start_at = $2,
-         lease_owner = NULL, lease_until = NULL, updated_at = $2
-       WHERE delivery_id = $1`,
+  async retryDelivery(deliveryId: string, now: number): Promise<RetryResult> {
+    const result = await this.pool.query<PostgresRow>(
+      `WITH updated AS (
+         UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = $2, schedule_start_at = $2,
+           lease_owner = NULL, lease_until = NULL, updated_at = $2
+         WHERE d.delivery_id = $1
+           AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.endpoint_id = d.endpoint_id AND e.enabled)
+         RETURNING 1)
+       SELECT (SELECT count(*) FROM updated) AS updated,
+         (SELECT count(*) FROM webhook_deliveries WHERE delivery_id = $1) AS found`,
       [deliveryId, now],
     );
-    return (result.rowCount ?? 0) > 0;
+    if (intColumn(result.rows[0], 'updated') > 0) return 'due';
+    return intColumn(result.rows[0], 'found') > 0 ? 'endpoint-disabled' : 'unknown';
   }
 }
 

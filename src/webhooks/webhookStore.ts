@@ -32,8 +32,8 @@ export interface WebhookStore {
   /** Records one attempt's end; false when the caller no longer held the lease. */
   finishAttempt(attempt: FinishedAttempt): Promise<boolean>;
   listDeliveries(endpointId: string, options: { failedOnly: boolean; limit: number }): Promise<DeliveryRecord[]>;
-  /** Makes a delivery due now with a fresh retry schedule (same id); false when there is none. */
-  retryDelivery(deliveryId: string, now: number): Promise<boolean>;
+  /** Makes a delivery due now with a fresh retry schedule (same id), unless there is none or its endpoint is disabled. */
+  retryDelivery(deliveryId: string, now: number): Promise<RetryResult>;
   /**
    * Deletes delivered and failed deliveries last changed before `before`, and the events no
    * delivery refers to any more; resolves to the deliveries deleted. Pending ones always stay.
@@ -110,6 +110,8 @@ export interface FinishedAttempt {
   /** Set when the endpoint answered 410: it is disabled with this reason. */
   disableEndpoint?: string;
 }
+
+export type RetryResult = 'due' | 'unknown' | 'endpoint-disabled';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
 

@@ -161,8 +161,8 @@ export function webhookStoreContract(label: string, open: OpenWebhookStores): vo
         assert.equal(again.attempts, 1);
         const failed = await webhooks.listDeliveries('ep', { failedOnly: true, limit: 10 });
         assert.deepEqual(failed.map((d) => [d.deliveryId, d.status, d.attempts, d.lastError]), [[b.deliveryId, 'failed', 1, 'timeout']]);
-        assert.equal(await webhooks.retryDelivery(b.deliveryId, 8_000), true);
-        assert.equal(await webhooks.retryDelivery('msg_none', 8_000), false);
+        assert.equal(await webhooks.retryDelivery(b.deliveryId, 8_000), 'due');
+        assert.equal(await webhooks.retryDelivery('msg_none', 8_000), 'unknown');
         const retried = (await webhooks.claimDue(claim('p', 8_000))).find((d) => d.deliveryId === b.deliveryId)!;
         assert.equal(retried.scheduleStartAt, 8_000, 'a manual retry starts a fresh schedule');
         await webhooks.finishAttempt({ deliveryId: retried.deliveryId, endpointId: 'ep', owner: 'p', now: 8_100, outcome: { kind: 'failed', status: 410, error: 'gone' }, disableEndpoint: 'answered 410' });
@@ -172,6 +172,7 @@ export function webhookStoreContract(label: string, open: OpenWebhookStores): vo
         assert.deepEqual(await webhooks.claimDue(claim('q', 99_000)), [], 'nor are its pending ones sent');
         const abandoned = (await webhooks.listDeliveries('ep', { failedOnly: true, limit: 10 })).find((d) => d.deliveryId === a.deliveryId);
         assert.deepEqual([abandoned?.status, abandoned?.lastError], ['failed', 'endpoint disabled: answered 410'], 'they fail with it');
+        assert.equal(await webhooks.retryDelivery(a.deliveryId, 99_000), 'endpoint-disabled', 'and cannot be retried');
         assert.equal((await webhooks.subscriptions()).length, 0);
       }));
 
