@@ -40,6 +40,13 @@ export class RecordingListener implements SyncListener {
     this.awarenessFrom.push(fromNodeId);
   }
 
+  /** Stateless messages with the node each came from. */
+  readonly stateless: Array<{ payload: string; from: string }> = [];
+
+  onRemoteStateless(payload: string, fromNodeId: string): void {
+    this.stateless.push({ payload, from: fromNodeId });
+  }
+
   onResyncNeeded(): void {
     this.resyncRequests++;
   }
