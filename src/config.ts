@@ -110,6 +110,12 @@ export interface ServeConfig {
   livenessTimeoutMs: number;
   /** How often this node looks for rotated app keys; their apps' sockets are then closed with 4401. */
   keyCheckIntervalMs: number;
+  /** Webhooks: at most one `document.updated` per document (and `quota.reached` per app) per this. */
+  webhookUpdateIntervalMs: number;
+  /** Webhooks: a final state larger than this is left out of `document.ended` (`stateOmitted: true`). */
+  webhookMaxStateBytes: number;
+  /** Webhooks may go to loopback, private, link-local and metadata addresses (off: SSRF). */
+  allowPrivateWebhooks: boolean;
   logLevel: LogLevel;
 }
 
@@ -121,6 +127,8 @@ interface Setting<T> {
   env: string;
   accepts: string;
   schema: z.ZodType<T>;
+  /** A flag without a value (`--allow-private-webhooks`); its variable takes true/false/1/0. */
+  isSwitch?: true;
 }
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -180,6 +188,9 @@ const settings = {
   pingIntervalMs: { flag: 'ping-interval-ms', env: 'WIRESOCKET_PING_INTERVAL_MS', accepts: 'an integer number of milliseconds from 100 to 600000', schema: integer(100, 600_000) },
   livenessTimeoutMs: { flag: 'liveness-timeout-ms', env: 'WIRESOCKET_LIVENESS_TIMEOUT_MS', accepts: 'an integer number of milliseconds from 300 to 3600000, more than --ping-interval-ms', schema: integer(300, 3_600_000) },
   keyCheckIntervalMs: { flag: 'key-check-interval-ms', env: 'WIRESOCKET_KEY_CHECK_INTERVAL_MS', accepts: 'an integer number of milliseconds from 100 to 60000', schema: integer(100, 60_000) },
+  webhookUpdateIntervalMs: { flag: 'webhook-update-interval-ms', env: 'WIRESOCKET_WEBHOOK_UPDATE_INTERVAL_MS', accepts: 'an integer number of milliseconds from 100 to 86400000', schema: integer(100, 86_400_000) },
+  webhookMaxStateBytes: { flag: 'webhook-max-state-bytes', env: 'WIRESOCKET_WEBHOOK_MAX_STATE_BYTES', accepts: 'an integer number of bytes from 0 to 67108864', schema: integer(0, 64 << 20) },
+  allowPrivateWebhooks: { flag: 'allow-private-webhooks', env: 'WIRESOCKET_ALLOW_PRIVATE_WEBHOOKS', accepts: 'true, false, 1 or 0', schema: z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1'), isSwitch: true },
   logLevel: { flag: 'log-level', env: 'WIRESOCKET_LOG_LEVEL', accepts: logLevels.join(', '), schema: z.enum(logLevels) },
 } satisfies { [K in keyof ServeConfig]: Setting<NonNullable<ServeConfig[K]>> };
 
@@ -223,11 +234,17 @@ export const serveDefaults = {
   pingIntervalMs: 15_000,
   livenessTimeoutMs: 45_000,
   keyCheckIntervalMs: 1_000,
+  webhookUpdateIntervalMs: 5_000,
+  webhookMaxStateBytes: 4 * 1024 * 1024,
+  allowPrivateWebhooks: false,
   logLevel: 'info',
 } as const satisfies Partial<ServeConfig>;
 
 /** The flags `serve` understands (for the CLI parser). */
 export const serveFlagNames: readonly string[] = Object.values(settings).map((setting) => setting.flag);
+
+/** The flags of `serve` that take no value. */
+export const serveSwitchNames: readonly string[] = Object.values(settings).flatMap((setting: Setting<unknown>) => (setting.isSwitch ? [setting.flag] : []));
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -305,6 +322,9 @@ export function loadServeConfig(flags: Flags = {}, env: Environment = process.en
     pingIntervalMs,
     livenessTimeoutMs,
     keyCheckIntervalMs: pick('keyCheckIntervalMs'),
+    webhookUpdateIntervalMs: pick('webhookUpdateIntervalMs'),
+    webhookMaxStateBytes: pick('webhookMaxStateBytes'),
+    allowPrivateWebhooks: pick('allowPrivateWebhooks'),
     logLevel: pick('logLevel'),
   };
 }
@@ -333,6 +353,11 @@ export function loadStoreConfig(flags: Flags = {}, env: Environment = process.en
   return { dbUrl, dbAuthToken };
 }
 
+/** `--allow-private-webhooks` / WIRESOCKET_ALLOW_PRIVATE_WEBHOOKS for the commands besides `serve` (`webhooks add`). */
+export function loadAllowPrivateWebhooks(flags: Flags = {}, env: Environment = process.env): boolean {
+  return (readSetting(settings.allowPrivateWebhooks, flags, env) as boolean | undefined) ?? serveDefaults.allowPrivateWebhooks;
+}
+
 /** A PostgreSQL URL carries its own credentials; a token beside it would be silently ignored. */
 function checkDbAuthToken(dbUrl: string, dbAuthToken: string | undefined): void {
   if (dbAuthToken !== undefined && /^postgres(ql)?:/i.test(dbUrl)) {
@@ -357,7 +382,10 @@ function readSetting<T>(setting: Setting<T>, flags: Flags, env: Environment): T 
     if (fromFlag) throw new ConfigError(`--${setting.flag} needs a value: ${setting.accepts}`);
     return undefined;
   }
-  if (typeof raw === 'boolean') throw new ConfigError(`--${setting.flag} needs a value: ${setting.accepts}`);
+  if (typeof raw === 'boolean') {
+    if (setting.isSwitch) return raw as T;
+    throw new ConfigError(`--${setting.flag} needs a value: ${setting.accepts}`);
+  }
   const parsed = setting.schema.safeParse(raw);
   if (!parsed.success) {
     const source = fromFlag ? `--${setting.flag}` : `${setting.env} (environment)`;

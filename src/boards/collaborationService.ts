@@ -72,6 +72,8 @@ export interface BoardActivityObserver {
   presence(boardKey: string, userId: string, data: unknown, origin: unknown): void;
   /** The session ended (closeSession, shutdown): its sockets should go. */
   sessionClosed(boardKey: string): void;
+  /** The session reached `archived` (flushed, and snapshotted if due), with why and its last sequence (webhooks). */
+  sessionArchived?(boardKey: string, reason: 'idle-timeout' | 'closed' | 'shutdown', sequence: number): void;
 }
 
 /** The result of one batch, for the socket protocol (ack and per-mutation errors). */
@@ -330,6 +332,7 @@ export class CollaborationService {
     await this.subscriptions.get(live.boardKey)?.unsubscribe().catch(() => undefined);
     this.subscriptions.delete(live.boardKey);
     this.notify((observer) => observer.sessionClosed?.(live.boardKey));
+    this.notify((observer) => observer.sessionArchived?.(live.boardKey, reason, live.sequence));
     this.logger.info({ boardKey: live.boardKey, reason, sequence: live.sequence }, 'board session ended');
   }
 

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { defaultNodeId, loadServeConfig, serveFlagNames, type ServeConfig } from '../config.js';
+import { defaultNodeId, loadServeConfig, serveFlagNames, serveSwitchNames, type ServeConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { RedisBoardBus } from '../boards/index.js';
 import { openControlStores, redactedUrl, type ControlStores } from '../routing/index.js';
 import { createEventLogStorage, type EventLogStorage } from '../storage/index.js';
 import { WiresocketServer } from '../server/index.js';
 import { createSyncLayer } from '../sync/index.js';
+import { webhookStoreOf } from '../webhooks/index.js';
 import type { CliIo } from './cliIo.js';
 import type { CommandContext } from './commandContext.js';
 import { bootstrapDevTenant } from './devBootstrap.js';
@@ -14,7 +15,9 @@ import { clientUrl, serveBanner, storeFlagsForHint } from './serveBanner.js';
 import type { ShutdownSignals } from './shutdownSignals.js';
 import { printUsage } from './usage.js';
 
-const serveOptionSpecs: OptionSpecs = Object.fromEntries(serveFlagNames.map((name) => [name, { type: 'string' }]));
+const serveOptionSpecs: OptionSpecs = Object.fromEntries(
+  serveFlagNames.map((name) => [name, { type: serveSwitchNames.includes(name) ? 'boolean' : 'string' }]),
+);
 
 /**
  * OPS-4 asks for an exit within 10 s of SIGTERM. The server's own socket deadline
@@ -100,6 +103,7 @@ async function startServer(config: ServeConfig & { nodeId: string }, stores: Ser
       boardBus: config.redisUrl ? new RedisBoardBus({ url: config.redisUrl, nodeId: config.nodeId, keyPrefix: config.redisKeyPrefix, logger }) : undefined,
       logger,
       onClosed: () => stores.close(),
+      webhooks: webhookStoreOf(stores),
     });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;

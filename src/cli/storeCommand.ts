@@ -1,3 +1,4 @@
+import type { Environment } from '../config.js';
 import type { ControlStores } from '../routing/index.js';
 import type { CliIo } from './cliIo.js';
 import { splitSubcommand } from './commandContext.js';
@@ -17,7 +18,8 @@ export interface StoreCommand {
   /** Options besides the store options and `--help`. */
   options: OptionSpecs;
   positionals: { min: number; max: number; name: string };
-  prepare(parsed: CommandArgs): StoreAction | Promise<StoreAction>;
+  /** `env` for the settings a command reads besides the store's (config.ts reads it). */
+  prepare(parsed: CommandArgs, env: Environment): StoreAction | Promise<StoreAction>;
 }
 
 /** Runs one store command: parse, prepare, open the store, act, print. */
@@ -25,7 +27,7 @@ export async function runStoreCommand(label: string, command: StoreCommand, args
   const parsed = parseCommandArgs(args, { ...storeOptionSpecs, ...command.options }, command.positionals.max);
   if (parsed.help) return printUsage(io.stdout);
   if (parsed.positionals.length < command.positionals.min) throw new UsageError(`${label} needs ${command.positionals.name}`);
-  const action = await command.prepare(parsed);
+  const action = await command.prepare(parsed, io.env);
   io.stdout.write(await withControlStores(parsed.flags, io.env, action));
   return 0;
 }

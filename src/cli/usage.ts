@@ -20,6 +20,8 @@ Commands:
             [--liveness-timeout-ms 45000] [--key-check-interval-ms 1000]
     hocuspocus: [--max-documents-per-socket 100] [--max-preauth-messages 1000]
                 [--max-preauth-bytes 5242880]
+    webhooks: [--webhook-update-interval-ms 5000] [--webhook-max-state-bytes 4194304]
+              [--allow-private-webhooks (loopback, private, link-local, metadata addresses)]
   tenants create <tenantId> [--max-documents 1000] [--regions a,b]
   tenants list                            id, maxDocuments, live documents (and regions) per tenant
   tenants set <tenantId> [--max-documents N] [--regions a,b]
@@ -31,6 +33,13 @@ Commands:
                                           new key at once; sockets opened with the old one get 4401
   token <tenantId>/<appId> --user <id> [--docs name,prefix*] [--read-only] [--ttl 1h]
         [--private-key <pem-file>]        prints only the token (JWT)
+  webhooks add <tenantId>/<appId> --url URL [--events document.created,...] [--allow-private-webhooks]
+                                          prints the endpoint id and its signing secret (whsec_...) once
+  webhooks list [<tenantId>/<appId>]      never prints secrets
+  webhooks remove <endpointId>
+  webhooks deliveries <endpointId> [--failed] [--limit 20]
+                                          recent deliveries: status, attempts, last error
+  webhooks retry <deliveryId>             due again now, same webhook-id
   help                                    this text
 
 Store options (every command):

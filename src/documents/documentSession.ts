@@ -50,6 +50,8 @@ export interface DocumentSessionOptions {
   logger: Logger;
   /** Called for every closed connection (the manager unregisters it and decides about the grace). */
   onConnectionClosed: (session: DocumentSession, connection: DocumentConnection) => void;
+  /** Called after each client update is stored and relayed (webhooks' `document.updated`); must be cheap. */
+  onStoredUpdate?: () => void;
 }
 
 /**
@@ -301,6 +303,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     if (this.lifecycle.isArchived) return;
     this.deferred.add(update, split.reach);
     this.outgoing.add(update);
+    this.options.onStoredUpdate?.();
   }
 
   /**

@@ -4,13 +4,14 @@ import type { Clock, TimerHandle } from '../clock.js';
 import { WiresocketError } from '../errors.js';
 import { SessionLifecycle, type ArchiveReason } from '../lifecycle/index.js';
 import type { Logger } from '../log.js';
-import { RoutingBatcher, type CreationCheck, type DocumentRoute, type OrphanedDocument, type PinResult, type RoutingTable } from '../routing/index.js';
+import { RoutingBatcher, type CreationCheck, type DocumentRoute, type OrphanedDocument, type OutboxEvent, type PinResult, type RoutingTable } from '../routing/index.js';
 import type { SyncLayer } from '../sync/index.js';
 import { documentKey } from '../tenancy/index.js';
 import type { CoalescingBounds } from './adaptiveWindow.js';
 import { DocumentConnection, type DocumentConnectionOptions } from './documentConnection.js';
 import type { DocumentLimitName, DocumentLimits } from './documentLimits.js';
 import { DocumentSession } from './documentSession.js';
+import type { DocumentWebhooks } from './documentWebhooks.js';
 import type { MinimalSocket } from './minimalSocket.js';
 import { claimHopEpoch, claimTarget, PinnedElsewhereError, type HopClaim } from './pinnedElsewhere.js';
 import { fenceVerdict, type SuspendedDocument } from './routingFence.js';
@@ -35,6 +36,8 @@ export interface DocumentSessionsOptions {
   nodeTimeoutMs: number;
   /** Whether a region has a node that beat within the timeout (a hint; the takeover re-checks atomically). */
   regionHasLiveNode: (region: string) => Promise<boolean>;
+  /** Where sessions announce their events (issue 17); none: no webhooks. */
+  webhooks?: DocumentWebhooks;
 }
 
 type SessionEntry =
@@ -244,7 +247,7 @@ export class DocumentSessions {
   /** Purges an orphan unless this node started serving it; local connects wait for the purge. */
   private purgeOrphan(docKey: string): Promise<void> {
     if (this.entries.has(docKey) || this.shuttingDown) return Promise.resolve();
-    const ended = this.purgeDocument(docKey)
+    const ended = this.purgeDocument(docKey, this.options.webhooks?.endedEvent(docKey, 'node-reaped', null))
       .then((purged) => {
         if (purged) this.options.logger.info({ docKey, reason: 'node-reaped' }, 'document session ended');
       })
@@ -261,8 +264,8 @@ export class DocumentSessions {
    * Ends the document for the cluster if no connection on any node uses it: the conditional
    * unpin lets exactly one node win, and only the winner drops the sync-layer state.
    */
-  private async purgeDocument(docKey: string): Promise<boolean> {
-    const purged = await this.options.routing.unpinIfUnused(docKey);
+  private async purgeDocument(docKey: string, ended?: OutboxEvent): Promise<boolean> {
+    const purged = await this.options.routing.unpinIfUnused(docKey, ended);
     if (purged) await this.options.syncLayer.deleteDocument(docKey);
     return purged;
   }
@@ -382,7 +385,7 @@ export class DocumentSessions {
     const goneRegion = hop && !claimHop ? this.checkHopRoute(check.route, hop) : await this.placeConnect(check, key, tenantId, claimHop);
     if (check.route === null) {
       if (check.maxDocuments === null) throw new WiresocketError('TENANT_UNKNOWN', tenantId);
-      if (check.liveDocuments >= check.maxDocuments) throw new WiresocketError('QUOTA_EXCEEDED', `limit ${check.maxDocuments}`);
+      if (check.liveDocuments >= check.maxDocuments) throw this.quotaExceeded(key, check.maxDocuments);
     }
     await this.store(() => syncLayer.initDocument(key));
     const pin = await this.store(() => (goneRegion ? this.takeOver(goneRegion) : this.claim(key, tenantId)));
@@ -390,7 +393,7 @@ export class DocumentSessions {
       await this.store(() => syncLayer.deleteDocument(key));
       throw pin.kind === 'unknown-tenant'
         ? new WiresocketError('TENANT_UNKNOWN', tenantId)
-        : new WiresocketError('QUOTA_EXCEEDED', `limit ${pin.maxDocuments}`);
+        : this.quotaExceeded(key, pin.maxDocuments);
     }
     if (hop && !claimHop && pin.kind === 'pinned') {
       // Purged between the check and the pin: a proxied connect must not claim (one hop, no claim).
@@ -407,6 +410,11 @@ export class DocumentSessions {
     await this.store(() => session.load());
     this.options.logger.info({ docKey: key, tenantId, region: this.options.region, pinned: pin.kind }, 'document session created');
     return session;
+  }
+
+  private quotaExceeded(key: string, maxDocuments: number): WiresocketError {
+    this.options.webhooks?.quotaReached(key, maxDocuments);
+    return new WiresocketError('QUOTA_EXCEEDED', `limit ${maxDocuments}`);
   }
 
   /** A proxied connect is served only under the claim the edge routed by (one hop, never a claim of its own). */
@@ -483,6 +491,7 @@ export class DocumentSessions {
 
   private newSession(key: string, tenantId: string, route: DocumentRoute): DocumentSession {
     let session: DocumentSession;
+    const updates = this.options.webhooks?.watchUpdates(key, { stateVector: () => session.stateVector(), isLive: () => !session.lifecycle.isArchived }) ?? null;
     const lifecycle = new SessionLifecycle({
       clock: this.options.clock,
       idleTimeoutMs: this.options.graceMs,
@@ -500,6 +509,7 @@ export class DocumentSessions {
       limits: this.options.limits,
       logger: this.options.logger,
       onConnectionClosed: (closedSession, connection) => void this.participantLeft(closedSession, connection.id),
+      ...(updates === null ? {} : { onStoredUpdate: () => updates.changed() }),
     });
     return session;
   }
@@ -566,7 +576,7 @@ export class DocumentSessions {
     let ended = false;
     try {
       await Promise.all(this.pendingRemovals);
-      ended = await this.purgeDocument(key);
+      ended = await this.purgeDocument(key, this.options.webhooks?.endedEvent(key, reason, () => session.encodeState()));
     } catch (error) {
       this.options.logger.error({ docKey: key, err: error }, 'could not purge an ended document session');
     } finally {

@@ -16,3 +16,4 @@ export {
   type HocuspocusLimitName,
   type HocuspocusLimits,
 } from './hocuspocus/index.js';
+export type { DocumentUpdateWatch, DocumentWebhooks } from './documentWebhooks.js';

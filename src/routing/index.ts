@@ -43,3 +43,6 @@ export { postgresControlMigrations, postgresControlTrack, postgresControlVersion
 export { applyPostgresMigrationTrack, readPostgresTrackVersions, type PostgresMigrationTrack } from './postgresMigrations.js';
 export { createPostgresPool, defaultPostgresMaxConnections, isPostgresUrl, redactedUrl, type PostgresPoolOptions } from './postgresPool.js';
 export { intColumn, textColumn, type PostgresRow } from './postgresColumns.js';
+export { allEventTypes, type OutboxEvent } from './outboxEvent.js';
+export { enqueueStatements as libsqlOutboxStatements } from './libsqlOutboxSql.js';
+export { enqueueStatement as postgresOutboxStatement, outboxValues as postgresOutboxValues } from './postgresOutboxSql.js';

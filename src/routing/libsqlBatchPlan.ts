@@ -1,5 +1,6 @@
 import type { InStatement, ResultSet } from '@libsql/client';
 import { rowNumber, rowString } from './libsqlDatabase.js';
+import { createdEventStatements } from './libsqlOutboxSql.js';
 import { insertRouteWithinQuota, pinOutcome, recordEpochs, routeColumns, routeFromRow } from './libsqlRoutingSql.js';
 import type { CreationCheck, DocumentRoute, RoutingOperation, RoutingOperationResult } from './routingTable.js';
 
@@ -26,8 +27,8 @@ interface PlannedRun {
  * anew (a third of the batch's time). Consecutive operations of one kind now share statements:
  * one multi-row upsert for a run of added connections, one `IN` delete for removals, one grouped
  * count, three reads for a run of creation checks, and for a run of pins each conditional insert
- * (so each stays atomic with its quota check, counting the pins before it) followed by one
- * epoch record and two reads.
+ * (so each stays atomic with its quota check, counting the pins before it) followed by the
+ * webhook outbox's two document.created statements, one epoch record and two reads.
  * Only neighbours merge, so every operation still sees exactly the rows of those before it.
  */
 export function planBatch(operations: readonly RoutingOperation[], now: number): BatchPlan {
@@ -152,17 +153,21 @@ function pinRun(run: PinOperation[], now: number): PlannedRun {
   const docKeys = distinct(run.map((operation) => operation.route.docKey));
   const tenantIds = distinct(run.map((operation) => operation.route.tenantId));
   const inserts = run.map(({ route }) => insertStatement(route, now));
+  // The webhook outbox's document.created, before the epochs are recorded (it tells the fresh pins by them).
+  const announcements = createdEventStatements(docKeys);
   const statements = [
     ...inserts,
+    ...announcements,
     { sql: recordEpochs(docKeys.length), args: docKeys },
     routesIn(docKeys),
     tenantLimitsIn(tenantIds),
   ];
+  const reads = run.length + announcements.length + 1;
   return {
     statements,
     answer: (results) => {
-      const routeOf = routesBy(results[run.length + 1]);
-      const tenantRows = new Map(results[run.length + 2].rows.map((row) => [rowString(row, 'tenant_id'), row]));
+      const routeOf = routesBy(results[reads]);
+      const tenantRows = new Map(results[reads + 1].rows.map((row) => [rowString(row, 'tenant_id'), row]));
       return run.map(({ route }, index): RoutingOperationResult => ({
         kind: 'pin',
         result: pinOutcome(results[index].rowsAffected, routeOf.get(route.docKey) ?? null, tenantRows.get(route.tenantId) ?? null),

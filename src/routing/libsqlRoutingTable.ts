@@ -1,6 +1,8 @@
 import { planBatch } from './libsqlBatchPlan.js';
 import { rowNumber, rowString, type LibsqlDatabase } from './libsqlDatabase.js';
 import { clearDeadConnectionsAfterTakeover, countOf, firstRoute, insertBoardRoute, recordEpochs, selectRoute, takeOverGoneRegion } from './libsqlRoutingSql.js';
+import { enqueueStatements } from './libsqlOutboxSql.js';
+import type { OutboxEvent } from './outboxEvent.js';
 import type {
   ActiveConnection,
   DocumentRoute,
@@ -127,9 +129,20 @@ export class LibsqlRoutingTable implements RoutingTable {
     return result.rowsAffected > 0;
   }
 
-  async unpinIfUnused(docKey: string): Promise<boolean> {
-    const result = await this.client.execute({ sql: deleteRouteIfUnused, args: [docKey, docKey] });
-    return result.rowsAffected > 0;
+  async unpinIfUnused(docKey: string, ended?: OutboxEvent): Promise<boolean> {
+    if (ended === undefined) {
+      const result = await this.client.execute({ sql: deleteRouteIfUnused, args: [docKey, docKey] });
+      return result.rowsAffected > 0;
+    }
+    // One write batch: the event goes in under the delete's own condition, read in the same
+    // transaction, so it is written exactly when the delete happens.
+    const unusedRoute = `EXISTS (SELECT 1 FROM document_routing WHERE doc_key = ?7)
+      AND NOT EXISTS (SELECT 1 FROM active_sessions WHERE doc_key = ?7)`;
+    const results = await this.client.batch(
+      [...enqueueStatements(ended, unusedRoute, [docKey]), { sql: deleteRouteIfUnused, args: [docKey, docKey] }],
+      'write',
+    );
+    return (results.at(-1)?.rowsAffected ?? 0) > 0;
   }
 
   /** One write batch (one transaction, one round trip); runs of one kind share statements (libsqlBatchPlan.ts). */

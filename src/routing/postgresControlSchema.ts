@@ -2,6 +2,7 @@ import { dropFunctionsV1, pinFunction, removeNodeFunction, runBatchFunction, unp
 import { pinFunctionV1, runBatchFunctionV1 } from './postgresRoutingFunctionsV1.js';
 import { pinFunctionV2, runBatchFunctionV2 } from './postgresRoutingFunctionsV2.js';
 import type { PostgresMigrationTrack } from './postgresMigrations.js';
+import { postgresOutboxStatements } from './postgresOutboxSchema.js';
 import type { Migration } from './schema.js';
 
 /**
@@ -102,6 +103,11 @@ export const postgresControlMigrations: readonly Migration[] = [
       pinFunction,
       runBatchFunction,
     ],
+  },
+  {
+    version: 4,
+    name: 'webhooks: endpoints and a durable outbox of events and their deliveries',
+    statements: postgresOutboxStatements,
   },
 ];
 

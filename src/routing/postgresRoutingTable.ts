@@ -1,6 +1,8 @@
 import { batchArguments, batchResults } from './postgresBatchRows.js';
 import { intColumn, textColumn, type PostgresRow } from './postgresColumns.js';
 import type { PostgresControlDatabase } from './postgresControlDatabase.js';
+import { outboxCtes, outboxValues } from './postgresOutboxSql.js';
+import type { OutboxEvent } from './outboxEvent.js';
 import type {
   ActiveConnection,
   DocumentRoute,
@@ -28,6 +30,14 @@ const selectRoute = {
 };
 const countConnections = { name: 'routing_count_connections', text: 'SELECT count(*) AS n FROM active_sessions WHERE doc_key = $1' };
 const unpinIfUnused = { name: 'routing_unpin_if_unused', text: 'SELECT routing_unpin_if_unused($1) AS unpinned' };
+/**
+ * The conditional unpin and, when it won, the event of the end: one statement, one transaction.
+ * The function runs once (a volatile CTE is materialised) before the outbox CTEs read its answer.
+ */
+const unpinIfUnusedAnnouncing = `
+  WITH unpin AS (SELECT routing_unpin_if_unused($7::text) AS unpinned),
+  ${outboxCtes('(SELECT unpinned FROM unpin)')}
+  SELECT unpinned FROM unpin`;
 const countTenantRoutes = 'SELECT count(*) AS n FROM document_routing WHERE tenant_id = $1';
 const deleteRoute = 'DELETE FROM document_routing WHERE doc_key = $1';
 
@@ -168,8 +178,11 @@ export class PostgresRoutingTable implements RoutingTable {
     return (result.rowCount ?? 0) > 0;
   }
 
-  async unpinIfUnused(docKey: string): Promise<boolean> {
-    const result = await this.pool.query<PostgresRow>({ ...unpinIfUnused, values: [docKey] });
+  async unpinIfUnused(docKey: string, ended?: OutboxEvent): Promise<boolean> {
+    const result =
+      ended === undefined
+        ? await this.pool.query<PostgresRow>({ ...unpinIfUnused, values: [docKey] })
+        : await this.pool.query<PostgresRow>(unpinIfUnusedAnnouncing, [...outboxValues(ended), docKey]);
     return result.rows[0]?.unpinned === true;
   }
 

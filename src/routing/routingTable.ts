@@ -1,3 +1,5 @@
+import type { OutboxEvent } from './outboxEvent.js';
+
 /**
  * Routing and session registry shared by every node of a cluster (DESIGN.md "Stores"):
  * `document_routing` pins a live document to a region and counts against its tenant's quota;
@@ -38,8 +40,10 @@ export interface RoutingTable {
   /**
    * Removes the routing row only while no connection on any node uses the document, in one
    * atomic step: of several nodes whose grace ends at once, exactly one gets true and purges.
+   * With `ended`, the winner's transaction also puts that event in the webhook outbox (issue 17):
+   * the end and its announcement commit together, or neither does.
    */
-  unpinIfUnused(docKey: string): Promise<boolean>;
+  unpinIfUnused(docKey: string, ended?: OutboxEvent): Promise<boolean>;
 
   /**
    * Runs the operations in one transaction and one round trip, in the order given, and returns

@@ -1,4 +1,5 @@
 import type { Client } from '@libsql/client';
+import { libsqlOutboxStatements } from './libsqlOutboxSchema.js';
 
 /**
  * The control store's schema as an ordered list of migrations (DESIGN.md "Stores"). A migration
@@ -96,6 +97,11 @@ export const migrations: readonly Migration[] = [
       // Comma-joined region names; NULL: anywhere (every tenant before this version).
       `ALTER TABLE tenants ADD COLUMN allowed_regions TEXT`,
     ],
+  },
+  {
+    version: 5,
+    name: 'webhooks: endpoints and a durable outbox of events and their deliveries',
+    statements: libsqlOutboxStatements,
   },
 ];
 

@@ -15,6 +15,7 @@ import type { EventLogStorage } from '../storage/index.js';
 import type { SyncLayer } from '../sync/index.js';
 import { documentKey, type TenantRegistry } from '../tenancy/index.js';
 import { BoardPlacement } from './boardPlacement.js';
+import { WebhookService, type WebhookStore } from '../webhooks/index.js';
 import { handleBoardUpgrade, type BoardUpgradeDependencies } from './boardUpgrade.js';
 import { ClusterMembership } from './clusterMembership.js';
 import { handleDocumentUpgrade, type DocumentUpgradeDependencies } from './documentUpgrade.js';
@@ -42,6 +43,8 @@ export interface WiresocketServerOptions {
   clock?: Clock;
   /** Called after the stores are closed on shutdown. */
   onClosed?: () => Promise<void>;
+  /** The webhook outbox (on the control store's database); none: no webhooks. */
+  webhooks?: WebhookStore;
 }
 
 /** How long /readyz waits for the stores before it answers 503. */
@@ -69,6 +72,8 @@ export class WiresocketServer {
   /** Stops this node's logger hearing about the shared housekeeping queue's failing tasks. */
   private readonly detachHousekeepingErrors: () => void;
   private membership: ClusterMembership | null = null;
+  /** Announces sessions' events and sends the outbox's deliveries; null without a webhook store. */
+  readonly webhooks: WebhookService | null;
   /** Live nodes per region, for the proxy and the route lookup. */
   private readonly directory: RegionDirectory;
   /** Proxies connects pinned to other regions; null without `--cluster-secret`. */
@@ -119,6 +124,18 @@ export class WiresocketServer {
         this.logger.info({ tenantId, appId, keyVersion, closed }, 'app key rotated; sockets opened with the old key closed');
       },
     });
+    this.webhooks =
+      options.webhooks === undefined
+        ? null
+        : new WebhookService({
+            store: options.webhooks,
+            clock,
+            logger: this.logger,
+            nodeId,
+            updateIntervalMs: config.webhookUpdateIntervalMs,
+            maxStateBytes: config.webhookMaxStateBytes,
+            allowPrivate: config.allowPrivateWebhooks,
+          });
     this.documents = new DocumentSessions({
       routing: options.routing,
       syncLayer: options.syncLayer,
@@ -140,6 +157,7 @@ export class WiresocketServer {
       onLimit,
       nodeTimeoutMs: config.nodeTimeoutMs,
       regionHasLiveNode: async (region) => (await this.directory.liveNodeOf(region)) !== null,
+      ...(this.webhooks === null ? {} : { webhooks: this.webhooks.announcer }),
     });
     this.boards = new CollaborationService({
       storage: options.boardStorage,
@@ -164,6 +182,8 @@ export class WiresocketServer {
     });
     // After the session's flush: only then may another region load the board (shutdown: removeNode releases).
     this.boards.observe({ sessionClosed: (boardKey) => this.closing === null && this.boardPlacement.release(boardKey) });
+    const announcer = this.webhooks?.announcer;
+    if (announcer) this.boards.observe({ sessionArchived: (boardKey, reason, sequence) => announcer.boardArchived(boardKey, reason, sequence) });
     // A second's cache: a connect storm to documents of another region reads the nodes once.
     this.directory = new RegionDirectory({ routing: options.routing, nodeTimeoutMs: config.nodeTimeoutMs, cacheMs: 1_000 });
     this.regionProxy =
@@ -254,6 +274,7 @@ export class WiresocketServer {
     });
     await this.membership.start();
     await this.keyRotations.start();
+    await this.webhooks?.start();
     await this.warnWithoutClusterSecret();
   }
 
@@ -276,6 +297,7 @@ export class WiresocketServer {
   private stopTimers(): void {
     this.membership?.stop();
     this.keyRotations.stop();
+    void this.webhooks?.stop();
     this.supervisor.stop();
     this.gate.stop();
     this.detachHousekeepingErrors();
@@ -412,6 +434,8 @@ export class WiresocketServer {
     this.boardRooms.dispose();
     await this.options.boardBus?.close().catch((error: unknown) => this.logger.warn({ err: error }, 'could not close the board bus'));
     this.membership?.stop();
+    // After the sessions ended (their document.ended events are in the outbox), before the stores close.
+    await this.webhooks?.stop();
     await this.options.routing.removeNode(this.nodeId).catch((error: unknown) => {
       this.logger.warn({ err: error }, 'could not remove this node from the routing table');
     });

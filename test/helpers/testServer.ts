@@ -15,6 +15,7 @@ import { createEventLogStorage } from '../../src/storage/createEventLogStorage.j
 import type { EventLogStorage } from '../../src/storage/eventLogStorage.js';
 import { MemorySyncHub, MemorySyncLayer } from '../../src/sync/memorySyncLayer.js';
 import type { SyncLayer } from '../../src/sync/syncLayer.js';
+import { webhookStoreOf } from '../../src/webhooks/index.js';
 
 export interface TestApp {
   tenantId: string;
@@ -66,6 +67,8 @@ export interface TestServerOptions {
   openControlStores?: (url: string) => Promise<ControlStores>;
   /** The node's board bus instead of the shared in-process hub (e.g. Redis). */
   createBoardBus?: (nodeId: string) => BoardBus;
+  /** Give the node its webhook outbox (on the control stores' database). */
+  webhooks?: boolean;
 }
 
 /** A real server on an ephemeral loopback port with its own libSQL file; `close()` removes it all. */
@@ -93,6 +96,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       ),
       clock: options.clock,
       logger: options.logger,
+      ...(options.webhooks ? { webhooks: webhookStoreOf(stores) } : {}),
     });
   } catch (error) {
     await Promise.all([stores.close(), boardStorage.close()]);
