@@ -2,6 +2,7 @@ export type {
   ActiveConnection,
   CreationCheck,
   DocumentRoute,
+  ListedDocument,
   NewDocumentRoute,
   NodeRecord,
   OrphanedDocument,
@@ -41,3 +42,4 @@ export { postgresControlMigrations, postgresControlTrack, postgresControlVersion
 export { applyPostgresMigrationTrack, readPostgresTrackVersions, type PostgresMigrationTrack } from './postgresMigrations.js';
 export { createPostgresPool, defaultPostgresMaxConnections, isPostgresUrl, redactedUrl, type PostgresPoolOptions } from './postgresPool.js';
 export { intColumn, textColumn, type PostgresRow } from './postgresColumns.js';
+export { prefixEnd } from './keyRange.js';

@@ -38,6 +38,11 @@ export interface RoutingTable {
   removeConnection(connectionId: string): Promise<void>;
   /** Open connections to the document on every node. */
   countConnections(docKey: string): Promise<number>;
+  /**
+   * The pinned documents whose key starts with `prefix` (a `tenant::app::`), in key order (byte
+   * order), after `afterKey` when given, at most `limit`, each with its connections on every node.
+   */
+  listDocuments(prefix: string, afterKey: string | null, limit: number): Promise<ListedDocument[]>;
 
   /**
    * Writes the node's heartbeat row. Resolves false when the row was missing, which after the
@@ -110,6 +115,11 @@ export interface CreationCheck {
   maxDocuments: number | null;
   /** Documents the tenant has pinned now. */
   liveDocuments: number;
+}
+
+/** One row of `listDocuments`: the route and how many connections use the document. */
+export interface ListedDocument extends DocumentRoute {
+  connections: number;
 }
 
 export interface ActiveConnection {

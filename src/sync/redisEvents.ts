@@ -4,6 +4,7 @@
  *
  *   update:    `u <stream id> <previous stream id> <writer tag length>\n<writer tag><update>`
  *   awareness: `a <node id length>\n<node id><awareness update>`
+ *   ended:     `e <node id length>\n<node id>` (the document was deleted: `endDocument`)
  *
  * Update events are published by the append script (redisScripts.ts builds the same header), in
  * the same atomic step as the XADD, so they arrive in stream order and carry the id chain that
@@ -11,13 +12,19 @@
  */
 export type RedisDocumentEvent =
   | { kind: 'update'; id: string; prev: string; writer: string; update: Uint8Array }
-  | { kind: 'awareness'; nodeId: string; awareness: Uint8Array };
+  | { kind: 'awareness'; nodeId: string; awareness: Uint8Array }
+  | { kind: 'ended'; nodeId: string };
 
 const newline = 0x0a;
 
 export function encodeAwarenessEvent(nodeId: string, awareness: Uint8Array): Buffer {
   const node = Buffer.from(nodeId, 'utf8');
   return Buffer.concat([Buffer.from(`a ${node.byteLength}\n`, 'latin1'), node, awareness]);
+}
+
+export function encodeEndedEvent(nodeId: string): Buffer {
+  const node = Buffer.from(nodeId, 'utf8');
+  return Buffer.concat([Buffer.from(`e ${node.byteLength}\n`, 'latin1'), node]);
 }
 
 /** Decodes one channel message; `null` for anything that is not ours (never throws). */
@@ -36,5 +43,6 @@ export function decodeRedisEvent(message: Buffer): RedisDocumentEvent | null {
     return { kind: 'update', id: header[1], prev: header[2], writer: sender, update: payload };
   }
   if (header[0] === 'a' && header.length === 2) return { kind: 'awareness', nodeId: sender, awareness: payload };
+  if (header[0] === 'e' && header.length === 2) return { kind: 'ended', nodeId: sender };
   return null;
 }
