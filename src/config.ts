@@ -110,6 +110,12 @@ export interface ServeConfig {
   livenessTimeoutMs: number;
   /** How often this node looks for rotated app keys; their apps' sockets are then closed with 4401. */
   keyCheckIntervalMs: number;
+  /** Where documents are archived (`postgres://`, `file:` libSQL, `s3://bucket/prefix`); unset: nothing is kept (the spec's default). */
+  archiveUrl: string | undefined;
+  /** S3 only: an S3-compatible endpoint (MinIO, R2), used path-style. */
+  archiveS3Endpoint: string | undefined;
+  /** A live document that changed is checkpointed to the archive at most this long after (what a crash of every node can lose). */
+  archiveIntervalMs: number;
   logLevel: LogLevel;
 }
 
@@ -180,6 +186,9 @@ const settings = {
   pingIntervalMs: { flag: 'ping-interval-ms', env: 'WIRESOCKET_PING_INTERVAL_MS', accepts: 'an integer number of milliseconds from 100 to 600000', schema: integer(100, 600_000) },
   livenessTimeoutMs: { flag: 'liveness-timeout-ms', env: 'WIRESOCKET_LIVENESS_TIMEOUT_MS', accepts: 'an integer number of milliseconds from 300 to 3600000, more than --ping-interval-ms', schema: integer(300, 3_600_000) },
   keyCheckIntervalMs: { flag: 'key-check-interval-ms', env: 'WIRESOCKET_KEY_CHECK_INTERVAL_MS', accepts: 'an integer number of milliseconds from 100 to 60000', schema: integer(100, 60_000) },
+  archiveUrl: { flag: 'archive-url', env: 'WIRESOCKET_ARCHIVE_URL', accepts: 'postgres://..., file:<path> (a libSQL file) or s3://bucket/prefix', schema: z.string().regex(/^(postgres(ql)?:\/\/\S+|file:\S+|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/\S*)?)$/) },
+  archiveS3Endpoint: { flag: 'archive-s3-endpoint', env: 'WIRESOCKET_ARCHIVE_S3_ENDPOINT', accepts: 'an http:// or https:// URL, e.g. http://127.0.0.1:9000', schema: z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/) },
+  archiveIntervalMs: { flag: 'archive-interval-ms', env: 'WIRESOCKET_ARCHIVE_INTERVAL_MS', accepts: 'an integer number of milliseconds from 100 to 86400000', schema: integer(100, 86_400_000) },
   logLevel: { flag: 'log-level', env: 'WIRESOCKET_LOG_LEVEL', accepts: logLevels.join(', '), schema: z.enum(logLevels) },
 } satisfies { [K in keyof ServeConfig]: Setting<NonNullable<ServeConfig[K]>> };
 
@@ -223,6 +232,7 @@ export const serveDefaults = {
   pingIntervalMs: 15_000,
   livenessTimeoutMs: 45_000,
   keyCheckIntervalMs: 1_000,
+  archiveIntervalMs: 30_000,
   logLevel: 'info',
 } as const satisfies Partial<ServeConfig>;
 
@@ -257,6 +267,11 @@ export function loadServeConfig(flags: Flags = {}, env: Environment = process.en
     throw new ConfigError(`--liveness-timeout-ms (${livenessTimeoutMs}) must be more than --ping-interval-ms (${pingIntervalMs})`);
   }
   const coalesceMs = pick('coalesceMs');
+  const archiveUrl = pick('archiveUrl');
+  const archiveS3Endpoint = pick('archiveS3Endpoint');
+  if (archiveS3Endpoint !== undefined && !archiveUrl?.startsWith('s3://')) {
+    throw new ConfigError('--archive-s3-endpoint (WIRESOCKET_ARCHIVE_S3_ENDPOINT) is for an s3:// --archive-url');
+  }
   return {
     port: pick('port'),
     host: pick('host'),
@@ -305,6 +320,9 @@ export function loadServeConfig(flags: Flags = {}, env: Environment = process.en
     pingIntervalMs,
     livenessTimeoutMs,
     keyCheckIntervalMs: pick('keyCheckIntervalMs'),
+    archiveUrl,
+    archiveS3Endpoint,
+    archiveIntervalMs: pick('archiveIntervalMs'),
     logLevel: pick('logLevel'),
   };
 }

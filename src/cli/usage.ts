@@ -20,6 +20,8 @@ Commands:
             [--liveness-timeout-ms 45000] [--key-check-interval-ms 1000]
     hocuspocus: [--max-documents-per-socket 100] [--max-preauth-messages 1000]
                 [--max-preauth-bytes 5242880]
+    archive (opt-in): [--archive-url postgres://... | file:archive.db | s3://bucket/prefix]
+                      [--archive-interval-ms 30000] [--archive-s3-endpoint http://host:9000]
   tenants create <tenantId> [--max-documents 1000]
   tenants list                            id, maxDocuments and live documents per tenant
   tenants set <tenantId> --max-documents N

@@ -16,3 +16,5 @@ export {
   type HocuspocusLimitName,
   type HocuspocusLimits,
 } from './hocuspocus/index.js';
+export type { DocumentEndReason, DocumentEnded, DocumentHooks, OpeningDocument, WatchedDocument } from './documentHooks.js';
+export { documentToJson, type DocumentJson } from './documentJson.js';
