@@ -263,10 +263,10 @@ export class DocumentSessions {
    * state is kept then, and the announcement retried (EndRetries), never dropped silently.
    */
   private async announceEnd(docKey: string, reason: DocumentEndReason, finalState: () => Uint8Array | Promise<Uint8Array>): Promise<boolean> {
-    const ended = this.options.hooks?.ended;
-    if (!ended) return true;
+    const hooks = this.options.hooks;
+    if (!hooks?.ended) return true;
     try {
-      await ended({ docKey, reason, finalState: await finalState() });
+      await hooks.ended({ docKey, reason, finalState: await finalState() });
       return true;
     } catch (error) {
       this.options.logger.error({ docKey, reason, err: error }, 'could not announce the end of a document (archive its final state); its sync-layer state is kept and the announcement retried');
@@ -442,8 +442,8 @@ export class DocumentSessions {
       await session.dispose();
       throw error;
     }
-    const live = this.options.hooks?.live;
-    if (live) this.unwatch.set(session, live(session));
+    const stopWatching = this.options.hooks?.live?.(session);
+    if (stopWatching) this.unwatch.set(session, stopWatching);
     this.options.logger.info({ docKey: key, tenantId, region: this.options.region, pinned: pin.kind }, 'document session created');
     return session;
   }
