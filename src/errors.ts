@@ -43,6 +43,7 @@ export const errorCatalog = {
   READ_ONLY: { message: 'the token is read-only: mutations are refused', closeCode: CloseCode.forbidden, httpStatus: 403 },
   RATE_LIMITED: { message: 'too many batches: slow down and resend', closeCode: CloseCode.quotaExceeded, httpStatus: 429 },
   DOCUMENT_PINNED_ELSEWHERE: { message: 'the document is pinned to another region, and no live node of it could take this connect', closeCode: CloseCode.tryAgainLater, httpStatus: 503 },
+  RESIDENCY_UNAVAILABLE: { message: "no live node of a region this tenant's documents may be pinned to", closeCode: CloseCode.tryAgainLater, httpStatus: 503 },
   HOP_INVALID: { message: 'the hop header is malformed, forged or expired, or this node accepts no proxied connects', closeCode: CloseCode.forbidden, httpStatus: 403 },
   HOP_NOT_OWNER: { message: "this node's region does not hold the document at the hop's epoch", closeCode: CloseCode.tryAgainLater, httpStatus: 421 },
   SERVER_SHUTTING_DOWN: { message: 'the server is restarting', closeCode: CloseCode.serviceRestart, httpStatus: 503 },

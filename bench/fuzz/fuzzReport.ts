@@ -2,6 +2,7 @@ import type { MachineInfo } from '../report/machineInfo.js';
 import { mib, table } from '../report/reportFormat.js';
 import type { FuzzTraffic } from '../../test/helpers/fuzzTraffic.js';
 import { describeFailure } from '../../test/helpers/fuzzTraffic.js';
+import type { HocuspocusPhaseResult } from './hocuspocusPhase.js';
 import type { RestingMemory } from './restingMemory.js';
 
 export interface FuzzRunResult {
@@ -30,6 +31,8 @@ export interface FuzzRunResult {
   /** null: a fresh client received exactly the writer's document. */
   documentMismatch: string | null;
   fuzzedDocumentSyncs: boolean;
+  /** The Hocuspocus phase (HOCUS-14); null when `--hocuspocus-frames 0`. */
+  hocuspocus: HocuspocusPhaseResult | null;
   serveLogLines: ReadonlyMap<string, number>;
   /** Why the run failed; empty for a pass. */
   failures: readonly string[];
@@ -45,6 +48,7 @@ const codeMeanings: Readonly<Record<number, string>> = {
   1009: 'message too big (over --max-message-bytes)',
   1011: 'internal error: a server bug',
   1013: 'try again later',
+  4205: 'Hocuspocus reset: too much queued before a document\'s auth completed',
   4400: 'malformed message (the decoder refused the frame)',
   4429: 'rate limited',
 };
@@ -82,6 +86,7 @@ export function renderFuzzReport(result: FuzzRunResult): string {
     '',
     `Closes the decoder did not predict (every frame of the batch decodes, yet the socket closed): ${count(traffic.surpriseCloses)}.`,
     '',
+    ...hocuspocusSection(result.hocuspocus),
     ...serveLogSection(result.serveLogLines),
     ...failureSection(traffic),
     'How it is measured:',
@@ -97,6 +102,27 @@ export function renderFuzzReport(result: FuzzRunResult): string {
     '  where the collector last left the heap; the pass criterion is the reading after the full GC.',
   ];
   return `${lines.join('\n')}\n`;
+}
+
+function hocuspocusSection(phase: HocuspocusPhaseResult | null): string[] {
+  if (phase === null) return ['No Hocuspocus phase (`--hocuspocus-frames 0`).', ''];
+  const { traffic } = phase;
+  const codes = [...traffic.closeCodes].sort(([a], [b]) => a - b);
+  return [
+    '## Hocuspocus phase (HOCUS-14)',
+    '',
+    'Seeded bursts from `test/helpers/hocuspocusFuzzFrames.ts` (every type, bad varints, strange names, huge lengths,',
+    'Auth and pre-auth floods, the y-websocket corpus behind document names) over raw sockets at `/`, each multiplexing',
+    'three fuzzed documents and the clean one, each batch followed by a bare Ping; a clean HocuspocusProvider edits the',
+    'clean document meanwhile.',
+    '',
+    `- frames: ${count(traffic.framesSent)} in ${phase.elapsedSeconds.toFixed(1)} s (${(traffic.framesSent / phase.elapsedSeconds).toFixed(0)}/s); ${count(traffic.connects)} connects, ${count(traffic.answered)} probes answered; failures: ${traffic.failureCount}`,
+    `- clean document: ${phase.mismatch === null ? `a fresh HocuspocusProvider received exactly the clean provider's document (${phase.edits} edits, same state vector)` : `MISMATCH: ${phase.mismatch}`}; the clean provider was disconnected ${phase.disconnects} times`,
+    '',
+    ...table(['close code', 'count', 'meaning'], codes.map(([code, n]) => [String(code), count(n), codeMeanings[code] ?? ''])),
+    '',
+    ...failureSection(traffic),
+  ];
 }
 
 function serveLogSection(lines: ReadonlyMap<string, number>): string[] {

@@ -3,6 +3,8 @@ import { parsedWithUsage } from '../shared/benchFlags.js';
 
 export interface FuzzRunArgs {
   frames: number;
+  /** Frames of the Hocuspocus phase (HOCUS-14), after the y-websocket frames; 0 skips it. */
+  hocuspocusFrames: number;
   seed: number;
   /** Raw fuzz sockets running in parallel. */
   sockets: number;
@@ -16,7 +18,7 @@ export const defaultFuzzFrames = 1_000_000;
 /** The test's seed: the run's first 10,000 frames are the ones `npm test` sends. */
 export const defaultFuzzSeed = 0x5eed_0006;
 
-export const fuzzRunUsage = 'usage: node dist/bench/fuzz/main.js [--frames 1000000] [--seed 0x5eed0006] [--sockets 32] [--frames-per-probe 4] [--time-limit-minutes 20]';
+export const fuzzRunUsage = 'usage: node dist/bench/fuzz/main.js [--frames 1000000] [--hocuspocus-frames <frames / 5>] [--seed 0x5eed0006] [--sockets 32] [--frames-per-probe 4] [--time-limit-minutes 20]';
 
 /** A bad flag stops the run before anything starts. */
 export function parseFuzzRunArgs(argv: readonly string[]): FuzzRunArgs {
@@ -28,6 +30,7 @@ function parseFuzzFlags(argv: readonly string[]): FuzzRunArgs {
     args: [...argv],
     options: {
       frames: { type: 'string' },
+      'hocuspocus-frames': { type: 'string' },
       seed: { type: 'string' },
       sockets: { type: 'string' },
       'frames-per-probe': { type: 'string' },
@@ -35,8 +38,10 @@ function parseFuzzFlags(argv: readonly string[]): FuzzRunArgs {
     },
     strict: true,
   });
+  const frames = positiveInteger('--frames', values.frames, defaultFuzzFrames);
   return {
-    frames: positiveInteger('--frames', values.frames, defaultFuzzFrames),
+    frames,
+    hocuspocusFrames: values['hocuspocus-frames'] === undefined ? Math.ceil(frames / 5) : nonNegativeInteger('--hocuspocus-frames', values['hocuspocus-frames']),
     // Number() reads 0x... as well as decimal: seeds are written in hex in failure messages.
     seed: values.seed === undefined ? defaultFuzzSeed : seedValue(values.seed),
     sockets: positiveInteger('--sockets', values.sockets, 32),

@@ -5,7 +5,9 @@
  * "server bug" (1011) or falls outside the codes hostile input may provoke, no probe hangs, the
  * server is still running, a fresh client receives exactly the writer's document, and the
  * server's RSS after a full GC at the end is within 10% of the same reading after the warm-up
- * (RSS at rest is reported too). The summary goes to stdout and, for a full-length run, to
+ * (RSS at rest is reported too). Then a Hocuspocus phase (HOCUS-14, `--hocuspocus-frames`,
+ * hocuspocusPhase.ts) sends Hocuspocus bursts at `/`, next to a clean HocuspocusProvider on the
+ * writer's document, which the fuzz addresses too; it must stay what the clean clients wrote. The summary goes to stdout and, for a full-length run, to
  * docs/benchmarks/fuzz.md; the exit code is 1 on any failure. Flags: see fuzzRunArgs.ts.
  */
 import { existsSync, rmSync } from 'node:fs';
@@ -23,6 +25,7 @@ import { defaultWorkerIdleMs } from '../../src/sync/compactionMerger.js';
 import { fuzzFrameSource } from '../../test/helpers/fuzzFrames.js';
 import { sendFuzzTraffic, type FuzzTraffic } from '../../test/helpers/fuzzTraffic.js';
 import { CleanWriter, syncsAfresh } from './cleanWriter.js';
+import { runHocuspocusPhase, type HocuspocusPhaseResult } from './hocuspocusPhase.js';
 import { renderFuzzReport, rssGrowthLimit, type FuzzRunResult } from './fuzzReport.js';
 import { defaultFuzzFrames, parseFuzzRunArgs, type FuzzRunArgs } from './fuzzRunArgs.js';
 import { restingMemory } from './restingMemory.js';
@@ -51,7 +54,7 @@ const serveEnv: Readonly<Record<string, string>> = {
   WIRESOCKET_MESSAGE_BURST: '1000000',
   WIRESOCKET_MAX_AWARENESS_PER_SECOND: '1000000',
 };
-/** Close codes hostile input may provoke (as in test/documents/fuzz.test.ts); 1011 is a server bug. */
+/** Close codes hostile input may provoke (as in test/documents/fuzz.test.ts); 1011 is a server bug. The Hocuspocus phase's: hocuspocusFuzzCloseCodes. */
 const allowedCloseCodes = new Set([4400, 1009, 1002, 1008, 1013, 1006]);
 const probeTimeoutMs = 10_000;
 /** Fuzz sockets per document: several clients share each fuzzed session. */
@@ -168,7 +171,9 @@ async function fuzzAndCheck(args: FuzzRunArgs, { server, token, inspector, write
     if (index % editEveryFrames === 0) writer.edit(index);
   });
   const elapsedSeconds = (performance.now() - runStarted) / 1000;
-  process.stderr.write(`${traffic.framesSent} frames in ${elapsedSeconds.toFixed(1)} s; checking\n`);
+  process.stderr.write(`${traffic.framesSent} frames in ${elapsedSeconds.toFixed(1)} s\n`);
+  const hocuspocus = args.hocuspocusFrames === 0 ? null : await hocuspocusPhase(args, server, token, stopAt, (rss) => (rssPeakBytes = Math.max(rssPeakBytes, rss)));
+  process.stderr.write('checking\n');
 
   const fuzzedDocumentSyncs = await syncsAfresh(server.url, token, 'fuzz-0');
   const rssEnd = await restingMemory(server.pid, inspector, restMs);
@@ -192,12 +197,44 @@ async function fuzzAndCheck(args: FuzzRunArgs, { server, token, inspector, write
     writerCloses: writer.closes,
     documentMismatch,
     fuzzedDocumentSyncs,
+    hocuspocus,
   };
-  return { ...measured, failures: failuresOf(measured, warmup) };
+  return { ...measured, failures: failuresOf(measured, warmup, args.hocuspocusFrames) };
+}
+
+/** The Hocuspocus phase, with a progress line every 10 s. */
+async function hocuspocusPhase(args: FuzzRunArgs, server: ServeNode, token: string, stopAt: number, onRss: (rss: number) => void): Promise<HocuspocusPhaseResult> {
+  let drawn = 0;
+  const started = performance.now();
+  const progress = setInterval(() => {
+    const rss = readRss(server.pid);
+    onRss(rss);
+    const seconds = (performance.now() - started) / 1000;
+    process.stderr.write(`  hocuspocus: ${drawn} of ${args.hocuspocusFrames} frames, ${(drawn / seconds).toFixed(0)}/s, serve RSS ${mib(rss)}\n`);
+  }, 10_000);
+  try {
+    const result = await runHocuspocusPhase({
+      serverUrl: server.url,
+      token,
+      // Its own seed, so the y-websocket frames of `--seed` stay the test's.
+      seed: (args.seed ^ 0x16) >>> 0,
+      frames: args.hocuspocusFrames,
+      sockets: Math.max(1, Math.ceil(args.sockets / 4)),
+      maxMessageBytes,
+      timeoutMs: probeTimeoutMs,
+      cleanDocument,
+      shouldStop: () => performance.now() > stopAt,
+      onProgress: (index) => (drawn = index),
+    });
+    process.stderr.write(`${result.traffic.framesSent} Hocuspocus frames in ${result.elapsedSeconds.toFixed(1)} s\n`);
+    return result;
+  } finally {
+    clearInterval(progress);
+  }
 }
 
 /** Why the run failed, in the report's words; empty for a pass. */
-function failuresOf(result: Omit<Measured, 'failures'>, warmup: FuzzTraffic): string[] {
+function failuresOf(result: Omit<Measured, 'failures'>, warmup: FuzzTraffic, hocuspocusFrames: number): string[] {
   const failures: string[] = [];
   const { traffic } = result;
   if (!result.serverAlive) failures.push('the serve process exited');
@@ -206,6 +243,13 @@ function failuresOf(result: Omit<Measured, 'failures'>, warmup: FuzzTraffic): st
   if (result.documentMismatch !== null) failures.push(`the clean document differs: ${result.documentMismatch}`);
   if (result.writerCloses.length > 0) failures.push(`the writer was disconnected ${result.writerCloses.length} times`);
   if (!result.fuzzedDocumentSyncs) failures.push('a fresh client could not sync a fuzzed document');
+  const { hocuspocus } = result;
+  if (hocuspocus) {
+    if (hocuspocus.traffic.failureCount > 0) failures.push(`Hocuspocus phase: ${hocuspocus.traffic.failureCount} closes outside the allowed codes, probe timeouts or failed upgrades`);
+    if (hocuspocus.traffic.framesSent < hocuspocusFrames) failures.push(`Hocuspocus phase: only ${hocuspocus.traffic.framesSent} frames sent within the time limit`);
+    if (hocuspocus.mismatch !== null) failures.push(`Hocuspocus phase: the clean document differs: ${hocuspocus.mismatch}`);
+    if (hocuspocus.disconnects > 0) failures.push(`Hocuspocus phase: the clean provider was disconnected ${hocuspocus.disconnects} times`);
+  }
   const [start, end] = [result.rssStart.afterGc.bytes, result.rssEnd.afterGc.bytes];
   if (end > start * (1 + rssGrowthLimit)) failures.push(`serve RSS after a full GC grew from ${mib(start)} to ${mib(end)}`);
   return failures;

@@ -62,13 +62,15 @@ async function runAll(servers: readonly ServerSpec[], scenarios: readonly Scenar
   for (const group of scenarioGroups.map((keys) => keys.filter((key) => scenarios.includes(key))).filter((keys) => keys.length > 0)) {
     process.stderr.write(`${group.join(', ')}:\n`);
     for (const spec of servers) {
+      const own = group.filter((key) => spec.scenarios?.includes(key) ?? true);
+      if (own.length === 0) continue;
       if (performance.now() > deadline) {
-        runs.push(...group.map((scenario) => ({ scenario, server: spec, outcome: { kind: 'error' as const, message: 'not run: time budget spent' }, seconds: 0 })));
+        runs.push(...own.map((scenario) => ({ scenario, server: spec, outcome: { kind: 'error' as const, message: 'not run: time budget spent' }, seconds: 0 })));
         continue;
       }
-      const redisServeFlags = group.flatMap((key) => (isLoadKey(key) ? (plan.loads[key].redisServeFlags ?? []) : []));
+      const redisServeFlags = own.flatMap((key) => (isLoadKey(key) ? (plan.loads[key].redisServeFlags ?? []) : []));
       const context = { commandPrefix, redisUrl, redisKeyPrefix: `${benchKeyPrefix(runId)}-${starts++}`, loopProbes: true, redisServeFlags };
-      runs.push(...(await runScenarioGroup(group, spec, plan, context, (scenario) => `pb-${runId}-${scenario}-${spec.key}`)));
+      runs.push(...(await runScenarioGroup(own, spec, plan, context, (scenario) => `pb-${runId}-${scenario}-${spec.key}`)));
     }
   }
   return runs;

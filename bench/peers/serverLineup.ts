@@ -7,6 +7,7 @@ import { launcher, repoRoot, startServeNode, type ServeNode } from '../shared/se
 import { withDeadline } from '../shared/withDeadline.js';
 import type { RunningServer } from '../shared/serverUnderTest.js';
 import { hocuspocusDialect, yWebsocketDialect, type WireDialect } from '../shared/wireDialect.js';
+import type { ScenarioKey } from './peerBenchPlan.js';
 import { startPeer, type PeerScript } from './peerProcess.js';
 
 export interface StartContext {
@@ -26,6 +27,8 @@ export interface ServerSpec {
   key: string;
   title: string;
   usesRedis: boolean;
+  /** The only scenarios it runs (a second dialect of one server needs only its comparison's loads); all when absent. */
+  scenarios?: readonly ScenarioKey[];
   start(context: StartContext): Promise<RunningServer>;
 }
 
@@ -61,7 +64,10 @@ export function benchTenantCommand(dataDir: string): string[] {
 /** Short grace: nothing waits on it (each scenario gets a fresh process). */
 const graceMs = 1_000;
 
-/** The servers in report order: the peers, the ceiling, then ours in its three shapes. */
+/** The loads on which wiresocket's Hocuspocus dialect is compared with Hocuspocus (issue 16). */
+export const hocuspocusDialectScenarios: readonly ScenarioKey[] = ['hot', 'busy'];
+
+/** The servers in report order: the peers, the ceiling, then ours in its three shapes and its Hocuspocus dialect. */
 export async function serverLineup(): Promise<ServerSpec[]> {
   return [
     peerSpec('y-websocket-server', `@y/websocket-server ${await packageVersion('@y/websocket-server')}`, 'yWebsocketServerPeer', yWebsocketDialect, true),
@@ -70,6 +76,7 @@ export async function serverLineup(): Promise<ServerSpec[]> {
     wiresocketSpec('wiresocket', 'wiresocket (memory)', false, 1),
     wiresocketSpec('wiresocket-redis', 'wiresocket (Redis, 1 node)', true, 1),
     wiresocketSpec('wiresocket-redis-2', 'wiresocket (Redis, 2 nodes)', true, 2),
+    { ...wiresocketSpec('wiresocket-hocuspocus', 'wiresocket (memory, Hocuspocus dialect)', false, 1, hocuspocusDialect), scenarios: hocuspocusDialectScenarios },
   ];
 }
 
@@ -86,15 +93,16 @@ function peerSpec(key: string, title: string, script: PeerScript, dialect: WireD
   };
 }
 
-function wiresocketSpec(key: string, title: string, redis: boolean, nodes: 1 | 2): ServerSpec {
-  return { key, title, usesRedis: redis, start: (context) => startWiresocket(context, redis, nodes) };
+function wiresocketSpec(key: string, title: string, redis: boolean, nodes: 1 | 2, dialect: WireDialect = yWebsocketDialect): ServerSpec {
+  return { key, title, usesRedis: redis, start: (context) => startWiresocket(context, redis, nodes, dialect) };
 }
 
 /**
  * `wiresocket serve` on a fresh data dir: node A's first start prints the dev/demo token. Two
- * nodes share the data dir (routing store) and Redis; writers go to A, readers to A and B.
+ * nodes share the data dir (routing store) and Redis; writers go to A, readers to A and B. The
+ * Hocuspocus dialect is the same server: its clients connect to `/` (HOCUS-1).
  */
-async function startWiresocket(context: StartContext, redis: boolean, nodes: 1 | 2): Promise<RunningServer> {
+async function startWiresocket(context: StartContext, redis: boolean, nodes: 1 | 2, dialect: WireDialect): Promise<RunningServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'wiresocket-peerbench-'));
   const started: ServeNode[] = [];
   const probe = redis ? new RedisProbe(context.redisUrl) : null;
@@ -115,7 +123,7 @@ async function startWiresocket(context: StartContext, redis: boolean, nodes: 1 |
     // The quota is read from the routing store at each new document: raised here, it holds for both nodes.
     await withDeadline(new Promise<void>((resolve, reject) => execFile(process.execPath, benchTenantCommand(dataDir), { cwd: repoRoot }, (error) => (error ? reject(error) : resolve()))), 15_000, 'tenants set');
     await probe?.connect();
-    return { writerUrl: started[0].url, readerUrls: started.map((node) => node.url), token, dialect: yWebsocketDialect, pids: started.map((node) => node.pid), loopProbes: started.flatMap((node) => (node.loopDelay ? [node.loopDelay] : [])), redis: probe, keepsDocuments: true, stop };
+    return { writerUrl: started[0].url, readerUrls: started.map((node) => node.url), token, dialect, pids: started.map((node) => node.pid), loopProbes: started.flatMap((node) => (node.loopDelay ? [node.loopDelay] : [])), redis: probe, keepsDocuments: true, stop };
   } catch (error) {
     await stop();
     throw error;

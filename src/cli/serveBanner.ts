@@ -1,4 +1,5 @@
 import { devAppId, devTenantId, devUserId, type DevBootstrap } from './devBootstrap.js';
+import { redactedUrl } from '../routing/postgresPool.js';
 import { defaultMaxDocuments } from './maxDocumentsFlag.js';
 
 /**
@@ -43,13 +44,14 @@ export function clientUrl(host: string, port: number): string {
 
 /**
  * The store flags the operator passed to `serve`, repeated in the hint so the suggested command
- * reaches the same store. The auth token is left out: it is a secret and the variable still applies.
+ * reaches the same store. Secrets are left out: the auth token (its variable still applies) and a
+ * password in the URL (the banner lands in terminals and log files; the operator has it).
  */
 export function storeFlagsForHint(flags: Readonly<Record<string, string | boolean | undefined>>): string {
   let text = '';
   for (const name of ['data-dir', 'db-url']) {
     const value = flags[name];
-    if (typeof value === 'string') text += ` --${name} ${shellQuote(value)}`;
+    if (typeof value === 'string') text += ` --${name} ${shellQuote(name === 'db-url' ? redactedUrl(value) : value)}`;
   }
   return text;
 }

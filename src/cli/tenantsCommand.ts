@@ -2,21 +2,23 @@ import type { CommandContext } from './commandContext.js';
 import { defaultMaxDocuments, parseMaxDocuments } from './maxDocumentsFlag.js';
 import type { OptionSpecs } from './parseCommandArgs.js';
 import { runCommandGroup, type StoreCommand } from './storeCommand.js';
+import { bareRegionsAsEmpty, describeRegions, parseRegionsFlag } from './regionsFlag.js';
 import { UsageError } from './usageError.js';
 
-const maxDocumentsOption: OptionSpecs = { 'max-documents': { type: 'string' } };
+const tenantOptions: OptionSpecs = { 'max-documents': { type: 'string' }, regions: { type: 'string' } };
 const tenantIdArgument = { min: 1, max: 1, name: '<tenantId>' };
 
-/** `wiresocket tenants create <tenantId> [--max-documents N]`. */
+/** `wiresocket tenants create <tenantId> [--max-documents N] [--regions a,b]`. */
 const createTenant: StoreCommand = {
-  options: maxDocumentsOption,
+  options: tenantOptions,
   positionals: tenantIdArgument,
   prepare: ({ flags, positionals }) => {
     const tenantId = positionals[0] as string;
     const maxDocuments = parseMaxDocuments(flags['max-documents']) ?? defaultMaxDocuments;
+    const regions = parseRegionsFlag(flags.regions) ?? undefined;
     return async (stores) => {
-      await stores.tenants.createTenant({ tenantId, maxDocuments });
-      return `created tenant ${tenantId} (maxDocuments ${maxDocuments})\n`;
+      await stores.tenants.createTenant({ tenantId, maxDocuments, ...(regions ? { allowedRegions: regions } : {}) });
+      return `created tenant ${tenantId} (maxDocuments ${maxDocuments}${regions ? `, regions ${describeRegions(regions)}` : ''})\n`;
     };
   },
 };
@@ -28,28 +30,40 @@ const listTenants: StoreCommand = {
   prepare: () => async (stores) => {
     const tenants = await stores.tenants.listTenants();
     const lines = await Promise.all(
-      tenants.map(async ({ tenantId, maxDocuments }) => {
+      tenants.map(async ({ tenantId, maxDocuments, allowedRegions }) => {
         const live = await stores.routing.countTenantDocuments(tenantId);
-        return `${tenantId}\tmaxDocuments=${maxDocuments}\tliveDocuments=${live}\n`;
+        const residency = allowedRegions ? `\tregions=${describeRegions(allowedRegions)}` : '';
+        return `${tenantId}\tmaxDocuments=${maxDocuments}\tliveDocuments=${live}${residency}\n`;
       }),
     );
     return lines.join('');
   },
 };
 
-/** `wiresocket tenants set <tenantId> --max-documents N`: a running server applies it at the next connect. */
-const setMaxDocuments: StoreCommand = {
-  options: maxDocumentsOption,
+/**
+ * `wiresocket tenants set <tenantId> [--max-documents N] [--regions a,b]`: a running server
+ * applies both at the next first connect of a document (residency binds new pins only).
+ */
+const setTenant: StoreCommand = {
+  options: tenantOptions,
   positionals: tenantIdArgument,
   prepare: ({ flags, positionals }) => {
     const tenantId = positionals[0] as string;
     const maxDocuments = parseMaxDocuments(flags['max-documents']);
-    if (maxDocuments === undefined) throw new UsageError('tenants set needs --max-documents N');
+    const regions = parseRegionsFlag(flags.regions);
+    if (maxDocuments === undefined && regions === undefined) throw new UsageError('tenants set needs --max-documents N or --regions a,b');
     return async (stores) => {
-      if (!(await stores.tenants.setMaxDocuments(tenantId, maxDocuments))) {
-        throw new Error(`tenant ${JSON.stringify(tenantId)} does not exist`);
+      const missing = () => new Error(`tenant ${JSON.stringify(tenantId)} does not exist`);
+      const said: string[] = [];
+      if (maxDocuments !== undefined) {
+        if (!(await stores.tenants.setMaxDocuments(tenantId, maxDocuments))) throw missing();
+        said.push(`maxDocuments ${maxDocuments}`);
       }
-      return `tenant ${tenantId}: maxDocuments ${maxDocuments}\n`;
+      if (regions !== undefined) {
+        if (!(await stores.tenants.setAllowedRegions(tenantId, regions))) throw missing();
+        said.push(`regions ${describeRegions(regions)}`);
+      }
+      return `tenant ${tenantId}: ${said.join(', ')}\n`;
     };
   },
 };
@@ -57,10 +71,10 @@ const setMaxDocuments: StoreCommand = {
 const subcommands: ReadonlyMap<string, StoreCommand> = new Map([
   ['create', createTenant],
   ['list', listTenants],
-  ['set', setMaxDocuments],
+  ['set', setTenant],
 ]);
 
 /** `wiresocket tenants create | list | set`. */
 export function tenantsCommand({ args, io }: CommandContext): Promise<number> {
-  return runCommandGroup('tenants', subcommands, args, io);
+  return runCommandGroup('tenants', subcommands, bareRegionsAsEmpty(args), io);
 }

@@ -22,9 +22,10 @@ Commands:
                 [--max-preauth-bytes 5242880]
     archive (opt-in): [--archive-url postgres://... | file:archive.db | s3://bucket/prefix]
                       [--archive-interval-ms 30000] [--archive-s3-endpoint http://host:9000]
-  tenants create <tenantId> [--max-documents 1000]
-  tenants list                            id, maxDocuments and live documents per tenant
-  tenants set <tenantId> --max-documents N
+  tenants create <tenantId> [--max-documents 1000] [--regions a,b]
+  tenants list                            id, maxDocuments, live documents (and regions) per tenant
+  tenants set <tenantId> [--max-documents N] [--regions a,b]
+                                          --regions: where its documents may be pinned; empty or * = anywhere
   apps create <tenantId>/<appId> [--public-key <pem-file>]
                                           without --public-key: prints a new HS256 secret once
   apps list [tenantId]                    never prints secrets

@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import type { Clock } from '../clock.js';
 import type { SessionLifecycle } from '../lifecycle/index.js';
 import { isEmptyUpdate, type SyncAttachment, type SyncLayer, type SyncListener } from '../sync/index.js';
+import type { CloseCode } from '../closeCodes.js';
 import { WiresocketError } from '../errors.js';
 import type { CoalescingBounds } from './adaptiveWindow.js';
 import { AwarenessGate } from './awarenessGate.js';
@@ -93,6 +94,8 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
   private relayFailing = false;
   /** Changes applied so far, from any node (checkpoints compare it). */
   private changes = 0;
+  /** The same for stateless messages. */
+  private statelessRelayFailing = false;
 
   constructor(private readonly options: DocumentSessionOptions) {
     this.docKey = options.docKey;
@@ -270,6 +273,11 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     if (changed) this.broadcast(encodeAwarenessMessage(awarenessUpdate));
   }
 
+  /** A stateless message from a connection on another node: every connection here gets it. */
+  onRemoteStateless(payload: string): void {
+    for (const connection of this.connections) connection.sendStateless(payload);
+  }
+
   /**
    * Removes the awareness states announced through nodes that are not in `liveNodeIds` (a node
    * that died cannot announce its clients' departure) and tells this node's clients. Every node
@@ -286,6 +294,16 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
 
   /** Closes every connection with the given code (shutdown). */
   closeAll(code: 1012 | 1013 | 1000 | 4503, reason: string): void {
+    this.outgoing.flush();
+    for (const connection of [...this.connections]) connection.close(code, reason);
+  }
+
+  /**
+   * Ends every connection of this document for good with a 44xx code (the document was deleted,
+   * or may no longer be used): a y-websocket socket closes with the code; a Hocuspocus document
+   * gets CLOSE with `reason` and its socket stays open for its other documents (HOCUS-11).
+   */
+  endConnections(code: CloseCode, reason: string): void {
     this.outgoing.flush();
     for (const connection of [...this.connections]) connection.close(code, reason);
   }
@@ -344,9 +362,22 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     this.outgoing.add(update);
   }
 
-  /** Stateless messages go to the document's other local connections and are never stored. */
+  /**
+   * Stateless messages go to the document's other connections, here and (on the awareness
+   * channel) on every other node, and are never stored.
+   */
   private relayStateless(from: DocumentConnection, payload: string): void {
     for (const connection of this.connections) if (connection !== from) connection.sendStateless(payload);
+    this.options.syncLayer.publishStateless(this.docKey, payload).then(
+      () => {
+        this.statelessRelayFailing = false;
+      },
+      (error: unknown) => {
+        // Ephemeral like awareness: nothing to retry; one line per outage.
+        if (!this.statelessRelayFailing) this.options.logger.warn({ docKey: this.docKey, err: error }, 'stateless relay to other nodes failed');
+        this.statelessRelayFailing = true;
+      },
+    );
   }
 
   /**

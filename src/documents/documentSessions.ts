@@ -4,7 +4,7 @@ import type { Clock, TimerHandle } from '../clock.js';
 import { WiresocketError } from '../errors.js';
 import { SessionLifecycle, type ArchiveReason } from '../lifecycle/index.js';
 import type { Logger } from '../log.js';
-import { RoutingBatcher, type DocumentRoute, type OrphanedDocument, type RoutingTable } from '../routing/index.js';
+import { RoutingBatcher, type CreationCheck, type DocumentRoute, type OrphanedDocument, type PinResult, type RoutingTable } from '../routing/index.js';
 import { readDocumentState, type SyncLayer } from '../sync/index.js';
 import { documentKey } from '../tenancy/index.js';
 import type { CoalescingBounds } from './adaptiveWindow.js';
@@ -14,7 +14,8 @@ import type { DocumentLimitName, DocumentLimits } from './documentLimits.js';
 import { DocumentSession } from './documentSession.js';
 import { EndRetries } from './endRetries.js';
 import type { MinimalSocket } from './minimalSocket.js';
-import { PinnedElsewhereError, type HopClaim } from './pinnedElsewhere.js';
+import { claimHopEpoch, claimTarget, PinnedElsewhereError, type HopClaim } from './pinnedElsewhere.js';
+import { fenceVerdict, type SuspendedDocument } from './routingFence.js';
 
 export interface DocumentSessionsOptions {
   routing: RoutingTable;
@@ -34,6 +35,10 @@ export interface DocumentSessionsOptions {
   onLimit: (limit: DocumentLimitName) => void;
   /** Where the archive (and other parts) attach to a document's life; none: nothing is kept. */
   hooks?: DocumentHooks;
+  /** A node silent for longer is dead (`--node-timeout-ms`): a region with none alive may be taken over. */
+  nodeTimeoutMs: number;
+  /** Whether a region has a node that beat within the timeout (a hint; the takeover re-checks atomically). */
+  regionHasLiveNode: (region: string) => Promise<boolean>;
 }
 
 type SessionEntry =
@@ -67,6 +72,17 @@ export class DocumentSessions {
   /** Purges of documents orphaned by dead nodes, waiting out what is left of their grace. */
   private readonly orphanTimers = new Map<string, TimerHandle>();
   private shuttingDown = false;
+  /**
+   * The routing store has not answered for `--node-timeout-ms` (issue 15, point 4): this node
+   * cannot prove it still holds any pin, so it serves nothing until the store answers again.
+   */
+  private routingLost = false;
+  /** Documents whose sessions the outage closed, checked against their routes when the store is back. */
+  private readonly suspended = new Map<string, SuspendedDocument>();
+  /** Connection rows whose removal failed (the store was away): removed once it answers. */
+  private readonly unremoved = new Set<string>();
+  /** Documents pinned elsewhere whose leftover copy in this region's layer was dropped already (bounded). */
+  private readonly droppedLeftovers = new Set<string>();
   /** The connect path's routing calls, grouped into one store round trip per event-loop turn. */
   private readonly registry: RoutingBatcher;
   /** Stops each live session's hook (its checkpoints) when the session goes. */
@@ -87,13 +103,14 @@ export class DocumentSessions {
    */
   async admit(principal: Principal, name: string, hop?: HopClaim): Promise<Admission> {
     if (this.shuttingDown) throw new WiresocketError('SERVER_SHUTTING_DOWN');
+    if (this.routingLost) throw new WiresocketError('STORE_UNAVAILABLE', 'the routing store has not answered for --node-timeout-ms');
     // Its edits could not be stored: better a retry later (or on a node that can) than a socket
     // that fails at its first keystroke.
     if (!this.options.syncLayer.reachable) throw new WiresocketError('STORE_UNAVAILABLE', 'the sync layer is not reachable');
     const key = documentKey(principal.tenantId, principal.appId, name);
     for (;;) {
       const session = await this.liveSession(key, principal.tenantId, hop);
-      if (hop && session.epoch !== hop.epoch) throw new WiresocketError('HOP_NOT_OWNER', `serving epoch ${session.epoch}, hop names ${hop.epoch}`);
+      if (hop && hop.epoch !== claimHopEpoch && session.epoch !== hop.epoch) throw new WiresocketError('HOP_NOT_OWNER', `serving epoch ${session.epoch}, hop names ${hop.epoch}`);
       this.checkRoom(session);
       const rejoinsGrace = session.lifecycle.state.kind === 'idle';
       const connectionId = await this.register(session, principal);
@@ -222,6 +239,58 @@ export class DocumentSessions {
       }, Math.max(0, this.options.graceMs - silentForMs));
       this.orphanTimers.set(docKey, timer);
     }
+  }
+
+  /**
+   * The routing store has not answered this node for `--node-timeout-ms`, so other regions may
+   * have taken its documents over: every session closes its sockets with 1012 (the clients come
+   * back when a node can prove the pin) and goes, keeping its sync-layer state, which may be the
+   * only copy of recent edits if the pin turns out to be still this region's.
+   */
+  suspendAll(): void {
+    this.routingLost = true;
+    for (const [key, entry] of [...this.entries]) if (entry.kind === 'live') this.suspend(key, entry.session);
+    this.options.logger.error({ documents: this.suspended.size }, 'the routing store has not answered for --node-timeout-ms: closed every document here (1012) until it does');
+  }
+
+  private suspend(key: string, session: DocumentSession): void {
+    this.suspended.set(key, { tenantId: session.tenantId, epoch: session.epoch });
+    this.entries.delete(key);
+    session.lifecycle.close('closed');
+    session.closeAll(1012, 'ROUTING_STORE_UNREACHABLE');
+    void session.dispose();
+  }
+
+  /**
+   * The store answers again: the connection rows the outage left go, and each suspended document
+   * is checked against its route. One now pinned elsewhere or at a newer epoch is fenced: this
+   * region's copy is dropped and never served. One still this region's keeps its state; its
+   * clients come back, and if none does its grace ends it as usual. Rejects (and stays
+   * suspended) when the store fails again; the caller retries.
+   */
+  async resumeAfterOutage(): Promise<void> {
+    const removals = [...this.unremoved];
+    const suspended = [...this.suspended];
+    const checks = await Promise.all([
+      Promise.all(suspended.map(([docKey, { tenantId }]) => this.registry.checkCreation(docKey, tenantId))),
+      Promise.all(removals.map((connectionId) => this.registry.removeConnection(connectionId))),
+    ]);
+    for (const connectionId of removals) this.unremoved.delete(connectionId);
+    const kept: OrphanedDocument[] = [];
+    await Promise.all(
+      suspended.map(async ([docKey, document], index) => {
+        const verdict = fenceVerdict(document, checks[0][index].route, this.options.region);
+        if (verdict.kind === 'keep') kept.push({ docKey, silentForMs: 0 });
+        else {
+          await this.options.syncLayer.deleteDocument(docKey);
+          this.options.logger.warn({ docKey, heldEpoch: document.epoch, ...verdict.owner }, "fenced: the document was taken over while this node could not reach the routing store; dropped this region's copy");
+        }
+        this.suspended.delete(docKey);
+      }),
+    );
+    this.routingLost = false;
+    this.endOrphans(kept);
+    this.options.logger.info({ fenced: suspended.length - kept.length, kept: kept.length }, 'the routing store answers again; serving');
   }
 
   /** Drops, in every session here, the awareness states that came through nodes now dead. */
@@ -384,6 +453,11 @@ export class DocumentSessions {
     this.entries.set(key, { kind: 'opening', opened });
     try {
       const session = await opened;
+      if (this.routingLost) {
+        // Opened across the start of an outage: it goes the way of the others (suspendAll).
+        this.suspend(key, session);
+        throw new WiresocketError('STORE_UNAVAILABLE', 'the routing store has not answered for --node-timeout-ms');
+      }
       this.entries.set(key, { kind: 'live', session });
       return session;
     } catch (error) {
@@ -404,23 +478,21 @@ export class DocumentSessions {
   private async createSession(key: string, tenantId: string, hop: HopClaim | undefined): Promise<DocumentSession> {
     const { syncLayer } = this.options;
     const check = await this.store(() => this.registry.checkCreation(key, tenantId));
-    if (hop) this.checkHopRoute(check.route, hop);
-    else if (check.route !== null && check.route.region !== this.options.region) throw new PinnedElsewhereError(check.route);
+    const claimHop = hop?.epoch === claimHopEpoch;
+    const goneRegion = hop && !claimHop ? this.checkHopRoute(check.route, hop) : await this.placeConnect(check, key, tenantId, claimHop);
     if (check.route === null) {
       if (check.maxDocuments === null) throw new WiresocketError('TENANT_UNKNOWN', tenantId);
       if (check.liveDocuments >= check.maxDocuments) throw new WiresocketError('QUOTA_EXCEEDED', `limit ${check.maxDocuments}`);
     }
     await this.store(() => syncLayer.initDocument(key));
-    const pin = await this.store(() =>
-      this.registry.pinDocument({ docKey: key, tenantId, region: this.options.region, nodeId: this.options.nodeId }),
-    );
+    const pin = await this.store(() => (goneRegion ? this.takeOver(goneRegion) : this.claim(key, tenantId)));
     if (pin.kind === 'quota-exceeded' || pin.kind === 'unknown-tenant') {
       await this.store(() => syncLayer.deleteDocument(key));
       throw pin.kind === 'unknown-tenant'
         ? new WiresocketError('TENANT_UNKNOWN', tenantId)
         : new WiresocketError('QUOTA_EXCEEDED', `limit ${pin.maxDocuments}`);
     }
-    if (hop && pin.kind === 'pinned') {
+    if (hop && !claimHop && pin.kind === 'pinned') {
       // Purged between the check and the pin: a proxied connect must not claim (one hop, no claim).
       // Nothing was served under this claim: nothing to announce or keep.
       await this.store(async () => {
@@ -459,11 +531,75 @@ export class DocumentSessions {
   }
 
   /** A proxied connect is served only under the claim the edge routed by (one hop, never a claim of its own). */
-  private checkHopRoute(route: DocumentRoute | null, hop: HopClaim): void {
+  private checkHopRoute(route: DocumentRoute | null, hop: HopClaim): null {
     if (route === null) throw new WiresocketError('HOP_NOT_OWNER', 'the document is not pinned');
     if (route.region !== this.options.region || route.epoch !== hop.epoch) {
       throw new WiresocketError('HOP_NOT_OWNER', `pinned to region ${route.region} at epoch ${route.epoch}, hop names ${hop.epoch}`);
     }
+    return null;
+  }
+
+  /**
+   * Where a connect (or a residency hop, `viaHop`) is served. A route to another region is left
+   * to it (the caller proxies), unless that region has no live node (issue 15, point 4): then
+   * this connect takes the document over; until the region's nodes have been silent for
+   * `--node-timeout-ms` the proxy finds one to try, and the client gets 1013 when it does not
+   * answer. A claim (or takeover) here needs the tenant's residency to allow this region, else
+   * it goes to a live node of an allowed region (point 6). A hop never goes on: HOP_NOT_OWNER.
+   * Returns the gone region's route to take over, or null.
+   */
+  private async placeConnect(check: CreationCheck, docKey: string, tenantId: string, viaHop: boolean): Promise<DocumentRoute | null> {
+    const { route, allowedRegions } = check;
+    const { region } = this.options;
+    if (route !== null && route.region === region) return null;
+    if (route !== null && (await this.store(() => this.options.regionHasLiveNode(route.region)))) {
+      if (viaHop) throw new WiresocketError('HOP_NOT_OWNER', `pinned to region ${route.region} at epoch ${route.epoch}`);
+      this.dropLeftover(docKey);
+      throw new PinnedElsewhereError(route);
+    }
+    if (allowedRegions === null || allowedRegions.includes(region)) return route;
+    if (viaHop) throw new WiresocketError('HOP_NOT_OWNER', `the tenant's documents may not be pinned to region ${region}`);
+    throw new PinnedElsewhereError(await this.allowedTarget(docKey, tenantId, allowedRegions));
+  }
+
+  /**
+   * This region's layer holds no copy of a document pinned elsewhere, except one left from when
+   * the region held it and its nodes died (SIGKILL: nobody dropped it), which another region has
+   * since taken over: that copy is fenced here, the first time a node of the region sees the
+   * newer pin (REGION-9). Not awaited: the proxy does not wait for it. Once per document and
+   * process, so proxied connects cost no Redis call; the set is bounded and starts over when full.
+   */
+  private dropLeftover(docKey: string): void {
+    if (this.droppedLeftovers.has(docKey)) return;
+    if (this.droppedLeftovers.size >= 10_000) this.droppedLeftovers.clear();
+    this.droppedLeftovers.add(docKey);
+    this.options.syncLayer.deleteDocument(docKey).catch((error: unknown) => {
+      this.droppedLeftovers.delete(docKey);
+      this.options.logger.warn({ docKey, err: error }, "could not drop this region's leftover copy of a document pinned elsewhere");
+    });
+  }
+
+  /** The first allowed region, in the tenant's order, that has a live node; none: 1013. */
+  private async allowedTarget(docKey: string, tenantId: string, allowedRegions: readonly string[]): Promise<DocumentRoute> {
+    for (const allowed of allowedRegions) {
+      if (await this.store(() => this.options.regionHasLiveNode(allowed))) return claimTarget(docKey, tenantId, allowed);
+    }
+    throw new WiresocketError('RESIDENCY_UNAVAILABLE', `regions ${allowedRegions.join(',')}`);
+  }
+
+  private claim(docKey: string, tenantId: string): Promise<PinResult> {
+    return this.registry.pinDocument({ docKey, tenantId, region: this.options.region, nodeId: this.options.nodeId });
+  }
+
+  /** The store decides atomically; a row purged meanwhile is claimed afresh, one taken by another region is proxied to it. */
+  private async takeOver(gone: DocumentRoute): Promise<PinResult> {
+    const { region, nodeId, nodeTimeoutMs, logger } = this.options;
+    const result = await this.options.routing.takeOverRoute({ docKey: gone.docKey, fromEpoch: gone.epoch, region, nodeId, nodeTimeoutMs });
+    if (result.kind === 'taken') {
+      logger.warn({ docKey: gone.docKey, fromRegion: gone.region, region, epoch: result.route.epoch, nodeTimeoutMs }, 'document taken over from a region with no live node');
+      return { kind: 'pinned', route: result.route };
+    }
+    return result.route === null ? this.claim(gone.docKey, gone.tenantId) : { kind: 'existing', route: result.route };
   }
 
   private newSession(key: string, tenantId: string, route: DocumentRoute): DocumentSession {
@@ -521,6 +657,8 @@ export class DocumentSessions {
   /** Removes the connection's `active_sessions` row; shutdown waits for every such removal. */
   private forgetConnection(connectionId: string): Promise<void> {
     const removal = this.registry.removeConnection(connectionId).catch((error: unknown) => {
+      // Left in the store it would keep the document from ever being purged: retried once the store answers.
+      this.unremoved.add(connectionId);
       this.options.logger.error({ connectionId, err: error }, 'could not remove the connection from active_sessions');
     });
     this.pendingRemovals.add(removal);

@@ -16,3 +16,15 @@ export class PinnedElsewhereError extends WiresocketError {
 export interface HopClaim {
   readonly epoch: number;
 }
+
+/**
+ * The epoch of a residency hop (issue 15, point 6): the document is not pinned (or its region is
+ * gone), the edge's region may not hold it, and the target, a live node of an allowed region,
+ * may claim it. No claim has epoch 0 (they count from 1), so it is never mistaken for one.
+ */
+export const claimHopEpoch = 0;
+
+/** Where a residency hop goes: a live node of the first allowed region that has one. */
+export function claimTarget(docKey: string, tenantId: string, region: string): DocumentRoute {
+  return { docKey, tenantId, region, nodeId: '', pinnedAt: 0, epoch: claimHopEpoch };
+}

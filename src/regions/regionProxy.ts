@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { DocumentRoute } from '../routing/index.js';
 import { hopLifetimeMs, signHop } from './hopSignature.js';
 import type { RegionDirectory } from './regionDirectory.js';
-import { forwardUpgrade, type ForwardOutcome } from './upgradeForwarder.js';
+import { forwardUpgrade, type ForwardOutcome, type PipedBytes } from './upgradeForwarder.js';
 
 export interface RegionProxyOptions {
   directory: RegionDirectory;
@@ -29,6 +29,9 @@ export type ProxyOutcome = (ForwardOutcome | { kind: 'no-live-node' }) & { nodeI
 export class RegionProxy {
   /** The piped sockets' cutters, so a shutdown leaves none open (ws does not know these sockets). */
   private readonly piped = new Set<() => void>();
+  /** Byte counters of the sockets piped now; those of closed ones are summed into `closedBytes`. */
+  private readonly live = new Set<() => PipedBytes>();
+  private readonly closedBytes: PipedBytes = { toOwner: 0, toClient: 0 };
 
   constructor(private readonly options: RegionProxyOptions) {}
 
@@ -41,6 +44,17 @@ export class RegionProxy {
    * Cuts every proxied socket (shutdown). No close frame can be put in the raw stream (it may be
    * mid-frame), so the client sees an abrupt close and reconnects, as after a lost network.
    */
+  /** Bytes proxied from here in each direction, closed sockets and open ones (read when metrics are scraped). */
+  bytesProxied(): PipedBytes {
+    const total = { ...this.closedBytes };
+    for (const bytes of this.live) {
+      const { toOwner, toClient } = bytes();
+      total.toOwner += toOwner;
+      total.toClient += toClient;
+    }
+    return total;
+  }
+
   cutAll(): void {
     for (const cut of this.piped) cut();
     this.piped.clear();
@@ -54,7 +68,14 @@ export class RegionProxy {
     const outcome = await forwardUpgrade({ targetUrl: node.url, request, client, head, hop, timeoutMs: this.options.answerTimeoutMs });
     if (outcome.kind === 'piped') {
       this.piped.add(outcome.cut);
-      void outcome.closed.then(() => this.piped.delete(outcome.cut));
+      this.live.add(outcome.bytes);
+      void outcome.closed.then(() => {
+        this.piped.delete(outcome.cut);
+        this.live.delete(outcome.bytes);
+        const { toOwner, toClient } = outcome.bytes();
+        this.closedBytes.toOwner += toOwner;
+        this.closedBytes.toClient += toClient;
+      });
     }
     return { ...outcome, nodeId: node.nodeId };
   }

@@ -19,13 +19,22 @@ export interface ForwardOptions {
 }
 
 export type ForwardOutcome =
-  /** The owner accepted: its 101 went to the client and the sockets are piped raw until `closed`; `cut` ends both at once. */
-  | { kind: 'piped'; cut: () => void; closed: Promise<void> }
+  /**
+   * The owner accepted: its 101 went to the client and the sockets are piped raw until `closed`;
+   * `cut` ends both at once; `bytes` reads the upstream socket's own counters (no per-chunk work).
+   */
+  | { kind: 'piped'; cut: () => void; closed: Promise<void>; bytes: () => PipedBytes }
   /** The owner answered the upgrade with another status (421: not the owner; 403: hop refused). */
   | { kind: 'answered'; status: number }
   | { kind: 'unreachable'; error: Error }
   /** The client went away while the owner was being asked. */
   | { kind: 'client-gone' };
+
+/** Bytes through one proxied socket so far, counted on its upstream side (the request head included). */
+export interface PipedBytes {
+  toOwner: number;
+  toClient: number;
+}
 
 /** A response head larger than this is not a WebSocket handshake answer. */
 const maxResponseHeadBytes = 16 * 1024;
@@ -113,7 +122,7 @@ function statusOf(head: string): number | null {
 }
 
 /** Both directions raw; when either side ends or fails, the other follows. */
-function pipeRaw(client: Duplex, upstream: Socket): { cut: () => void; closed: Promise<void> } {
+function pipeRaw(client: Duplex, upstream: Socket): { cut: () => void; closed: Promise<void>; bytes: () => PipedBytes } {
   if ('setNoDelay' in client && typeof client.setNoDelay === 'function') (client as Socket).setNoDelay(true);
   const cut = () => {
     client.destroy();
@@ -127,7 +136,7 @@ function pipeRaw(client: Duplex, upstream: Socket): { cut: () => void; closed: P
   client.pipe(upstream);
   upstream.resume();
   const closed = Promise.all([onceClosed(client), onceClosed(upstream)]).then(() => undefined);
-  return { cut, closed };
+  return { cut, closed, bytes: () => ({ toOwner: upstream.bytesWritten, toClient: upstream.bytesRead }) };
 }
 
 function onceClosed(socket: Duplex): Promise<void> {

@@ -10,7 +10,9 @@ export type {
   ReapedNodes,
   RoutingOperation,
   RoutingOperationResult,
+  RouteTakeover,
   RoutingTable,
+  TakeoverResult,
 } from './routingTable.js';
 export { RoutingBatcher, type RoutingBatcherOptions } from './routingBatcher.js';
 export {

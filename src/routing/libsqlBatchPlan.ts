@@ -128,9 +128,15 @@ function creationCheckRun(run: CreationCheckOperation[]): PlannedRun {
     answer: ([routes, tenants, live]) => {
       const routeOf = routesBy(routes);
       const limitOf = numbersBy(tenants, 'tenant_id', 'max_documents');
+      const regionsOf = new Map(tenants.rows.map((row) => [rowString(row, 'tenant_id'), row.allowed_regions]));
       const liveOf = numbersBy(live, 'tenant_id', 'n');
       return run.map(({ docKey, tenantId }): RoutingOperationResult => {
-        const check: CreationCheck = { route: routeOf.get(docKey) ?? null, maxDocuments: limitOf.get(tenantId) ?? null, liveDocuments: liveOf.get(tenantId) ?? 0 };
+        const check: CreationCheck = {
+          route: routeOf.get(docKey) ?? null,
+          maxDocuments: limitOf.get(tenantId) ?? null,
+          liveDocuments: liveOf.get(tenantId) ?? 0,
+          allowedRegions: allowedRegionsOf(regionsOf.get(tenantId)),
+        };
         return { kind: 'creation-check', check };
       });
     },
@@ -175,7 +181,12 @@ function routesIn(docKeys: string[]): InStatement {
 }
 
 function tenantLimitsIn(tenantIds: string[]): InStatement {
-  return { sql: `SELECT tenant_id, max_documents FROM tenants WHERE tenant_id IN (${placeholders(tenantIds.length, 1)})`, args: tenantIds };
+  return { sql: `SELECT tenant_id, max_documents, allowed_regions FROM tenants WHERE tenant_id IN (${placeholders(tenantIds.length, 1)})`, args: tenantIds };
+}
+
+/** The comma-joined column (tenancy/registryArguments.ts writes it); NULL: anywhere. */
+function allowedRegionsOf(value: unknown): string[] | null {
+  return typeof value === 'string' && value.length > 0 ? value.split(',') : null;
 }
 
 function placeholders(rows: number, columns: number): string {

@@ -33,6 +33,27 @@ export function recordEpochs(documents: number): string {
   SELECT doc_key, epoch FROM document_routing WHERE doc_key IN (${keys})
   ON CONFLICT (doc_key) DO UPDATE SET epoch = excluded.epoch WHERE excluded.epoch > document_epochs.epoch`;
 }
+/**
+ * A takeover (?1 document, ?2 the epoch seen, ?3 region, ?4 node, ?5 now, ?6 heartbeat cutoff):
+ * the row moves only while it still holds the epoch seen and its region has no node that beat
+ * since the cutoff. Inside the write batch no other claim or heartbeat commits in between.
+ */
+export const takeOverGoneRegion = `
+  UPDATE document_routing SET region = ?3, node_id = ?4, pinned_at = ?5, epoch = epoch + 1
+  WHERE doc_key = ?1 AND epoch = ?2 AND region <> ?3
+    AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.region = document_routing.region AND n.heartbeat_at >= ?6)`;
+/** After a won takeover (same arguments): the dead nodes' connection rows of the document go. */
+export const clearDeadConnectionsAfterTakeover = `
+  DELETE FROM active_sessions
+  WHERE doc_key = ?1
+    AND node_id NOT IN (SELECT node_id FROM nodes WHERE heartbeat_at >= ?6)
+    AND EXISTS (SELECT 1 FROM document_routing r WHERE r.doc_key = ?1 AND r.node_id = ?4 AND r.epoch = ?2 + 1)`;
+/** A board's row (?1 key, ?2 region, ?3 node, ?4 now), with no tenant (so outside every quota); WHERE lets SQLite parse the ON CONFLICT. */
+export const insertBoardRoute = `
+  INSERT INTO document_routing (doc_key, tenant_id, region, node_id, pinned_at, epoch)
+  SELECT ?1, '', ?2, ?3, ?4, COALESCE((SELECT epoch FROM document_epochs WHERE doc_key = ?1), 0) + 1
+  WHERE true
+  ON CONFLICT (doc_key) DO NOTHING`;
 export const selectRoute = `SELECT ${routeColumns} FROM document_routing WHERE doc_key = ?`;
 
 /**

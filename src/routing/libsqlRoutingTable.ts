@@ -1,7 +1,7 @@
 import { planBatch } from './libsqlBatchPlan.js';
 import { rowNumber, rowString, type LibsqlDatabase } from './libsqlDatabase.js';
 import { prefixEnd } from './keyRange.js';
-import { countOf, firstRoute, routeColumns, routeFromRow, selectRoute } from './libsqlRoutingSql.js';
+import { clearDeadConnectionsAfterTakeover, countOf, firstRoute, insertBoardRoute, recordEpochs, routeColumns, routeFromRow, selectRoute, takeOverGoneRegion } from './libsqlRoutingSql.js';
 import type {
   ActiveConnection,
   DocumentRoute,
@@ -12,7 +12,9 @@ import type {
   ReapedNodes,
   RoutingOperation,
   RoutingOperationResult,
+  RouteTakeover,
   RoutingTable,
+  TakeoverResult,
 } from './routingTable.js';
 
 // SQL is shared by every call; values always travel as parameters (more in libsqlRoutingSql.ts).
@@ -100,6 +102,37 @@ export class LibsqlRoutingTable implements RoutingTable {
     const [result] = await this.runBatch([{ kind: 'pin', route }]);
     if (result.kind !== 'pin') throw new Error('routing table: a pin answered as something else');
     return result.result;
+  }
+
+  /** One write batch: the conditional move, the dead rows, the epoch record, the row as it stands. */
+  async takeOverRoute({ docKey, fromEpoch, region, nodeId, nodeTimeoutMs }: RouteTakeover): Promise<TakeoverResult> {
+    const now = this.now();
+    const args = [docKey, fromEpoch, region, nodeId, now, now - nodeTimeoutMs];
+    const [moved, , , route] = await this.client.batch(
+      [
+        { sql: takeOverGoneRegion, args },
+        { sql: clearDeadConnectionsAfterTakeover, args },
+        { sql: recordEpochs(1), args: [docKey] },
+        { sql: selectRoute, args: [docKey] },
+      ],
+      'write',
+    );
+    const current = firstRoute(route);
+    return moved.rowsAffected > 0 && current ? { kind: 'taken', route: current } : { kind: 'refused', route: current };
+  }
+
+  async pinBoard({ docKey, region, nodeId }: Omit<NewDocumentRoute, 'tenantId'>): Promise<DocumentRoute> {
+    const [, , route] = await this.client.batch(
+      [
+        { sql: insertBoardRoute, args: [docKey, region, nodeId, this.now()] },
+        { sql: recordEpochs(1), args: [docKey] },
+        { sql: selectRoute, args: [docKey] },
+      ],
+      'write',
+    );
+    const current = firstRoute(route);
+    if (current === null) throw new Error('routing table: a board pin left no row');
+    return current;
   }
 
   async unpinDocument(docKey: string): Promise<boolean> {

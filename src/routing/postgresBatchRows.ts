@@ -57,6 +57,7 @@ function resultOf(kind: 'count-connections' | 'creation-check' | 'pin', row: Pos
           route: routeOf(row),
           maxDocuments: row.r_max_documents === null ? null : intColumn(row, 'r_max_documents'),
           liveDocuments: intColumn(row, 'r_amount'),
+          allowedRegions: typeof row.r_allowed_regions === 'string' && row.r_allowed_regions.length > 0 ? row.r_allowed_regions.split(',') : null,
         },
       };
     case 'pin':

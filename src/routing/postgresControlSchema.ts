@@ -1,5 +1,6 @@
 import { dropFunctionsV1, pinFunction, removeNodeFunction, runBatchFunction, unpinIfUnusedFunction } from './postgresRoutingFunctions.js';
 import { pinFunctionV1, runBatchFunctionV1 } from './postgresRoutingFunctionsV1.js';
+import { pinFunctionV2, runBatchFunctionV2 } from './postgresRoutingFunctionsV2.js';
 import type { PostgresMigrationTrack } from './postgresMigrations.js';
 import type { Migration } from './schema.js';
 
@@ -86,6 +87,17 @@ export const postgresControlMigrations: readonly Migration[] = [
       `INSERT INTO document_epochs (doc_key, epoch) SELECT doc_key, epoch FROM document_routing`,
       // The route lookup and the proxy pick a live node of a region.
       `CREATE INDEX nodes_region ON nodes (region, heartbeat_at)`,
+      ...dropFunctionsV1,
+      pinFunctionV2,
+      runBatchFunctionV2,
+    ],
+  },
+  {
+    version: 3,
+    name: "residency: the regions a tenant's documents and boards may be pinned to",
+    statements: [
+      // NULL: anywhere (every tenant before this version).
+      `ALTER TABLE tenants ADD COLUMN allowed_regions text`,
       ...dropFunctionsV1,
       pinFunction,
       runBatchFunction,

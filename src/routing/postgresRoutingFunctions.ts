@@ -6,11 +6,12 @@
 //
 // The result row of `routing_run_batch` and `routing_pin`: the operation's index in the batch
 // (from 0), its outcome, a route's columns, a tenant's max_documents and a count. Names carry
-// `r_` so they never shadow a table's columns inside the functions.
+// `r_` so they never shadow a table's columns inside the functions. A creation check also answers
+// the tenant's residency (`allowed_regions`, comma-joined; NULL: anywhere).
 const resultColumns = `r_op integer, r_outcome text, r_doc_key text, r_tenant_id text, r_region text,
-  r_node_id text, r_pinned_at bigint, r_max_documents bigint, r_amount bigint, r_epoch bigint`;
+  r_node_id text, r_pinned_at bigint, r_max_documents bigint, r_amount bigint, r_epoch bigint, r_allowed_regions text`;
 
-/** The signatures migration 2 drops before it creates the epoch-carrying versions (a RETURNS TABLE cannot change in place). */
+/** The signatures migrations 2 and 3 drop before they create the next versions (a RETURNS TABLE cannot change in place). */
 export const dropFunctionsV1 = [
   'DROP FUNCTION routing_run_batch(text[], text[], text[], text[], text[], bigint)',
   'DROP FUNCTION routing_pin(integer, text, text, text, text, bigint)',
@@ -38,12 +39,12 @@ BEGIN
   IF NOT FOUND THEN
     SELECT t.max_documents INTO v_max FROM tenants t WHERE t.tenant_id = p_tenant_id FOR UPDATE;
     IF NOT FOUND THEN
-      RETURN QUERY SELECT p_op, 'unknown-tenant'::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint;
+      RETURN QUERY SELECT p_op, 'unknown-tenant'::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint, NULL::text;
       RETURN;
     END IF;
     SELECT count(*) INTO v_live FROM document_routing r WHERE r.tenant_id = p_tenant_id;
     IF v_live >= v_max THEN
-      RETURN QUERY SELECT p_op, 'quota-exceeded'::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint, v_max, NULL::bigint, NULL::bigint;
+      RETURN QUERY SELECT p_op, 'quota-exceeded'::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint, v_max, NULL::bigint, NULL::bigint, NULL::text;
       RETURN;
     END IF;
     -- The claim's epoch: one above the highest the document ever had (document_epochs outlives purges).
@@ -55,14 +56,14 @@ BEGIN
     IF FOUND THEN
       INSERT INTO document_epochs AS e (doc_key, epoch) VALUES (p_doc_key, v_epoch)
       ON CONFLICT (doc_key) DO UPDATE SET epoch = greatest(e.epoch, EXCLUDED.epoch);
-      RETURN QUERY SELECT p_op, 'pinned'::text, p_doc_key, p_tenant_id, p_region, p_node_id, p_now, NULL::bigint, NULL::bigint, v_epoch;
+      RETURN QUERY SELECT p_op, 'pinned'::text, p_doc_key, p_tenant_id, p_region, p_node_id, p_now, NULL::bigint, NULL::bigint, v_epoch, NULL::text;
       RETURN;
     END IF;
     -- Pinned meanwhile under another tenant's lock (the key names another tenant): that one won.
     SELECT * INTO v_route FROM document_routing r WHERE r.doc_key = p_doc_key;
   END IF;
   RETURN QUERY SELECT p_op, 'existing'::text, v_route.doc_key, v_route.tenant_id, v_route.region,
-    v_route.node_id, v_route.pinned_at, NULL::bigint, NULL::bigint, v_route.epoch;
+    v_route.node_id, v_route.pinned_at, NULL::bigint, NULL::bigint, v_route.epoch, NULL::text;
 END
 $$`;
 
@@ -115,12 +116,12 @@ BEGIN
       WHEN 'count-connections' THEN
         RETURN QUERY
         SELECT (v_start + x.position - 2)::integer, 'count'::text, NULL::text, NULL::text, NULL::text, NULL::text,
-          NULL::bigint, NULL::bigint, (SELECT count(*) FROM active_sessions s WHERE s.doc_key = x.doc_key), NULL::bigint
+          NULL::bigint, NULL::bigint, (SELECT count(*) FROM active_sessions s WHERE s.doc_key = x.doc_key), NULL::bigint, NULL::text
         FROM unnest(p_a[v_start:v_end]) WITH ORDINALITY AS x(doc_key, position);
       WHEN 'creation-check' THEN
         RETURN QUERY
         SELECT (v_start + x.position - 2)::integer, 'creation-check'::text, r.doc_key, r.tenant_id, r.region, r.node_id,
-          r.pinned_at, t.max_documents, (SELECT count(*) FROM document_routing d WHERE d.tenant_id = x.tenant_id), r.epoch
+          r.pinned_at, t.max_documents, (SELECT count(*) FROM document_routing d WHERE d.tenant_id = x.tenant_id), r.epoch, t.allowed_regions
         FROM unnest(p_a[v_start:v_end], p_b[v_start:v_end]) WITH ORDINALITY AS x(doc_key, tenant_id, position)
         LEFT JOIN document_routing r ON r.doc_key = x.doc_key
         LEFT JOIN tenants t ON t.tenant_id = x.tenant_id;

@@ -12,7 +12,9 @@ import type {
   ReapedNodes,
   RoutingOperation,
   RoutingOperationResult,
+  RouteTakeover,
   RoutingTable,
+  TakeoverResult,
 } from './routingTable.js';
 
 // SQL is shared by every call; values always travel as parameters. The hot statements are
@@ -42,6 +44,44 @@ const listRoutes = (lower: '>=' | '>') => ({
 });
 const listRoutesFrom = listRoutes('>=');
 const listRoutesAfter = listRoutes('>');
+
+/**
+ * A takeover in one statement ($1 document, $2 the epoch seen, $3 region, $4 node, $5 now, $6
+ * heartbeat cutoff). Concurrent takeovers queue on the row; the later one re-checks the epoch on
+ * the row the earlier committed, finds it moved on and changes nothing. The parts after the
+ * UPDATE act only on the row it moved: the epoch record and the dead nodes' connection rows.
+ */
+const takeOverRoute = {
+  name: 'routing_take_over',
+  text: `WITH live AS (SELECT node_id, region FROM nodes WHERE heartbeat_at >= $6::bigint),
+         taken AS (
+           UPDATE document_routing r SET region = $3::text, node_id = $4::text, pinned_at = $5::bigint, epoch = r.epoch + 1
+           WHERE r.doc_key = $1::text AND r.epoch = $2::bigint AND r.region <> $3::text
+             AND NOT EXISTS (SELECT 1 FROM live WHERE live.region = r.region)
+           RETURNING r.doc_key, r.tenant_id, r.region, r.node_id, r.pinned_at, r.epoch),
+         recorded AS (
+           INSERT INTO document_epochs AS e (doc_key, epoch) SELECT doc_key, epoch FROM taken
+           ON CONFLICT (doc_key) DO UPDATE SET epoch = greatest(e.epoch, EXCLUDED.epoch)),
+         cleared AS (
+           DELETE FROM active_sessions a USING taken t
+           WHERE a.doc_key = t.doc_key AND a.node_id NOT IN (SELECT node_id FROM live))
+         SELECT * FROM taken`,
+};
+
+/** A board's row ($1 key, $2 region, $3 node, $4 now), with no tenant (so outside every quota), and its epoch recorded. */
+const pinBoard = {
+  name: 'routing_pin_board',
+  text: `WITH inserted AS (
+           INSERT INTO document_routing (doc_key, tenant_id, region, node_id, pinned_at, epoch)
+           SELECT $1::text, '', $2::text, $3::text, $4::bigint,
+             coalesce((SELECT e.epoch FROM document_epochs e WHERE e.doc_key = $1::text), 0) + 1
+           ON CONFLICT (doc_key) DO NOTHING
+           RETURNING doc_key, tenant_id, region, node_id, pinned_at, epoch),
+         recorded AS (
+           INSERT INTO document_epochs AS e (doc_key, epoch) SELECT doc_key, epoch FROM inserted
+           ON CONFLICT (doc_key) DO UPDATE SET epoch = greatest(e.epoch, EXCLUDED.epoch))
+         SELECT * FROM inserted`,
+};
 
 /**
  * The beat refreshes the row, or inserts it when missing, in one statement: the answer says
@@ -117,6 +157,24 @@ export class PostgresRoutingTable implements RoutingTable {
     const [result] = await this.runBatch([{ kind: 'pin', route }]);
     if (result.kind !== 'pin') throw new Error('routing table: a pin answered as something else');
     return result.result;
+  }
+
+  /** A refused takeover reads the row again: the statement's own snapshot may predate the winner's commit. */
+  async takeOverRoute({ docKey, fromEpoch, region, nodeId, nodeTimeoutMs }: RouteTakeover): Promise<TakeoverResult> {
+    const now = this.now();
+    const result = await this.pool.query<PostgresRow>({ ...takeOverRoute, values: [docKey, fromEpoch, region, nodeId, now, now - nodeTimeoutMs] });
+    const row = result.rows[0];
+    if (row !== undefined) return { kind: 'taken', route: routeFromRow(row) };
+    return { kind: 'refused', route: await this.getRoute(docKey) };
+  }
+
+  /** Pinned before (or concurrently): the row as it stands, read after the statement (its snapshot may predate the other's commit). */
+  async pinBoard({ docKey, region, nodeId }: Omit<NewDocumentRoute, 'tenantId'>): Promise<DocumentRoute> {
+    const result = await this.pool.query<PostgresRow>({ ...pinBoard, values: [docKey, region, nodeId, this.now()] });
+    const row = result.rows[0];
+    const route = row === undefined ? await this.getRoute(docKey) : routeFromRow(row);
+    if (route === null) throw new Error('routing table: a board pin left no row');
+    return route;
   }
 
   async unpinDocument(docKey: string): Promise<boolean> {

@@ -18,6 +18,21 @@ export interface RoutingTable {
   countTenantDocuments(tenantId: string): Promise<number>;
   /** Atomically: quota check + insert of the routing row. */
   pinDocument(route: NewDocumentRoute): Promise<PinResult>;
+  /**
+   * Claims for another region a document whose pinned region is gone (issue 15, point 4): in one
+   * atomic step, and only while the row still carries `fromEpoch` and no node of its region has
+   * beaten within `nodeTimeoutMs`, the row moves to the caller's region and node at the next
+   * epoch, and the document's connection rows of nodes that stopped beating go (they would keep
+   * the new owner from ever purging it). Of concurrent takeovers exactly one wins; the others,
+   * and a takeover of a region that is alive, get `refused` with the row as it stands.
+   */
+  takeOverRoute(takeover: RouteTakeover): Promise<TakeoverResult>;
+  /**
+   * Pins a board (issue 15, point 3) to the caller's region and node unless it is pinned already,
+   * in one atomic step, at the next epoch like a document's claim, and answers the row as it
+   * stands. A board's row carries no tenant: it never counts against `max_documents`.
+   */
+  pinBoard(route: Omit<NewDocumentRoute, 'tenantId'>): Promise<DocumentRoute>;
   /** Removes the routing row (unpins the document); true when a row was removed. */
   unpinDocument(docKey: string): Promise<boolean>;
   /**
@@ -85,6 +100,18 @@ export interface DocumentRoute extends NewDocumentRoute {
   epoch: number;
 }
 
+export interface RouteTakeover {
+  docKey: string;
+  /** The epoch the caller saw pinned to the gone region. */
+  fromEpoch: number;
+  region: string;
+  nodeId: string;
+  /** A node whose heartbeat is older is dead (`--node-timeout-ms`). */
+  nodeTimeoutMs: number;
+}
+
+export type TakeoverResult = { kind: 'taken'; route: DocumentRoute } | { kind: 'refused'; route: DocumentRoute | null };
+
 export type PinResult =
   | { kind: 'pinned'; route: DocumentRoute }
   | { kind: 'existing'; route: DocumentRoute }
@@ -115,6 +142,8 @@ export interface CreationCheck {
   maxDocuments: number | null;
   /** Documents the tenant has pinned now. */
   liveDocuments: number;
+  /** The tenant's residency: the regions its documents may be pinned to; null: anywhere. */
+  allowedRegions: readonly string[] | null;
 }
 
 /** One row of `listDocuments`: the route and how many connections use the document. */

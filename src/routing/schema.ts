@@ -89,6 +89,14 @@ export const migrations: readonly Migration[] = [
       `CREATE INDEX nodes_region ON nodes (region, heartbeat_at)`,
     ],
   },
+  {
+    version: 4,
+    name: "residency: the regions a tenant's documents and boards may be pinned to",
+    statements: [
+      // Comma-joined region names; NULL: anywhere (every tenant before this version).
+      `ALTER TABLE tenants ADD COLUMN allowed_regions TEXT`,
+    ],
+  },
 ];
 
 /** The control store's version table; another schema sharing the file (boards) names its own. */

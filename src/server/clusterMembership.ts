@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { NodeRecord, OrphanedDocument, RoutingTable } from '../routing/index.js';
 import { repeatJittered } from '../scheduling/index.js';
@@ -11,6 +11,13 @@ export interface MembershipEvents {
   onOrphans(orphans: OrphanedDocument[]): void;
   /** The nodes alive right now (this one included). */
   onLiveNodes(nodeIds: ReadonlySet<string>): void;
+  /**
+   * No heartbeat has been answered for nearly `nodeTimeoutMs`: other regions may take this
+   * node's documents over any moment now, so it must stop serving them (issue 15, point 4).
+   */
+  onLeaseLost(): void;
+  /** A heartbeat was answered again after `onLeaseLost`; serving resumes once this resolves (a rejection retries next round). */
+  onLeaseRegained(): Promise<void>;
 }
 
 export interface ClusterMembershipOptions {
@@ -40,12 +47,18 @@ export class ClusterMembership {
   private stopTimer: (() => void) | null = null;
   private ticking = false;
   private failing = false;
+  private leaseTimer: TimerHandle | null = null;
+  private leaseLost = false;
+  /** When the last beat answered in time was sent. */
+  private leaseFrom = 0;
 
   constructor(private readonly options: ClusterMembershipOptions) {}
 
   /** Registers the node (first heartbeat) and starts the periodic round. */
   async start(): Promise<void> {
+    const sentAt = this.options.clock.now();
     await this.options.routing.heartbeat(this.options.node);
+    this.renewLease(sentAt);
     const { clock, heartbeatIntervalMs, random } = this.options;
     this.stopTimer = repeatJittered({ clock, intervalMs: heartbeatIntervalMs, random }, () => void this.tick());
   }
@@ -53,10 +66,39 @@ export class ClusterMembership {
   stop(): void {
     this.stopTimer?.();
     this.stopTimer = null;
+    if (this.leaseTimer) this.options.clock.clearTimeout(this.leaseTimer);
+    this.leaseTimer = null;
+  }
+
+  /**
+   * The others count this node dead `nodeTimeoutMs` after the beat's row was written, which is
+   * after it was sent: stopping half an interval before that, counted from the send, this node
+   * has stopped before anyone may take over. A timer of its own, so a store call that hangs (and
+   * holds the round) cannot hold it too; on a process resumed after a pause it fires at once.
+   */
+  private renewLease(sentAt: number): void {
+    const { clock } = this.options;
+    this.leaseFrom = sentAt;
+    if (this.leaseTimer) clock.clearTimeout(this.leaseTimer);
+    this.leaseTimer = clock.setTimeout(() => this.loseLease(), Math.max(0, sentAt + this.leaseMs - clock.now()));
+  }
+
+  private get leaseMs(): number {
+    return this.options.nodeTimeoutMs - this.options.heartbeatIntervalMs / 2;
+  }
+
+  private loseLease(): void {
+    this.leaseTimer = null;
+    if (this.leaseLost) return;
+    this.leaseLost = true;
+    this.options.events.onLeaseLost();
   }
 
   /** One round; a round still running (a slow store) makes the next one skip, not pile up. */
   async tick(): Promise<void> {
+    // Also here: resumed after a pause, this round's beat may be answered (a local file answers
+    // within microtasks) before the lease timer, due as well, gets its turn.
+    if (this.options.clock.now() >= this.leaseFrom + this.leaseMs) this.loseLease();
     if (this.ticking) return;
     this.ticking = true;
     try {
@@ -73,10 +115,17 @@ export class ClusterMembership {
   }
 
   private async round(): Promise<void> {
-    const { routing, node, nodeTimeoutMs, events, logger } = this.options;
+    const { routing, node, nodeTimeoutMs, events, logger, clock } = this.options;
+    const sentAt = clock.now();
     if (!(await routing.heartbeat(node))) {
       logger.error({ nodeId: node.nodeId }, 'this node was reaped as dead by the others; re-registered, dropping its connections');
       events.onReaped();
+    }
+    // A beat answered after its own lease ran out proves nothing for now: the next one must.
+    if (clock.now() < sentAt + this.leaseMs) {
+      if (this.leaseLost) await events.onLeaseRegained();
+      this.leaseLost = false;
+      this.renewLease(sentAt);
     }
     const reaped = await routing.reapStaleNodes(nodeTimeoutMs, node.nodeId);
     if (reaped.nodeIds.length > 0) {

@@ -11,6 +11,7 @@ import { documentKey, documentNameFromUrl } from '../tenancy/index.js';
 import { hopClaimOf } from './documentHop.js';
 import { proxyToRegion } from './proxiedDocumentUpgrade.js';
 import { rejectUpgrade } from './rejectUpgrade.js';
+import type { HopRefusal } from './serverMetrics.js';
 import type { SocketSupervisor } from './socketSupervisor.js';
 import { WsDocumentSocket } from './wsDocumentSocket.js';
 
@@ -28,6 +29,8 @@ export interface DocumentUpgradeDependencies {
   /** Proxies connects of documents pinned to another region; none without a cluster secret. */
   regions: RegionProxy | null;
   now: () => number;
+  /** A hop refused here (owner side) or not taken by the pinned region (edge side): metrics. */
+  onHopRefused: (reason: HopRefusal) => void;
 }
 
 export type Outcome =
@@ -60,6 +63,7 @@ export async function handleDocumentUpgrade(
  */
 export function completeUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, outcome: Exclude<Outcome, { kind: 'elsewhere' }>, deps: DocumentUpgradeDependencies): void {
   if (outcome.kind === 'refused' && (outcome.error.code === 'HOP_INVALID' || outcome.error.code === 'HOP_NOT_OWNER')) {
+    deps.onHopRefused(outcome.error.code === 'HOP_INVALID' ? 'invalid' : 'not-owner');
     return rejectUpgrade(socket, outcome.error.httpStatus, outcome.error.message);
   }
   const release = () => {

@@ -35,7 +35,10 @@ export async function proxyToRegion(
 /** Piped (the upgrade is done here: the deadline no longer applies) or the client left. */
 function settled(outcome: ProxyOutcome, socket: Duplex, route: DocumentRoute, deps: DocumentUpgradeDependencies): boolean {
   if (outcome.kind === 'client-gone') return true;
-  if (outcome.kind !== 'piped') return false;
+  if (outcome.kind !== 'piped') {
+    deps.onHopRefused(outcome.kind === 'no-live-node' ? 'edge-no-live-node' : outcome.kind === 'answered' && outcome.status === 421 ? 'edge-not-owner' : 'edge-unreachable');
+    return false;
+  }
   deps.onUpgraded(socket);
   deps.logger.debug({ docKey: route.docKey, region: route.region, epoch: route.epoch, nodeId: outcome.nodeId }, 'connect proxied to the owner region');
   return true;

@@ -19,7 +19,24 @@ export interface ServerGauges {
   openSockets(): number;
   /** Document sessions in any state on this node. */
   documentSessions(): number;
+  /** Sockets this node proxies to another region right now (edge side). */
+  proxiedSockets?(): number;
+  /** Bytes proxied to other regions so far, each direction (edge side). */
+  proxiedBytes?(): { toOwner: number; toClient: number };
 }
+
+/** Why a cross-region hop did not become a served socket (issue 15). */
+export type HopRefusal =
+  /** Owner side: the hop header was malformed, forged or expired (HTTP 403). */
+  | 'invalid'
+  /** Owner side: this region does not hold the document at the hop's epoch (HTTP 421). */
+  | 'not-owner'
+  /** Edge side: the pinned region's node answered 421 (the edge retries once). */
+  | 'edge-not-owner'
+  /** Edge side: the pinned region's node did not answer, or answered something else. */
+  | 'edge-unreachable'
+  /** Edge side: the pinned region had no live node. */
+  | 'edge-no-live-node';
 
 /**
  * Process metrics (event-loop delay, RSS, GC, heap) exist once per process, however many servers
@@ -39,6 +56,7 @@ function processMetrics(): Registry {
 export class ServerMetrics {
   private readonly registry = new Registry();
   private readonly limitHits: Counter<'limit'>;
+  private readonly hopRefusals: Counter<'reason'>;
 
   constructor(gauges: ServerGauges) {
     processMetrics();
@@ -56,6 +74,33 @@ export class ServerMetrics {
         this.set(gauges.openSockets());
       },
     });
+    this.hopRefusals = new Counter({
+      name: 'wiresocket_region_hops_refused_total',
+      help: 'Cross-region hops that did not become a served socket, by reason (owner side: invalid, not-owner; edge side: edge-*)',
+      labelNames: ['reason'],
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: 'wiresocket_proxied_sockets',
+      help: 'Sockets this node proxies to a node of another region right now',
+      registers: [this.registry],
+      collect() {
+        this.set(gauges.proxiedSockets?.() ?? 0);
+      },
+    });
+    // A counter read from the sockets' own byte counts when scraped: nothing is counted per chunk.
+    new Counter({
+      name: 'wiresocket_proxy_bytes_total',
+      help: 'Bytes this node proxied between clients and nodes of other regions, by direction',
+      labelNames: ['direction'],
+      registers: [this.registry],
+      collect() {
+        const bytes = gauges.proxiedBytes?.() ?? { toOwner: 0, toClient: 0 };
+        this.reset();
+        this.inc({ direction: 'to-owner' }, bytes.toOwner);
+        this.inc({ direction: 'to-client' }, bytes.toClient);
+      },
+    });
     new Gauge({
       name: 'wiresocket_document_sessions',
       help: 'Document sessions on this node, in any state',
@@ -69,6 +114,11 @@ export class ServerMetrics {
   /** Counts one refusal or cut-off by the limit that caused it. */
   limitHit(limit: LimitName): void {
     this.limitHits.inc({ limit });
+  }
+
+  /** Counts one hop that did not become a served socket. */
+  hopRefused(reason: HopRefusal): void {
+    this.hopRefusals.inc({ reason });
   }
 
   /** Times this limit was hit (tests, stats). */

@@ -89,7 +89,7 @@ export class SocketSupervisor {
       if (entry) entry.lastHeardAt = supervisor.options.clock.now();
     };
     this.onClose = function onClose(this: WebSocket) {
-      supervisor.watched.delete(this);
+      supervisor.unwatch(this);
     };
     const roundMs = Math.max(minSliceMs, Math.min(1_000, options.pingIntervalMs / 4, options.slowReaderTimeoutMs / 4));
     this.slicesPerRound = Math.max(1, Math.min(maxSlicesPerRound, Math.floor(roundMs / minSliceMs)));
@@ -137,6 +137,16 @@ export class SocketSupervisor {
 
   get size(): number {
     return this.watched.size;
+  }
+
+  /**
+   * A live Map iterator keeps the table it started on, ended sockets included, until it next
+   * advances; with no socket left it never advances. So the round's cursor goes with the last
+   * socket, or an idle node would hold its last sessions' memory (found by LIFE-11).
+   */
+  private unwatch(ws: WebSocket): void {
+    this.watched.delete(ws);
+    if (this.watched.size === 0) this.cursor = null;
   }
 
   stop(): void {
@@ -189,7 +199,7 @@ export class SocketSupervisor {
 
   /** `terminate`: the peer will not read the close frame, so its socket and queue go at once. */
   private cut(entry: Watched, error: WiresocketError, limit: LimitName, terminate: boolean): void {
-    this.watched.delete(entry.ws);
+    this.unwatch(entry.ws);
     this.options.onLimit(limit);
     entry.connection.fail(error);
     if (terminate) entry.ws.terminate();

@@ -15,6 +15,7 @@ import { housekeeping } from '../scheduling/index.js';
 import type { EventLogStorage } from '../storage/index.js';
 import type { SyncLayer } from '../sync/index.js';
 import { documentKey, type TenantRegistry } from '../tenancy/index.js';
+import { BoardPlacement } from './boardPlacement.js';
 import { handleBoardUpgrade, type BoardUpgradeDependencies } from './boardUpgrade.js';
 import { ClusterMembership } from './clusterMembership.js';
 import { handleDocumentUpgrade, type DocumentUpgradeDependencies } from './documentUpgrade.js';
@@ -59,6 +60,8 @@ export class WiresocketServer {
   readonly documents: DocumentSessions;
   readonly boards: CollaborationService;
   private readonly boardRooms: BoardRooms;
+  /** Board pins across regions (issue 15, point 3). */
+  private readonly boardPlacement: BoardPlacement;
   private readonly http: Server;
   private readonly webSocketServer: WebSocketServer;
   private readonly verifier: TokenVerifier;
@@ -94,7 +97,12 @@ export class WiresocketServer {
     this.nodeId = nodeId;
     this.http = http;
     this.verifier = new TokenVerifier({ lookupApp: (tenantId, appId) => options.tenants.getApp(tenantId, appId), clock });
-    this.metrics = new ServerMetrics({ openSockets: () => this.webSocketServer.clients.size, documentSessions: () => this.documents.size });
+    this.metrics = new ServerMetrics({
+      openSockets: () => this.webSocketServer.clients.size,
+      documentSessions: () => this.documents.size,
+      proxiedSockets: () => this.regionProxy?.pipedCount ?? 0,
+      proxiedBytes: () => this.regionProxy?.bytesProxied() ?? { toOwner: 0, toClient: 0 },
+    });
     const onLimit = this.metrics.limitHit.bind(this.metrics);
     this.supervisor = new SocketSupervisor({
       clock,
@@ -138,6 +146,8 @@ export class WiresocketServer {
       hooks: options.archive
         ? new DocumentArchiving({ archive: options.archive, syncLayer: options.syncLayer, clock, logger: this.logger, intervalMs: config.archiveIntervalMs })
         : undefined,
+      nodeTimeoutMs: config.nodeTimeoutMs,
+      regionHasLiveNode: async (region) => (await this.directory.liveNodeOf(region)) !== null,
     });
     this.boards = new CollaborationService({
       storage: options.boardStorage,
@@ -152,6 +162,16 @@ export class WiresocketServer {
       limits: { maxParticipants: config.boardMaxParticipants, maxBatchesPerSecond: config.boardMaxBatchesPerSecond },
     });
     this.boardRooms = new BoardRooms(this.boards);
+    this.boardPlacement = new BoardPlacement({
+      routing: options.routing,
+      region: config.region,
+      nodeId,
+      nodeTimeoutMs: config.nodeTimeoutMs,
+      regionHasLiveNode: async (region) => (await this.directory.liveNodeOf(region)) !== null,
+      logger: this.logger,
+    });
+    // After the session's flush: only then may another region load the board (shutdown: removeNode releases).
+    this.boards.observe({ sessionClosed: (boardKey) => this.closing === null && this.boardPlacement.release(boardKey) });
     // A second's cache: a connect storm to documents of another region reads the nodes once.
     this.directory = new RegionDirectory({ routing: options.routing, nodeTimeoutMs: config.nodeTimeoutMs, cacheMs: 1_000 });
     this.documentApi = new DocumentApi({
@@ -239,6 +259,8 @@ export class WiresocketServer {
       events: {
         onReaped: () => this.documents.dropAllConnections(),
         onOrphans: (orphans) => this.documents.endOrphans(orphans),
+        onLeaseLost: () => this.documents.suspendAll(),
+        onLeaseRegained: () => this.documents.resumeAfterOutage(),
         onLiveNodes: (nodeIds) => {
           this.documents.forgetNodesExcept(nodeIds);
           this.boards.forgetNodesExcept(nodeIds);
@@ -320,6 +342,7 @@ export class WiresocketServer {
       regions: this.regionProxy,
       // Wall time, as on the edge that signed the hop (an injected test clock would be another node's).
       now: Date.now,
+      onHopRefused: (reason) => this.metrics.hopRefused(reason),
     };
     return this.documentDeps;
   }
@@ -358,6 +381,11 @@ export class WiresocketServer {
       supervisor: this.supervisor,
       logger: this.logger,
       onUpgraded: this.onUpgraded,
+      placement: this.boardPlacement,
+      regions: this.regionProxy,
+      clusterSecret: this.options.config.clusterSecret,
+      now: Date.now,
+      onHopRefused: (reason) => this.metrics.hopRefused(reason),
     };
     return this.boardDeps;
   }

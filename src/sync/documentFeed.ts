@@ -103,6 +103,10 @@ export class DocumentFeed {
       if (event.nodeId !== this.self.nodeId) this.deliverEnded();
       return;
     }
+    if (event.kind === 'stateless') {
+      if (event.nodeId !== this.self.nodeId) this.deliverStateless(event.payload, event.nodeId);
+      return;
+    }
     this.noteExists(event.id);
     let gap = false;
     for (const subscription of this.subscriptions) gap = this.offer(subscription, event) === 'gap' || gap;
@@ -227,6 +231,16 @@ export class DocumentFeed {
     for (const { listener } of [...this.subscriptions]) {
       try {
         listener.onDocumentEnded?.();
+      } catch (error) {
+        this.reports.listenerFailed(error);
+      }
+    }
+  }
+
+  private deliverStateless(payload: string, fromNodeId: string): void {
+    for (const { listener } of this.subscriptions) {
+      try {
+        listener.onRemoteStateless?.(payload, fromNodeId);
       } catch (error) {
         this.reports.listenerFailed(error);
       }

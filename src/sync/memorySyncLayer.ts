@@ -57,6 +57,11 @@ export class MemorySyncHub {
     if (document) this.deliver(document, fromNode, (listener) => listener.onRemoteAwareness(awarenessUpdate, fromNode));
   }
 
+  publishStateless(docKey: string, payload: string, fromNode: string): void {
+    const document = this.documents.get(docKey);
+    if (document) this.deliver(document, fromNode, (listener) => listener.onRemoteStateless?.(payload, fromNode));
+  }
+
   /** Reads the state and registers the listener in one step, so nothing falls between them. */
   attach(docKey: string, listener: SyncListener, nodeId: string): Uint8Array {
     const document = this.require(docKey);
@@ -183,6 +188,10 @@ export class MemorySyncLayer implements SyncLayer {
 
   async publishAwareness(docKey: string, awarenessUpdate: Uint8Array): Promise<void> {
     this.hub.publishAwareness(docKey, awarenessUpdate, this.nodeId);
+  }
+
+  async publishStateless(docKey: string, payload: string): Promise<void> {
+    this.hub.publishStateless(docKey, payload, this.nodeId);
   }
 
   async attach(docKey: string, listener: SyncListener): Promise<SyncAttachment> {

@@ -5,6 +5,7 @@
  *   update:    `u <stream id> <previous stream id> <writer tag length>\n<writer tag><update>`
  *   awareness: `a <node id length>\n<node id><awareness update>`
  *   ended:     `e <node id length>\n<node id>` (the document was deleted: `endDocument`)
+ *   stateless: `s <node id length>\n<node id><payload, UTF-8>` (Hocuspocus `sendStateless`)
  *
  * Update events are published by the append script (redisScripts.ts builds the same header), in
  * the same atomic step as the XADD, so they arrive in stream order and carry the id chain that
@@ -13,7 +14,8 @@
 export type RedisDocumentEvent =
   | { kind: 'update'; id: string; prev: string; writer: string; update: Uint8Array }
   | { kind: 'awareness'; nodeId: string; awareness: Uint8Array }
-  | { kind: 'ended'; nodeId: string };
+  | { kind: 'ended'; nodeId: string }
+  | { kind: 'stateless'; nodeId: string; payload: string };
 
 const newline = 0x0a;
 
@@ -27,6 +29,11 @@ export function encodeEndedEvent(nodeId: string): Buffer {
   return Buffer.concat([Buffer.from(`e ${node.byteLength}\n`, 'latin1'), node]);
 }
 
+export function encodeStatelessEvent(nodeId: string, payload: string): Buffer {
+  const node = Buffer.from(nodeId, 'utf8');
+  return Buffer.concat([Buffer.from(`s ${node.byteLength}\n`, 'latin1'), node, Buffer.from(payload, 'utf8')]);
+}
+
 /** Decodes one channel message; `null` for anything that is not ours (never throws). */
 export function decodeRedisEvent(message: Buffer): RedisDocumentEvent | null {
   const end = message.indexOf(newline);
@@ -37,6 +44,7 @@ export function decodeRedisEvent(message: Buffer): RedisDocumentEvent | null {
   const bodyStart = end + 1 + senderLength;
   if (!Number.isInteger(senderLength) || senderLength < 0 || bodyStart > message.byteLength) return null;
   const sender = message.toString('utf8', end + 1, bodyStart);
+  if (header[0] === 's' && header.length === 2) return { kind: 'stateless', nodeId: sender, payload: message.toString('utf8', bodyStart) };
   // A copy: a view would pin the socket's whole read buffer, and listeners expect plain bytes.
   const payload = new Uint8Array(message.subarray(bodyStart));
   if (header[0] === 'u' && header.length === 4) {

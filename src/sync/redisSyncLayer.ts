@@ -5,7 +5,7 @@ import { WorkerCompactionMerger, type CompactionMerger } from './compactionMerge
 import { DocumentFeed } from './documentFeed.js';
 import { RedisCompactor } from './redisCompactor.js';
 import type { RedisConnectionEvents, RedisConnections } from './redisConnections.js';
-import { decodeRedisEvent, encodeAwarenessEvent, encodeEndedEvent } from './redisEvents.js';
+import { decodeRedisEvent, encodeAwarenessEvent, encodeEndedEvent, encodeStatelessEvent } from './redisEvents.js';
 import { checkKeyPrefix, defaultKeyPrefix, documentLeaseKey, documentRedisKeys, type DocumentRedisKeys } from './redisKeys.js';
 import type { RedisCommandClient } from './redisScript.js';
 import { allScripts, appendScript, initScript, leaseScript, notInitialisedError, touchScript } from './redisScripts.js';
@@ -149,6 +149,11 @@ export class RedisSyncLayer implements SyncLayer {
   async publishAwareness(docKey: string, awarenessUpdate: Uint8Array): Promise<void> {
     this.assertOpen();
     await this.connections.publish(this.keys(docKey).channel, encodeAwarenessEvent(this.nodeId, awarenessUpdate));
+  }
+
+  async publishStateless(docKey: string, payload: string): Promise<void> {
+    this.assertOpen();
+    await this.connections.publish(this.keys(docKey).channel, encodeStatelessEvent(this.nodeId, payload));
   }
 
   /**

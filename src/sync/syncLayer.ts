@@ -21,6 +21,8 @@ export interface SyncLayer {
   append(docKey: string, update: Uint8Array): Promise<void>;
   /** Relays an awareness update to other nodes; ephemeral, never stored. */
   publishAwareness(docKey: string, awarenessUpdate: Uint8Array): Promise<void>;
+  /** Relays a Hocuspocus stateless message to other nodes on the awareness channel; never stored. */
+  publishStateless(docKey: string, payload: string): Promise<void>;
   /** Loads the document's state and subscribes to what other nodes add after it. */
   attach(docKey: string, listener: SyncListener): Promise<SyncAttachment>;
   /** Drops the document's state and everything kept for it. */
@@ -53,6 +55,8 @@ export interface SyncListener {
   onRemoteUpdate(update: Uint8Array): void;
   /** An awareness update another node published; `fromNodeId` names that node. */
   onRemoteAwareness(awarenessUpdate: Uint8Array, fromNodeId: string): void;
+  /** A stateless message another node published (a listener that has no use for one omits this). */
+  onRemoteStateless?(payload: string, fromNodeId: string): void;
   /**
    * The layer may have lost track of this document: what this node appended may or may not be
    * stored (a lost reply), or the stored state vanished or was created anew (a Redis restart

@@ -4,15 +4,16 @@ import type { ResultSet, Row } from '@libsql/client';
 import { rowNumber, rowString, type LibsqlDatabase } from '../routing/libsqlDatabase.js';
 import { keyColumns, keyFromColumns } from './appKeyColumns.js';
 import { appIdSchema, tenantIdSchema } from './identifiers.js';
-import { appNotCreatedError, checked, checkedMaxDocuments, checkedTime, tenantExistsError } from './registryArguments.js';
+import { appNotCreatedError, checked, checkedMaxDocuments, checkedRegions, checkedTime, regionsColumn, regionsFromColumn, tenantExistsError } from './registryArguments.js';
 import type { AppKey, AppRecord, KeyRotation, NewApp, Tenant, TenantRegistry } from './tenantRegistry.js';
 
 const insertTenant = `
-  INSERT INTO tenants (tenant_id, max_documents, created_at) VALUES (?, ?, ?)
+  INSERT INTO tenants (tenant_id, max_documents, created_at, allowed_regions) VALUES (?, ?, ?, ?)
   ON CONFLICT (tenant_id) DO NOTHING`;
-const selectTenant = 'SELECT tenant_id, max_documents FROM tenants WHERE tenant_id = ?';
-const selectTenants = 'SELECT tenant_id, max_documents FROM tenants ORDER BY tenant_id';
+const selectTenant = 'SELECT tenant_id, max_documents, allowed_regions FROM tenants WHERE tenant_id = ?';
+const selectTenants = 'SELECT tenant_id, max_documents, allowed_regions FROM tenants ORDER BY tenant_id';
 const updateMaxDocuments = 'UPDATE tenants SET max_documents = ? WHERE tenant_id = ?';
+const updateAllowedRegions = 'UPDATE tenants SET allowed_regions = ? WHERE tenant_id = ?';
 
 /** The app goes in only under an existing tenant and never over an existing app. */
 const insertAppUnderTenant = `
@@ -54,7 +55,8 @@ export class LibsqlTenantRegistry implements TenantRegistry {
   async createTenant(tenant: Tenant): Promise<void> {
     const tenantId = checked(tenantIdSchema, tenant.tenantId, 'tenant id');
     const maxDocuments = checkedMaxDocuments(tenant.maxDocuments);
-    const result = await this.client.execute({ sql: insertTenant, args: [tenantId, maxDocuments, this.now()] });
+    const regions = regionsColumn(checkedRegions(tenant.allowedRegions));
+    const result = await this.client.execute({ sql: insertTenant, args: [tenantId, maxDocuments, this.now(), regions] });
     if (result.rowsAffected === 0) throw tenantExistsError(tenantId);
   }
 
@@ -72,6 +74,11 @@ export class LibsqlTenantRegistry implements TenantRegistry {
   async setMaxDocuments(tenantId: string, maxDocuments: number): Promise<boolean> {
     const args = [checkedMaxDocuments(maxDocuments), tenantId];
     const result = await this.client.execute({ sql: updateMaxDocuments, args });
+    return result.rowsAffected > 0;
+  }
+
+  async setAllowedRegions(tenantId: string, regions: readonly string[] | null): Promise<boolean> {
+    const result = await this.client.execute({ sql: updateAllowedRegions, args: [regionsColumn(checkedRegions(regions)), tenantId] });
     return result.rowsAffected > 0;
   }
 
@@ -141,7 +148,9 @@ function throwUnlessInserted(insert: ResultSet, tenant: ResultSet, tenantId: str
 }
 
 function tenantFromRow(row: Row): Tenant {
-  return { tenantId: rowString(row, 'tenant_id'), maxDocuments: rowNumber(row, 'max_documents') };
+  const tenant: Tenant = { tenantId: rowString(row, 'tenant_id'), maxDocuments: rowNumber(row, 'max_documents') };
+  const regions = regionsFromColumn(row.allowed_regions);
+  return regions === null ? tenant : { ...tenant, allowedRegions: regions };
 }
 
 function appFromRow(row: Row): AppRecord {

@@ -4,15 +4,16 @@ import { intColumn, textColumn, type PostgresRow } from '../routing/postgresColu
 import type { PostgresControlDatabase } from '../routing/postgresControlDatabase.js';
 import { keyColumns, keyFromColumns } from './appKeyColumns.js';
 import { appIdSchema, tenantIdSchema } from './identifiers.js';
-import { appNotCreatedError, checked, checkedMaxDocuments, checkedTime, tenantExistsError } from './registryArguments.js';
+import { appNotCreatedError, checked, checkedMaxDocuments, checkedRegions, checkedTime, regionsColumn, regionsFromColumn, tenantExistsError } from './registryArguments.js';
 import type { AppKey, AppRecord, KeyRotation, NewApp, Tenant, TenantRegistry } from './tenantRegistry.js';
 
 const insertTenant = `
-  INSERT INTO tenants (tenant_id, max_documents, created_at) VALUES ($1, $2, $3)
+  INSERT INTO tenants (tenant_id, max_documents, created_at, allowed_regions) VALUES ($1, $2, $3, $4)
   ON CONFLICT (tenant_id) DO NOTHING`;
-const selectTenant = 'SELECT tenant_id, max_documents FROM tenants WHERE tenant_id = $1';
-const selectTenants = 'SELECT tenant_id, max_documents FROM tenants ORDER BY tenant_id';
+const selectTenant = 'SELECT tenant_id, max_documents, allowed_regions FROM tenants WHERE tenant_id = $1';
+const selectTenants = 'SELECT tenant_id, max_documents, allowed_regions FROM tenants ORDER BY tenant_id';
 const updateMaxDocuments = 'UPDATE tenants SET max_documents = $1 WHERE tenant_id = $2';
+const updateAllowedRegions = 'UPDATE tenants SET allowed_regions = $1 WHERE tenant_id = $2';
 
 /** The app goes in only under an existing tenant and never over an existing app; one statement says which. */
 const insertAppUnderTenant = `
@@ -64,7 +65,8 @@ export class PostgresTenantRegistry implements TenantRegistry {
   async createTenant(tenant: Tenant): Promise<void> {
     const tenantId = checked(tenantIdSchema, tenant.tenantId, 'tenant id');
     const maxDocuments = checkedMaxDocuments(tenant.maxDocuments);
-    const result = await this.pool.query(insertTenant, [tenantId, maxDocuments, this.now()]);
+    const regions = regionsColumn(checkedRegions(tenant.allowedRegions));
+    const result = await this.pool.query(insertTenant, [tenantId, maxDocuments, this.now(), regions]);
     if (result.rowCount === 0) throw tenantExistsError(tenantId);
   }
 
@@ -81,6 +83,11 @@ export class PostgresTenantRegistry implements TenantRegistry {
 
   async setMaxDocuments(tenantId: string, maxDocuments: number): Promise<boolean> {
     const result = await this.pool.query(updateMaxDocuments, [checkedMaxDocuments(maxDocuments), tenantId]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async setAllowedRegions(tenantId: string, regions: readonly string[] | null): Promise<boolean> {
+    const result = await this.pool.query(updateAllowedRegions, [regionsColumn(checkedRegions(regions)), tenantId]);
     return (result.rowCount ?? 0) > 0;
   }
 
@@ -142,7 +149,9 @@ export class PostgresTenantRegistry implements TenantRegistry {
 }
 
 function tenantFromRow(row: PostgresRow): Tenant {
-  return { tenantId: textColumn(row, 'tenant_id'), maxDocuments: intColumn(row, 'max_documents') };
+  const tenant: Tenant = { tenantId: textColumn(row, 'tenant_id'), maxDocuments: intColumn(row, 'max_documents') };
+  const regions = regionsFromColumn(row.allowed_regions);
+  return regions === null ? tenant : { ...tenant, allowedRegions: regions };
 }
 
 function appFromRow(row: PostgresRow): AppRecord {

@@ -15,6 +15,26 @@ export function checkedMaxDocuments(value: number): number {
   throw new Error(`invalid maxDocuments ${value}: expected an integer >= 0`);
 }
 
+const regionPattern = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** A residency list: region names as `--region` takes them, at least one, each once; null (anywhere) stays null. */
+export function checkedRegions(regions: readonly string[] | null | undefined): string[] | null {
+  if (regions === null || regions === undefined) return null;
+  const bad = regions.find((region) => !regionPattern.test(region));
+  if (bad !== undefined) throw new Error(`invalid region ${JSON.stringify(bad)}: 1-64 characters of A-Z a-z 0-9 _ - .`);
+  if (regions.length === 0) throw new Error('a residency list names at least one region (null lifts the limit)');
+  return [...new Set(regions)];
+}
+
+/** Stored as one comma-joined column (region names hold no comma); NULL means anywhere. */
+export function regionsColumn(regions: readonly string[] | null): string | null {
+  return regions === null ? null : regions.join(',');
+}
+
+export function regionsFromColumn(value: unknown): string[] | null {
+  return typeof value === 'string' && value.length > 0 ? value.split(',') : null;
+}
+
 export function checkedTime(value: number): number {
   if (Number.isSafeInteger(value) && value >= 0) return value;
   throw new Error(`invalid createdAt ${value}: expected milliseconds since the epoch`);

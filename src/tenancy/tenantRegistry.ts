@@ -9,6 +9,8 @@ export interface TenantRegistry {
   listTenants(): Promise<Tenant[]>;
   /** Returns false when the tenant does not exist. */
   setMaxDocuments(tenantId: string, maxDocuments: number): Promise<boolean>;
+  /** Residency: the regions the tenant's documents and boards may be pinned to; null lifts the limit. False when the tenant does not exist. */
+  setAllowedRegions(tenantId: string, regions: readonly string[] | null): Promise<boolean>;
 
   createApp(app: NewApp): Promise<void>;
   getApp(tenantId: string, appId: string): Promise<AppRecord | null>;
@@ -35,6 +37,8 @@ export interface KeyRotation {
 export interface Tenant {
   tenantId: string;
   maxDocuments: number;
+  /** Residency (issue 15, point 6): where its documents and boards may be pinned. Absent: anywhere. */
+  allowedRegions?: readonly string[];
 }
 
 /** How an app's tokens are verified. */

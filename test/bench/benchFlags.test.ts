@@ -29,12 +29,15 @@ describe('benchmark command lines', () => {
     assertUsageError(() => parseSoakArgs(['--minutes', '0']), '--minutes', /usage: node dist\/bench\/soak\/main\.js/);
     assertUsageError(() => parseFuzzRunArgs(['--frames', 'many']), '--frames', /usage: node dist\/bench\/fuzz\/main\.js/);
     assertUsageError(() => parseFuzzRunArgs(['--bogus']), '--bogus', /usage:/);
+    assertUsageError(() => parseFuzzRunArgs(['--hocuspocus-frames', 'lots']), '--hocuspocus-frames', /usage:/);
   });
 
   it('still read good flags', () => {
     assert.deepEqual(parsePeerBenchArgs(['--quick', '--servers', 'wiresocket', '--scenarios', 'busy,hot']), { quick: true, servers: ['wiresocket'], scenarios: ['busy', 'hot'] });
     assert.equal(parseSoakArgs(['--minutes', '2']).minutes, 2);
     assert.equal(parseFuzzRunArgs(['--frames', '1_000']).frames, 1000);
+    assert.equal(parseFuzzRunArgs(['--frames', '1_000']).hocuspocusFrames, 200, 'a fifth of --frames by default');
+    assert.equal(parseFuzzRunArgs(['--hocuspocus-frames', '0']).hocuspocusFrames, 0, '0 skips the Hocuspocus phase');
   });
 
   it('a bad flag exits 2 with one line on stderr, before anything starts', async () => {

@@ -56,6 +56,20 @@ describe('OPS-6: tenants, apps and token against a store', () => {
     assert.equal(list.stdout, 'acme\tmaxDocuments=7\tliveDocuments=0\nsmall\tmaxDocuments=5\tliveDocuments=0\n');
   });
 
+  it('REGION-11: tenants create / set --regions limit where a tenant is pinned; empty or * lifts it; list shows it', async () => {
+    assert.deepEqual(await cli('tenants', 'create', 'eu-only', '--regions', 'eu-west,eu-central'), { code: 0, stdout: 'created tenant eu-only (maxDocuments 1000, regions eu-west,eu-central)\n', stderr: '' });
+    assert.match((await cli('tenants', 'list')).stdout, /^eu-only\tmaxDocuments=1000\tliveDocuments=0\tregions=eu-west,eu-central$/m);
+    assert.deepEqual(await cli('tenants', 'set', 'eu-only', '--regions', 'us'), { code: 0, stdout: 'tenant eu-only: regions us\n', stderr: '' });
+    assert.deepEqual(await cli('tenants', 'set', 'eu-only', '--regions'), { code: 0, stdout: 'tenant eu-only: regions anywhere\n', stderr: '' });
+    assert.match((await cli('tenants', 'list')).stdout, /^eu-only\tmaxDocuments=1000\tliveDocuments=0$/m, 'no limit, nothing shown');
+    assert.deepEqual(await cli('tenants', 'set', 'eu-only', '--regions', 'a', '--max-documents', '3'), { code: 0, stdout: 'tenant eu-only: maxDocuments 3, regions a\n', stderr: '' });
+    assert.deepEqual(await cli('tenants', 'set', 'eu-only', '--regions', '*'), { code: 0, stdout: 'tenant eu-only: regions anywhere\n', stderr: '' });
+    const bad = await cli('tenants', 'set', 'eu-only', '--regions', 'a b');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--regions takes region names .* got "a b"/);
+    assert.equal((await cli('tenants', 'set', 'nobody', '--regions', 'a')).code, 1);
+  });
+
   it('OPS-6: the store is found through WIRESOCKET_DATA_DIR as well as --data-dir', async () => {
     const viaEnv = await runCli(['tenants', 'list'], { WIRESOCKET_DATA_DIR: dir });
     const viaDbUrl = await runCli(['tenants', 'list'], { WIRESOCKET_DB_URL: `file:${path.join(dir, 'wiresocket.db')}` });

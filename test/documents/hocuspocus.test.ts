@@ -7,7 +7,7 @@ import { connectHocuspocus, destroyHocuspocus, hocuspocusSocket, waitForHocuspoc
 import { authFrame, hocuspocusFrame, hocuspocusSyncFrame, RawHocuspocusClient, type HocuspocusServerFrame } from '../helpers/rawHocuspocusClient.js';
 import { generateHs256Secret } from '../../src/auth/keyMaterial.js';
 import { startTestServer, type TestApp, type TestServer } from '../helpers/testServer.js';
-import { connectClient, destroyAll, eventually, waitForSync } from '../helpers/yjsClient.js';
+import { connectClient, destroyAll, eventually, waitForSync, withTimeout } from '../helpers/yjsClient.js';
 import type { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import type { WebsocketProvider } from 'y-websocket';
 
@@ -171,17 +171,18 @@ describe('the Hocuspocus dialect (issue 16)', () => {
     assert.equal(granted.subType, 2);
   });
 
-  it('HOCUS-3: a token that expires mid-session ends just its document', async () => {
+  it('HOCUS-3/HOCUS-11: a token that expires mid-session ends just its document (PermissionDenied, then CLOSE)', async () => {
     const shared = socket();
     const shortLived = attach(shared, 'expiring', await server.token({ ttlSeconds: 2 }));
     const longLived = attach(shared, 'lasting', await server.token());
     await Promise.all([waitForHocuspocusSync(shortLived.provider), waitForHocuspocusSync(longLived.provider)]);
     assert.match(await shortLived.denied, /expired/);
+    assert.deepEqual(await withTimeout(shortLived.closed, 5000, 'CLOSE'), { code: 1000, reason: 'TOKEN_EXPIRED' }, 'HOCUS-11: then CLOSE');
     longLived.doc.getText('t').insert(0, 'still here');
     await eventually(() => stateOf('lasting') === 'still here', 5000, 'the other document is served');
   });
 
-  it('HOCUS-3: a key rotation mid-session and a tenant quota each deny just their document', async () => {
+  it('HOCUS-3/HOCUS-11: a key rotation mid-session (PermissionDenied, then CLOSE) and a tenant quota each deny just their document', async () => {
     const rotating = await server.addApp('acme', `rotating-${Date.now()}`);
     const tiny = await server.addApp(`tiny${Date.now()}`, 'app', 1);
     const shared = socket();
@@ -195,9 +196,70 @@ describe('the Hocuspocus dialect (issue 16)', () => {
     await waitForHocuspocusSync(rotated.provider);
     await server.stores.tenants.rotateAppKey(rotating.tenantId, rotating.appId, { kind: 'hs256-secret', secret: generateHs256Secret() });
     assert.match(await rotated.denied, /rotated/);
+    assert.deepEqual(await withTimeout(rotated.closed, 5000, 'CLOSE'), { code: 1000, reason: 'TOKEN_KEY_ROTATED' }, 'HOCUS-11: then CLOSE');
     kept.doc.getText('t').insert(0, 'kept');
     await eventually(() => stateOf('quota-1', tiny) === 'kept', 5000, 'the document within the quota is served');
     assert.equal(disconnects, 0, 'the socket never closed');
+  });
+
+  it('HOCUS-11: a client CLOSE (detach) ends just that document: its connection and awareness go, the socket\'s other document goes on', async () => {
+    const token = await server.token();
+    const shared = socket();
+    const leaving = attach(shared, 'detach-1', token);
+    const staying = attach(shared, 'detach-2', token);
+    const y = connectClient(server.url, 'detach-1', { token });
+    stock.push(y.provider);
+    await Promise.all([waitForHocuspocusSync(leaving.provider), waitForHocuspocusSync(staying.provider), waitForSync(y.provider)]);
+    leaving.provider.setAwarenessField('user', 'leaving');
+    await eventually(() => y.provider.awareness.getStates().has(leaving.doc.clientID), 5000, 'y sees the awareness');
+    const session = () => server.server.documents.getSession(server.key('detach-1'));
+    assert.equal(session()?.connectionCount, 2);
+    leaving.provider.detach();
+    await eventually(() => session()?.connectionCount === 1, 5000, 'the Hocuspocus connection is gone');
+    await eventually(() => !y.provider.awareness.getStates().has(leaving.doc.clientID), 5000, 'its awareness is removed');
+    staying.doc.getText('t').insert(0, 'on');
+    await eventually(() => stateOf('detach-2') === 'on', 5000, 'the other document is served');
+  });
+
+  it('HOCUS-11: the server ends one document with CLOSE and a reason (y-websocket gets the close code); the socket stays open for the others', async () => {
+    const token = await server.token();
+    const shared = socket();
+    let disconnects = 0;
+    shared.on('disconnect', () => disconnects++);
+    const ended = attach(shared, 'ended-doc', token);
+    const other = attach(shared, 'ended-other', token);
+    const y = connectClient(server.url, 'ended-doc', { token });
+    stock.push(y.provider);
+    let yClose: number | null = null;
+    y.provider.on('connection-close', (event: { code: number } | null) => (yClose ??= event?.code ?? null));
+    await Promise.all([waitForHocuspocusSync(ended.provider), waitForHocuspocusSync(other.provider), waitForSync(y.provider)]);
+    const session = server.server.documents.getSession(server.key('ended-doc'));
+    assert.ok(session);
+    session.endConnections(4403, 'ended by the server');
+    assert.deepEqual(await withTimeout(ended.closed, 5000, 'CLOSE'), { code: 1000, reason: 'ended by the server' });
+    await eventually(() => yClose === 4403, 5000, 'the y-websocket socket closed with the code');
+    assert.equal(session.connectionCount, 0);
+    other.doc.getText('t').insert(0, 'still open');
+    await eventually(() => stateOf('ended-other') === 'still open', 5000, 'the other document is served');
+    assert.equal(disconnects, 0, 'the socket never closed');
+  });
+
+  it('HOCUS-11: a token that expires mid-session gets PermissionDenied, then CLOSE with the reason the y-websocket close carries', async () => {
+    const client = raw();
+    await client.opened;
+    client.send(authFrame('expires-raw', await server.token({ ttlSeconds: 2 })));
+    client.send(authFrame('outlives', await server.token()));
+    client.send(hocuspocusSyncFrame('expires-raw', 0, Y.encodeStateVector(new Y.Doc())));
+    const closed = await client.waitForFrame((frame) => frame.name === 'expires-raw' && frame.type === 7, 6000);
+    assert.equal(closed.text, 'TOKEN_EXPIRED');
+    const types = client.framesOf('expires-raw').map((frame) => [frame.type, frame.subType]);
+    assert.deepEqual(types.slice(-2), [[2, 1], [7, null]], 'PermissionDenied, then CLOSE');
+    // The document is no longer open on this socket: its frames are dropped, the other document is answered.
+    client.send(hocuspocusSyncFrame('expires-raw', 2, textUpdate('late', 't', 616161)));
+    client.send(hocuspocusSyncFrame('outlives', 2, textUpdate('alive', 't', 717171)));
+    await client.waitForFrame((frame) => frame.name === 'outlives' && frame.type === 8 && frame.subType === 1);
+    assert.equal(stateOf('expires-raw'), '');
+    assert.equal(client.ws.readyState, client.ws.OPEN);
   });
 
   it('HOCUS-9: two documents over one socket; past the per-socket limit the next one gets PermissionDenied', async () => {

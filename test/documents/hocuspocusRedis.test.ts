@@ -58,4 +58,29 @@ describe('the Hocuspocus dialect on the Redis shape', { skip: available || ci ? 
     hocusA.provider.setAwarenessField('user', 'on-a');
     await eventually(() => y.provider.awareness.getStates().get(hocusA.doc.clientID)?.user === 'on-a', 5000, 'awareness from node A reaches node B');
   });
+
+  it('HOCUS-12: a stateless message reaches the document\'s other connections on both nodes, not its sender, and is never stored', async () => {
+    const token = await nodeA.token();
+    const [socketA, socketB] = [hocuspocusSocket(nodeA.url), hocuspocusSocket(nodeB.url)];
+    sockets.push(socketA, socketB);
+    const sender = connectHocuspocus(socketA, 'redis-stateless', token);
+    const sameNode = connectHocuspocus(socketA, 'redis-stateless', token, undefined, { sessionAwareness: true });
+    const otherNode = connectHocuspocus(socketB, 'redis-stateless', token);
+    const otherDocument = connectHocuspocus(socketB, 'redis-stateless-other', token);
+    const clients = [sender, sameNode, otherNode, otherDocument];
+    providers.push(...clients.map((client) => client.provider));
+    await Promise.all(clients.map((client) => waitForHocuspocusSync(client.provider)));
+    const heard = clients.map(() => [] as string[]);
+    clients.forEach((client, index) => client.provider.on('stateless', ({ payload }: { payload: string }) => heard[index]!.push(payload)));
+    const payload = JSON.stringify({ kind: 'cursor-ping', text: 'grüße ✓' });
+    sender.provider.sendStateless(payload);
+    await eventually(() => heard[1]!.length === 1 && heard[2]!.length === 1, 5000, 'both other connections heard it');
+    otherNode.provider.sendStateless('from B');
+    await eventually(() => heard[0]!.includes('from B') && heard[1]!.includes('from B'), 5000, 'node B to node A');
+    assert.deepEqual(heard, [['from B'], [payload, 'from B'], [payload], []]);
+    for (const node of [nodeA, nodeB]) {
+      const state = node.server.documents.getSession(node.key('redis-stateless'))?.encodeState();
+      assert.deepEqual(state && [...state], [0, 0], 'nothing stored');
+    }
+  });
 });

@@ -47,6 +47,10 @@ export class ControllableSyncLayer implements SyncLayer {
     return this.inner.publishAwareness(docKey, awarenessUpdate);
   }
 
+  publishStateless(docKey: string, payload: string): Promise<void> {
+    return this.inner.publishStateless(docKey, payload);
+  }
+
   attach(docKey: string, listener: SyncListener): Promise<SyncAttachment> {
     this.calls.push(`attach ${docKey}`);
     return this.inner.attach(docKey, listener);

@@ -15,6 +15,8 @@ export interface HocuspocusClient {
   denied: Promise<string>;
   /** Resolves with the scope of the first Authenticated for this document. */
   authenticated: Promise<string>;
+  /** Resolves with the first close the provider reports: the server's CLOSE (code 1000 and its reason) or the socket's. */
+  closed: Promise<{ code: number; reason: string }>;
 }
 
 /** A `HocuspocusProvider` for one document on a shared socket (attached, as apps do with one socket). */
@@ -29,6 +31,8 @@ export function connectHocuspocus(
   let authenticate: (scope: string) => void = () => undefined;
   const denied = new Promise<string>((resolve) => (deny = resolve));
   const authenticated = new Promise<string>((resolve) => (authenticate = resolve));
+  let close: (event: { code: number; reason: string }) => void = () => undefined;
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => (close = resolve));
   const provider = new HocuspocusProvider({
     websocketProvider: socket,
     name,
@@ -37,9 +41,10 @@ export function connectHocuspocus(
     sessionAwareness: options.sessionAwareness ?? false,
     onAuthenticationFailed: ({ reason }) => deny(reason),
     onAuthenticated: ({ scope }) => authenticate(scope),
+    onClose: ({ event }) => close({ code: event.code, reason: event.reason }),
   });
   provider.attach();
-  return { provider, doc, denied, authenticated };
+  return { provider, doc, denied, authenticated, closed };
 }
 
 /** Resolves once the provider got the server's step 2 (`synced`). */

@@ -2,6 +2,7 @@ import { openControlStores, type ControlStores } from '../../src/routing/control
 import type { RoutingOperation, RoutingOperationResult, RoutingTable } from '../../src/routing/routingTable.js';
 import { documentRedisKeys } from '../../src/sync/redisKeys.js';
 import { RedisSyncLayer } from '../../src/sync/redisSyncLayer.js';
+import { RedisBoardBus } from '../../src/boards/redisBoardBus.js';
 import type { Logger } from '../../src/log.js';
 import { captureLogger, type CapturedLogs } from './captureLogger.js';
 import { startRedisInstance, type RedisInstance } from './redisInstance.js';
@@ -65,6 +66,8 @@ export async function startRegionCluster(layout: Record<string, string>, regions
         ...(dbUrl === undefined ? {} : { dbUrl }),
       },
       createSyncLayer: (nodeId) => (layer = new RedisSyncLayer({ nodeId, url: redis[region].url, keyPrefix })),
+      // A region's board bus is its own Redis too: boards are live within one region only.
+      createBoardBus: (nodeId) => new RedisBoardBus({ nodeId, url: redis[region].url, keyPrefix }),
       shareWith: nodes[0]?.server,
       logger: logs.logger as Logger,
       openControlStores: options.wrapRouting ? (url) => wrappedStores(url, options.wrapRouting!) : undefined,

@@ -9,6 +9,15 @@ import { redisServerInstalled } from '../sync/redisTestSupport.js';
 import { postgresGate, PostgresSchemas, urlWithSchema } from '../helpers/postgresTestDatabase.js';
 import { connectClient, destroyAll, eventually, waitForSync } from '../helpers/yjsClient.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
+import { RawBoardClient } from '../helpers/rawBoardClient.js';
+
+/** Every sequence a board client learnt about: from its acks and from the others' mutations. */
+function boardSequencesSeen(client: RawBoardClient): number[] {
+  const seen: number[] = [];
+  for (const ack of client.of('ack')) for (let offset = ack.applied - 1; offset >= 0; offset--) seen.push(ack.sequence - offset);
+  for (const message of client.of('mutations')) for (let offset = message.mutations.length - 1; offset >= 0; offset--) seen.push(message.sequence - offset);
+  return seen.sort((x, y) => x - y);
+}
 
 /** The only place this file reads the environment: in CI a missing redis-server is a failure. */
 const ci = process.env.CI === 'true';
@@ -55,6 +64,7 @@ function regionSuite(storeName: string, skip: string | false, openStore: () => P
     const providers: WebsocketProvider[] = [];
     const sockets: WebSocket[] = [];
     const tcpProxies: TcpProxy[] = [];
+    const boardClients: RawBoardClient[] = [];
     const url = (name: string) => cluster.node(name).server.url;
     const token = (options = {}) => cluster.node('a1').server.token(options);
     const keyOf = (name: string) => cluster.node('a1').server.key(name);
@@ -66,6 +76,7 @@ function regionSuite(storeName: string, skip: string | false, openStore: () => P
     after(async () => {
       destroyAll(providers);
       for (const socket of sockets) socket.terminate();
+      for (const client of boardClients) client.close();
       for (const proxy of tcpProxies) await proxy.close();
       await cluster?.close();
       await store?.dispose();
@@ -151,6 +162,10 @@ function regionSuite(storeName: string, skip: string | false, openStore: () => P
     it('REGION-5: a stale route is answered 421 by the region, and the edge retries once with a fresh route', async () => {
       const name = `stale-${randomUUID()}`;
       const credential = await token();
+      // A claim before, purged: the owner's is epoch 2, so the stale read (one behind) names a real claim.
+      const routing = cluster.node('a1').server.stores.routing;
+      await routing.pinDocument({ docKey: keyOf(name), tenantId: cluster.node('a1').server.app.tenantId, region: 'b', nodeId: 'b1' });
+      await routing.unpinDocument(keyOf(name));
       const owner = connectClient(url('b1'), name, { token: credential });
       providers.push(owner.provider);
       await waitForSync(owner.provider);
@@ -161,6 +176,8 @@ function regionSuite(storeName: string, skip: string | false, openStore: () => P
       await waitForSync(client.provider);
       await eventually(() => client.doc.getText('t').toString() === 'from b', 5_000, 'the proxied client reads the owner');
       assert.equal(edge.logs.lines.filter((line) => String(line.msg).includes('retrying with a fresh route')).length, 1, 'one retry');
+      const edgeMetrics = await (await fetch(`${edge.server.url.replace('ws:', 'http:')}/metrics`)).text();
+      assert.match(edgeMetrics, /^wiresocket_region_hops_refused_total\{reason="edge-not-owner"\} 1$/m, 'REGION-13: the edge counts the 421');
       const notOwner = cluster.nodes.filter((node) => node.region === 'b').flatMap((node) => node.logs.lines.filter((line) => line.code === 'HOP_NOT_OWNER' && String(line.url).includes(name)));
       assert.equal(notOwner.length, 1, 'the stale hop was answered once');
       for (const node of cluster.nodes.filter((candidate) => candidate.region === 'b')) {
@@ -185,6 +202,98 @@ function regionSuite(storeName: string, skip: string | false, openStore: () => P
       assert.deepEqual(await (await lookup('never-opened')).json(), { documentName: 'never-opened', pinned: false });
       assert.equal((await lookup(name, null)).status, 401);
       assert.equal((await lookup(name, await token({ docs: ['other*'] }))).status, 403);
+    });
+
+    it('REGION-12: residency: a first connect outside the allowed regions is proxied to one, which claims it; with none alive, 1013; lifted, the edge claims', async () => {
+      const a1 = cluster.node('a1').server;
+      const app = await a1.addApp(`resident-${randomUUID().slice(0, 8)}`, 'web');
+      const credential = await a1.token({ app });
+      const tenants = a1.stores.tenants;
+      const routeOf = (name: string) => a1.stores.routing.getRoute(a1.key(name, app));
+      assert.equal(await tenants.setAllowedRegions(app.tenantId, ['z', 'b']), true);
+      const name = `resident-${randomUUID()}`;
+      const client = connectClient(url('a1'), name, { token: credential });
+      providers.push(client.provider);
+      await waitForSync(client.provider);
+      const route = await routeOf(name);
+      assert.equal(route?.region, 'b', 'claimed by the first allowed region with a live node');
+      assert.equal(route?.epoch, 1);
+      client.doc.getText('t').insert(0, 'lives in b');
+      const inB = connectClient(url('b2'), name, { token: credential });
+      providers.push(inB.provider);
+      await waitForSync(inB.provider);
+      await eventually(() => inB.doc.getText('t').toString() === 'lives in b', 5_000, 'the a1 client writes into b');
+      assert.deepEqual(await cluster.redisKeysOf('a', a1.key(name, app)), [], "region a's Redis never held it");
+      assert.equal(cluster.node('a1').server.server.documents.getSession(a1.key(name, app)), null);
+
+      assert.equal(await tenants.setAllowedRegions(app.tenantId, ['z']), true);
+      const nowhere = `nowhere-${randomUUID()}`;
+      for (const node of ['a1', 'b1']) {
+        const opened = await openRaw(url(node), nowhere, credential);
+        assert.ok(opened.kind === 'open', node);
+        assert.equal(await nextCloseCode(opened.socket), 1013, `${node}: no live node of region z`);
+      }
+      assert.equal(await routeOf(nowhere), null, 'nothing was pinned');
+      assert.ok(cluster.node('b1').logs.lines.some((line) => line.code === 'RESIDENCY_UNAVAILABLE'), 'the refusal is logged');
+
+      assert.equal(await tenants.setAllowedRegions(app.tenantId, null), true);
+      const anywhere = connectClient(url('a2'), `free-${name}`, { token: credential });
+      providers.push(anywhere.provider);
+      await waitForSync(anywhere.provider);
+      assert.equal((await routeOf(`free-${name}`))?.region, 'a', 'lifted: pinned where it was first opened');
+    });
+
+    it('REGION-13: /metrics counts proxied sockets and their bytes on the edge, and refused hops by reason on both sides', async () => {
+      const name = `metrics-${randomUUID()}`;
+      const credential = await token();
+      const owner = connectClient(url('b1'), name, { token: credential });
+      providers.push(owner.provider);
+      await waitForSync(owner.provider);
+      const metric = async (node: string, series: string) => {
+        const text = await (await fetch(`${url(node).replace('ws:', 'http:')}/metrics`)).text();
+        const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+        return line === undefined ? 0 : Number(line.slice(series.length + 1));
+      };
+      const proxiedBefore = await metric('a2', 'wiresocket_proxied_sockets');
+      const bytesBefore = await metric('a2', 'wiresocket_proxy_bytes_total{direction="to-client"}');
+      const proxied = connectClient(url('a2'), name, { token: credential });
+      providers.push(proxied.provider);
+      await waitForSync(proxied.provider);
+      owner.doc.getText('t').insert(0, 'x'.repeat(4096));
+      await eventually(() => proxied.doc.getText('t').length === 4096, 5_000, 'the proxied client gets the update');
+      assert.equal(await metric('a2', 'wiresocket_proxied_sockets'), proxiedBefore + 1);
+      assert.ok((await metric('a2', 'wiresocket_proxy_bytes_total{direction="to-client"}')) >= bytesBefore + 4096, 'the update went through the pipe');
+      assert.ok((await metric('a2', 'wiresocket_proxy_bytes_total{direction="to-owner"}')) > 0);
+      const invalidBefore = await metric('b1', 'wiresocket_region_hops_refused_total{reason="invalid"}');
+      assert.deepEqual(await openRaw(url('b1'), name, credential, { [hopHeader]: 'v1.1.99999999999.AAAA' }), { kind: 'http', status: 403 });
+      assert.equal(await metric('b1', 'wiresocket_region_hops_refused_total{reason="invalid"}'), invalidBefore + 1);
+      destroyAll([proxied.provider]);
+      await eventually(async () => (await metric('a2', 'wiresocket_proxied_sockets')) === proxiedBefore, 5_000, 'the gauge drops when the socket closes');
+    });
+
+    it('REGION-15: boards across regions: pinned to the first region, proxied from the other; writers on all four nodes get one gap-free order, live', { timeout: 60_000 }, async () => {
+      const boardId = `board-${randomUUID()}`;
+      const writers: RawBoardClient[] = [];
+      const nodes = ['b1', 'a1', 'a2', 'b2'];
+      for (const [index, node] of nodes.entries()) {
+        const { client } = await RawBoardClient.join(url(node), boardId, await token({ userId: `w${index}` }), { displayName: `W${index}` });
+        writers.push(client);
+        boardClients.push(client);
+      }
+      const routing = cluster.node('a1').server.stores.routing;
+      const route = await routing.getRoute(`board#${keyOf(boardId)}`);
+      assert.equal(route?.region, 'b', 'pinned to the region of its first connect');
+      await eventually(() => writers[0].of('participant-joined').length >= 3, 5_000, 'participants of both regions announced to the owner');
+      for (let round = 0; round < 10; round++) {
+        writers.forEach((client, index) => client.send({ type: 'mutate', clientBatchId: `${index}-${round}`, mutations: [{ op: 'upsert', pageId: 'p', element: { id: `w${index}-${round}`, type: 'dot' } }] }));
+      }
+      await eventually(() => writers.every((client) => client.of('ack').length === 10), 20_000, 'every batch acknowledged');
+      const head = Math.max(...writers.flatMap((client) => client.of('ack').map((ack) => ack.sequence)));
+      assert.equal(head, 40);
+      const everything = Array.from({ length: head }, (_, index) => index + 1);
+      await eventually(() => writers.every((client) => boardSequencesSeen(client).length >= head), 10_000, 'every mutation reaches every participant');
+      for (const [index, client] of writers.entries()) assert.deepEqual(boardSequencesSeen(client), everything, `${nodes[index]} saw 1..${head} once each`);
+      for (const node of ['a1', 'a2']) assert.equal(cluster.node(node).server.server.boards.statsOf(() => true).activeSessions, 0, `${node} loads no board session: its sockets are proxied`);
     });
 
     it('REGION-1: a node without --cluster-secret says so at start, and a connect pinned elsewhere gets 1013', async () => {

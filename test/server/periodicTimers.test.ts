@@ -127,13 +127,21 @@ describe('periodic server timers: jittered, never overlapping, sweeps budgeted (
         liveNodeIds: async () => ['n1'],
       } as unknown as RoutingTable;
       const live: string[][] = [];
+      const lease: string[] = [];
+      const startedAt = clock.now();
       const member = new ClusterMembership({
         routing,
         node: { nodeId: 'n1', region: 'r', url: 'ws://n1' },
         clock,
         heartbeatIntervalMs: 5_000,
         nodeTimeoutMs: 15_000,
-        events: { onReaped: () => undefined, onOrphans: () => undefined, onLiveNodes: (ids) => live.push([...ids]) },
+        events: {
+          onReaped: () => undefined,
+          onOrphans: () => undefined,
+          onLiveNodes: (ids) => live.push([...ids]),
+          onLeaseLost: () => lease.push(`lost at ${clock.now() - startedAt}`),
+          onLeaseRegained: async () => void lease.push(`regained at ${clock.now() - startedAt}`),
+        },
         logger: silentLogger(),
         random,
       });
@@ -141,8 +149,37 @@ describe('periodic server timers: jittered, never overlapping, sweeps budgeted (
         await member.start();
         started = true;
       };
-      return { clock, beats, member, live, start };
+      return { clock, beats, member, live, lease, start };
     }
+
+    it('REGION-10: unanswered heartbeats lose the lease half an interval before the others may count the node dead; an answer regains it', async () => {
+      const { clock, beats, member, lease, start } = membership(() => 0);
+      await start();
+      clock.advance(5_000);
+      assert.equal(beats.calls, 1, 'a beat is waiting for the store');
+      clock.advance(7_499);
+      assert.deepEqual(lease, [], 'not before nodeTimeoutMs - interval/2 after the last answered beat was sent');
+      clock.advance(1);
+      assert.deepEqual(lease, ['lost at 12500'], 'lost once, although the round still hangs');
+      clock.advance(10_000);
+      assert.deepEqual(lease, ['lost at 12500']);
+      beats.answer(true);
+      await settle();
+      assert.deepEqual(lease, ['lost at 12500'], 'a beat answered after its own lease ran out proves nothing');
+      while (beats.calls < 2) clock.advance(500);
+      beats.answer(true);
+      await settle();
+      assert.equal(lease.length, 2);
+      assert.match(lease[1], /^regained at \d+$/, 'the next beat answered in time regains it');
+      for (let round = 3; round <= 5; round++) {
+        while (beats.calls < round) clock.advance(500);
+        beats.answer(true);
+        await settle();
+      }
+      assert.equal(lease.length, 2, 'answered beats keep it');
+      member.stop();
+      assert.equal(clock.pendingTimers, 0);
+    });
 
     it('PERF-6/CLUSTER-3: a round still waiting for the store makes the next skip; the cadence goes on once it answers', async () => {
       const { clock, beats, member, live, start } = membership(() => 0);

@@ -46,6 +46,13 @@ export class RecordingListener implements SyncListener {
     this.endings++;
   }
 
+  /** Stateless messages with the node each came from. */
+  readonly stateless: Array<{ payload: string; from: string }> = [];
+
+  onRemoteStateless(payload: string, fromNodeId: string): void {
+    this.stateless.push({ payload, from: fromNodeId });
+  }
+
   onResyncNeeded(): void {
     this.resyncRequests++;
   }

@@ -302,6 +302,26 @@ function awarenessTests(nodes: Nodes, nodeIds: () => [string, string]): void {
     assert.deepEqual(later.state, emptyState);
     await Promise.all([...attachments, later].map((attachment) => attachment.detach()));
   });
+
+  it('SYNC-3/HOCUS-12: a stateless message reaches the other node on the same channel, never the sender, names the sending node, and is never stored', async () => {
+    const [a, b] = nodes();
+    const docKey = freshDocKey('stateless');
+    await a.initDocument(docKey);
+    const [onA, onB] = [new RecordingListener(), new RecordingListener()];
+    const attachments = [await a.attach(docKey, onA), await b.attach(docKey, onB)];
+    // Any string, as the provider sends it: JSON with non-ASCII text and a newline.
+    const payload = JSON.stringify({ event: 'comment', text: 'héllo\nwörld ✓' });
+    await a.publishStateless(docKey, payload);
+    await eventually(() => onB.stateless.length === 1, 5000, 'stateless on node B');
+    await b.publishStateless(docKey, 'back');
+    await eventually(() => onA.stateless.length > 0, 5000, 'stateless on node A');
+    assert.deepEqual(onA.stateless, [{ payload: 'back', from: nodeIds()[1] }]);
+    assert.deepEqual(onB.stateless, [{ payload, from: nodeIds()[0] }]);
+    assert.deepEqual([...onA.updates, ...onB.updates, ...onA.awareness, ...onB.awareness], []);
+    const later = await b.attach(docKey, new RecordingListener());
+    assert.deepEqual(later.state, emptyState);
+    await Promise.all([...attachments, later].map((attachment) => attachment.detach()));
+  });
 }
 
 function leaseTests(nodes: Nodes): void {

@@ -64,6 +64,24 @@ export function tenantRegistryContract(name: string, factory: () => Promise<Tena
         assert.deepEqual(await tenants.listTenants(), []);
       });
 
+      it('REGION-11: residency: created with, set, lifted and listed; invalid region names refused', async () => {
+        await tenants.createTenant({ tenantId: 'eu', maxDocuments: 5, allowedRegions: ['eu-west', 'eu-central', 'eu-west'] });
+        assert.deepEqual(await tenants.getTenant('eu'), { tenantId: 'eu', maxDocuments: 5, allowedRegions: ['eu-west', 'eu-central'] });
+        await tenants.createTenant({ tenantId: 'anywhere', maxDocuments: 5 });
+        assert.equal(await tenants.setAllowedRegions('anywhere', ['us']), true);
+        assert.deepEqual(await tenants.listTenants(), [
+          { tenantId: 'anywhere', maxDocuments: 5, allowedRegions: ['us'] },
+          { tenantId: 'eu', maxDocuments: 5, allowedRegions: ['eu-west', 'eu-central'] },
+        ]);
+        assert.equal(await tenants.setAllowedRegions('anywhere', null), true);
+        assert.deepEqual(await tenants.getTenant('anywhere'), { tenantId: 'anywhere', maxDocuments: 5 }, 'null lifts the limit');
+        assert.equal(await tenants.setAllowedRegions('missing', ['us']), false);
+        await assert.rejects(tenants.setAllowedRegions('eu', ['a,b']), /invalid region "a,b"/);
+        await assert.rejects(tenants.setAllowedRegions('eu', []), /at least one region/);
+        await assert.rejects(tenants.createTenant({ tenantId: 'bad', maxDocuments: 1, allowedRegions: ['no space'] }), /invalid region/);
+        assert.deepEqual((await tenants.getTenant('eu'))?.allowedRegions, ['eu-west', 'eu-central'], 'a refused change changes nothing');
+      });
+
       it('sets maxDocuments; false for an unknown tenant', async () => {
         await tenants.createTenant({ tenantId: 'acme', maxDocuments: 5 });
         assert.equal(await tenants.setMaxDocuments('acme', 50), true);

@@ -40,6 +40,14 @@ export function encodeStateless(payload: string): Uint8Array {
   return encodeBody(HocuspocusMessageType.stateless, (encoder) => encoding.writeVarString(encoder, payload));
 }
 
+/**
+ * The server's CLOSE: this document is ended with `reason`, the socket stays open. The provider
+ * reads it as a close with code 1000 for that document alone (`MessageReceiver`, type 7).
+ */
+export function encodeHocuspocusClose(reason: string): Uint8Array {
+  return encodeBody(HocuspocusMessageType.close, (encoder) => encoding.writeVarString(encoder, reason));
+}
+
 /** Pong is bare: one byte, no document name. */
 export const pongFrame: Uint8Array = Uint8Array.of(HocuspocusMessageType.pong);
 

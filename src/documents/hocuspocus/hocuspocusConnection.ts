@@ -8,6 +8,10 @@ import { encodeHocuspocusPermissionDenied, encodeStateless, encodeSyncStatus } f
  * update is answered with SyncStatus (the provider's `hasUnsyncedChanges` counts on it), and a
  * denial is Hocuspocus's PermissionDenied, which ends this document and leaves the socket open.
  */
+/** The two SyncStatus bodies, made once: one goes out per client update (the name is put before it per socket). */
+const syncStatusApplied = encodeSyncStatus(true);
+const syncStatusRefused = encodeSyncStatus(false);
+
 export class HocuspocusConnection extends DocumentConnection {
   override get sendsStepOneAtAttach(): boolean {
     return false;
@@ -15,12 +19,12 @@ export class HocuspocusConnection extends DocumentConnection {
 
   /** `[8][1]` once the update is stored: the provider counts one per update it sent. */
   override acknowledgeUpdate(): void {
-    this.send(encodeSyncStatus(true));
+    this.send(syncStatusApplied);
   }
 
   /** `[8][0]` for each refused update, as Hocuspocus answers a read-only connection. */
   override noticeReadOnly(): void {
-    this.send(encodeSyncStatus(false));
+    this.send(syncStatusRefused);
   }
 
   override sendStateless(payload: string): void {

@@ -11,7 +11,7 @@ export class HocuspocusDocumentSocket implements MinimalSocket {
   constructor(
     private readonly transport: MinimalSocket,
     readonly name: string,
-    private readonly prefix: Uint8Array,
+    readonly prefix: Uint8Array,
     private readonly onClose: (socket: HocuspocusDocumentSocket, code: number, reason: string) => void,
   ) {}
 

@@ -8,7 +8,7 @@ import type { Admission } from '../documentSessions.js';
 import type { MinimalSocket } from '../minimalSocket.js';
 import type { ClientMessage } from '../protocol.js';
 import { decodeHocuspocusFrame } from './decodeHocuspocusFrame.js';
-import { encodeAuthenticated, encodeHocuspocusPermissionDenied, encodeNamePrefix, pongFrame, withPrefix } from './encodeHocuspocusMessage.js';
+import { encodeAuthenticated, encodeHocuspocusClose, encodeHocuspocusPermissionDenied, encodeNamePrefix, pongFrame, withPrefix } from './encodeHocuspocusMessage.js';
 import { HocuspocusConnection } from './hocuspocusConnection.js';
 import { HocuspocusDocumentSocket } from './hocuspocusDocumentSocket.js';
 import type { HocuspocusLimitName, HocuspocusLimits } from './hocuspocusLimits.js';
@@ -261,11 +261,31 @@ export class HocuspocusSocket {
     entry.connection.markClosed();
   }
 
-  /** A document's connection closed itself: a 44xx (its denial sent already) ends just it. */
-  private readonly documentClosed = (socket: HocuspocusDocumentSocket, code: number): void => {
+  /**
+   * The server ends one document of this socket for good (a 44xx: its token expired or its key
+   * was rotated, the document was deleted or refused): the client gets CLOSE with the reason,
+   * where a y-websocket client's socket would close with the code, and the socket stays open
+   * for its other documents. Returns whether the document was open here. Every server-side
+   * close of a Hocuspocus document connection with a 44xx code comes here (`documentClosed`).
+   */
+  endDocument(name: string, reason: string): boolean {
+    const entry = this.documents.get(name);
+    if (!entry || this.closed) return false;
+    this.documents.delete(name);
+    if (entry.kind === 'authenticating') this.dropQueued(entry);
+    this.options.transport.send(withPrefix(entry.kind === 'attached' ? entry.socket.prefix : encodeNamePrefix(name), encodeHocuspocusClose(reason)));
+    if (entry.kind === 'attached') entry.connection.markClosed();
+    return true;
+  }
+
+  /**
+   * A document's connection closed itself: a 44xx ends just it (CLOSE, after the denial `fail`
+   * sent); any other code is for a retry, which the provider makes only for the whole socket.
+   */
+  private readonly documentClosed = (socket: HocuspocusDocumentSocket, code: number, reason: string): void => {
+    if (!endsOnlyTheDocument(code)) return this.closeSocket(code, 'document closed');
     const entry = this.documents.get(socket.name);
-    if (entry?.kind === 'attached' && entry.socket === socket) this.documents.delete(socket.name);
-    if (!endsOnlyTheDocument(code)) this.closeSocket(code, 'document closed');
+    if (entry?.kind === 'attached' && entry.socket === socket) this.endDocument(socket.name, reason);
   };
 
   private closeSocket(code: number, reason: string): void {
