@@ -20,6 +20,8 @@ export const CloseCode = {
   malformedMessage: 4400,
   unauthorized: 4401,
   forbidden: 4403,
+  /** The document was deleted (`DELETE /v1/documents/<name>`): it is gone, reconnecting would start an empty one. */
+  documentDeleted: 4410,
   quotaExceeded: 4429,
   storeUnavailable: 4503,
 } as const;
@@ -42,6 +44,7 @@ export const clientReactionByCode: Readonly<Record<CloseCode, ClientReaction>> =
   [CloseCode.malformedMessage]: 'stop',
   [CloseCode.unauthorized]: 'reauthenticate',
   [CloseCode.forbidden]: 'stop',
+  [CloseCode.documentDeleted]: 'stop',
   [CloseCode.quotaExceeded]: 'stop',
   [CloseCode.storeUnavailable]: 'retry',
 };

@@ -116,6 +116,12 @@ export interface ServeConfig {
   webhookMaxStateBytes: number;
   /** Webhooks may go to loopback, private, link-local and metadata addresses (off: SSRF). */
   allowPrivateWebhooks: boolean;
+  /** Where documents are archived (`postgres://`, `file:` libSQL, `s3://bucket/prefix`); unset: nothing is kept (the spec's default). */
+  archiveUrl: string | undefined;
+  /** S3 only: an S3-compatible endpoint (MinIO, R2), used path-style. */
+  archiveS3Endpoint: string | undefined;
+  /** A live document that changed is checkpointed to the archive at most this long after (what a crash of every node can lose). */
+  archiveIntervalMs: number;
   logLevel: LogLevel;
 }
 
@@ -191,6 +197,9 @@ const settings = {
   webhookUpdateIntervalMs: { flag: 'webhook-update-interval-ms', env: 'WIRESOCKET_WEBHOOK_UPDATE_INTERVAL_MS', accepts: 'an integer number of milliseconds from 100 to 86400000', schema: integer(100, 86_400_000) },
   webhookMaxStateBytes: { flag: 'webhook-max-state-bytes', env: 'WIRESOCKET_WEBHOOK_MAX_STATE_BYTES', accepts: 'an integer number of bytes from 0 to 67108864', schema: integer(0, 64 << 20) },
   allowPrivateWebhooks: { flag: 'allow-private-webhooks', env: 'WIRESOCKET_ALLOW_PRIVATE_WEBHOOKS', accepts: 'true, false, 1 or 0', schema: z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1'), isSwitch: true },
+  archiveUrl: { flag: 'archive-url', env: 'WIRESOCKET_ARCHIVE_URL', accepts: 'postgres://..., file:<path> (a libSQL file) or s3://bucket/prefix', schema: z.string().regex(/^(postgres(ql)?:\/\/\S+|file:\S+|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/\S*)?)$/) },
+  archiveS3Endpoint: { flag: 'archive-s3-endpoint', env: 'WIRESOCKET_ARCHIVE_S3_ENDPOINT', accepts: 'an http:// or https:// URL, e.g. http://127.0.0.1:9000', schema: z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/) },
+  archiveIntervalMs: { flag: 'archive-interval-ms', env: 'WIRESOCKET_ARCHIVE_INTERVAL_MS', accepts: 'an integer number of milliseconds from 100 to 86400000', schema: integer(100, 86_400_000) },
   logLevel: { flag: 'log-level', env: 'WIRESOCKET_LOG_LEVEL', accepts: logLevels.join(', '), schema: z.enum(logLevels) },
 } satisfies { [K in keyof ServeConfig]: Setting<NonNullable<ServeConfig[K]>> };
 
@@ -237,6 +246,7 @@ export const serveDefaults = {
   webhookUpdateIntervalMs: 5_000,
   webhookMaxStateBytes: 4 * 1024 * 1024,
   allowPrivateWebhooks: false,
+  archiveIntervalMs: 30_000,
   logLevel: 'info',
 } as const satisfies Partial<ServeConfig>;
 
@@ -274,6 +284,11 @@ export function loadServeConfig(flags: Flags = {}, env: Environment = process.en
     throw new ConfigError(`--liveness-timeout-ms (${livenessTimeoutMs}) must be more than --ping-interval-ms (${pingIntervalMs})`);
   }
   const coalesceMs = pick('coalesceMs');
+  const archiveUrl = pick('archiveUrl');
+  const archiveS3Endpoint = pick('archiveS3Endpoint');
+  if (archiveS3Endpoint !== undefined && !archiveUrl?.startsWith('s3://')) {
+    throw new ConfigError('--archive-s3-endpoint (WIRESOCKET_ARCHIVE_S3_ENDPOINT) is for an s3:// --archive-url');
+  }
   return {
     port: pick('port'),
     host: pick('host'),
@@ -325,6 +340,9 @@ export function loadServeConfig(flags: Flags = {}, env: Environment = process.en
     webhookUpdateIntervalMs: pick('webhookUpdateIntervalMs'),
     webhookMaxStateBytes: pick('webhookMaxStateBytes'),
     allowPrivateWebhooks: pick('allowPrivateWebhooks'),
+    archiveUrl,
+    archiveS3Endpoint,
+    archiveIntervalMs: pick('archiveIntervalMs'),
     logLevel: pick('logLevel'),
   };
 }

@@ -47,6 +47,12 @@ export const errorCatalog = {
   HOP_INVALID: { message: 'the hop header is malformed, forged or expired, or this node accepts no proxied connects', closeCode: CloseCode.forbidden, httpStatus: 403 },
   HOP_NOT_OWNER: { message: "this node's region does not hold the document at the hop's epoch", closeCode: CloseCode.tryAgainLater, httpStatus: 421 },
   SERVER_SHUTTING_DOWN: { message: 'the server is restarting', closeCode: CloseCode.serviceRestart, httpStatus: 503 },
+  DOCUMENT_MISDIRECTED: { message: "the document is pinned to another region: send the request to that region's node (see route)", closeCode: CloseCode.tryAgainLater, httpStatus: 421 },
+  DOCUMENT_DELETED: { message: 'the document was deleted', closeCode: CloseCode.documentDeleted, httpStatus: 410 },
+  DOCUMENT_NOT_FOUND: { message: 'no live session and no archived state for this document', closeCode: CloseCode.malformedMessage, httpStatus: 404 },
+  UPDATE_UNREACHABLE: { message: 'the update builds on content the document lacks (send the missing updates first)', closeCode: CloseCode.malformedMessage, httpStatus: 400 },
+  REQUEST_INVALID: { message: 'the request is not valid', closeCode: CloseCode.malformedMessage, httpStatus: 400 },
+  METHOD_NOT_ALLOWED: { message: 'the method is not allowed on this path', closeCode: CloseCode.malformedMessage, httpStatus: 405 },
   INTERNAL: { message: 'unexpected server error', closeCode: CloseCode.internalError, httpStatus: 500 },
 } as const satisfies Record<string, { message: string; closeCode: CloseCode; httpStatus: number }>;
 

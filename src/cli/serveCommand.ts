@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { defaultNodeId, loadServeConfig, serveFlagNames, serveSwitchNames, type ServeConfig } from '../config.js';
 import type { Logger } from '../log.js';
+import { openDocumentArchive, type DocumentArchive } from '../archive/index.js';
 import { RedisBoardBus } from '../boards/index.js';
 import { openControlStores, redactedUrl, type ControlStores } from '../routing/index.js';
 import { createEventLogStorage, type EventLogStorage } from '../storage/index.js';
@@ -65,7 +66,7 @@ async function start(config: ServeConfig, io: CliIo, hintFlags: string): Promise
 }
 
 /** The control store and the board storage (by default the same libSQL file); `close` closes both. */
-type ServeStores = ControlStores & { boardStorage: EventLogStorage };
+type ServeStores = ControlStores & { boardStorage: EventLogStorage; archive: DocumentArchive | undefined };
 
 async function openStores(config: ServeConfig): Promise<ServeStores> {
   let control: ControlStores;
@@ -74,12 +75,34 @@ async function openStores(config: ServeConfig): Promise<ServeStores> {
   } catch (error) {
     throw new Error(`cannot open the control store ${redactedUrl(config.dbUrl)}: ${(error as Error).message}`, { cause: error });
   }
+  let boardStorage: EventLogStorage;
   try {
-    const boardStorage = await createEventLogStorage({ url: config.storageUrl, authToken: config.storageAuthToken });
-    return { ...control, boardStorage, close: async () => void (await Promise.allSettled([control.close(), boardStorage.close()])) };
+    boardStorage = await createEventLogStorage({ url: config.storageUrl, authToken: config.storageAuthToken });
   } catch (error) {
     await control.close();
     throw new Error(`cannot open the board storage (--storage-url): ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    const archive = await openArchive(config);
+    return { ...control, boardStorage, archive, close: async () => void (await Promise.allSettled([control.close(), boardStorage.close(), archive?.close()])) };
+  } catch (error) {
+    await Promise.allSettled([control.close(), boardStorage.close()]);
+    throw error;
+  }
+}
+
+async function openArchive(config: ServeConfig): Promise<DocumentArchive | undefined> {
+  if (config.archiveUrl === undefined) return undefined;
+  try {
+    const archive = await openDocumentArchive({ url: config.archiveUrl, s3Endpoint: config.archiveS3Endpoint });
+    // An archive that cannot be reached at start would fail every first connect; say so now.
+    await archive.ping().catch(async (error: unknown) => {
+      await archive.close();
+      throw error;
+    });
+    return archive;
+  } catch (error) {
+    throw new Error(`cannot open the archive (--archive-url ${redactedUrl(config.archiveUrl)}): ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -99,6 +122,7 @@ async function startServer(config: ServeConfig & { nodeId: string }, stores: Ser
         logger,
       }),
       boardStorage: stores.boardStorage,
+      archive: stores.archive,
       // Alone without Redis: other processes on the same file see the boards only after a reload.
       boardBus: config.redisUrl ? new RedisBoardBus({ url: config.redisUrl, nodeId: config.nodeId, keyPrefix: config.redisKeyPrefix, logger }) : undefined,
       logger,

@@ -22,6 +22,8 @@ Commands:
                 [--max-preauth-bytes 5242880]
     webhooks: [--webhook-update-interval-ms 5000] [--webhook-max-state-bytes 4194304]
               [--allow-private-webhooks (loopback, private, link-local, metadata addresses)]
+    archive (opt-in): [--archive-url postgres://... | file:archive.db | s3://bucket/prefix]
+                      [--archive-interval-ms 30000] [--archive-s3-endpoint http://host:9000]
   tenants create <tenantId> [--max-documents 1000] [--regions a,b]
   tenants list                            id, maxDocuments, live documents (and regions) per tenant
   tenants set <tenantId> [--max-documents N] [--regions a,b]

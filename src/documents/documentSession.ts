@@ -22,7 +22,7 @@ import type { AwarenessEntry, ClientMessage } from './protocol.js';
 import { readAwarenessEntries } from './decodeClientFrame.js';
 import { FullStateCache } from './fullStateCache.js';
 import { InFlightClocks } from './inFlightClocks.js';
-import { splitIntegrable } from './integrableSplit.js';
+import { splitIntegrable, type CheckedUpdate } from './integrableSplit.js';
 import { ResyncTask } from './resyncTask.js';
 import { SharedMessage } from './sharedMessage.js';
 import { UpdateCoalescer } from './updateCoalescer.js';
@@ -52,6 +52,8 @@ export interface DocumentSessionOptions {
   onConnectionClosed: (session: DocumentSession, connection: DocumentConnection) => void;
   /** Called after each client update is stored and relayed (webhooks' `document.updated`); must be cheap. */
   onStoredUpdate?: () => void;
+  /** Another node deleted the document (the sync layer's `onDocumentEnded`). */
+  onEndedElsewhere: (session: DocumentSession) => void;
 }
 
 /**
@@ -92,6 +94,8 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
   private pendingReported = false;
   /** Whether the last awareness relay to other nodes failed (logged once per streak). */
   private relayFailing = false;
+  /** Changes applied so far, from any node (checkpoints compare it). */
+  private changes = 0;
   /** The same for stateless messages. */
   private statelessRelayFailing = false;
 
@@ -123,6 +127,60 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
   async load(): Promise<void> {
     this.attachment = await this.options.syncLayer.attach(this.docKey, this);
     Y.applyUpdate(this.doc, this.attachment.state, 'sync-layer' satisfies ChangeOrigin);
+  }
+
+  /** Grows with every change stored or heard (a checkpoint's "did it change since?"). */
+  get revision(): number {
+    return this.changes;
+  }
+
+  /**
+   * Merges a state kept outside the sync layer (the archive's) into the document: stored first,
+   * as every change is, then applied. Run before any client is attached, so step 2 has it.
+   */
+  async restore(state: Uint8Array): Promise<void> {
+    await this.options.syncLayer.append(this.docKey, state);
+    Y.applyUpdate(this.current, state, 'sync-layer' satisfies ChangeOrigin);
+  }
+
+  /**
+   * An update from the HTTP API, checked by `validateUpdate` as a client's is: stored, then
+   * relayed to every connection and applied. Content that builds on clocks the document lacks
+   * is refused whole (a client would keep and resend it; a request cannot), nothing stored.
+   */
+  async applyServerUpdate(checked: CheckedUpdate): Promise<void> {
+    if (isEmptyUpdate(checked.bytes)) return;
+    const split = splitIntegrable(checked, this.knownClock);
+    if (split.refused) {
+      const missing = Object.fromEntries([...split.missing].slice(0, 8));
+      throw new WiresocketError('UPDATE_UNREACHABLE', `waiting for client clocks ${JSON.stringify(missing)}`);
+    }
+    // Nothing the document lacks: stored already.
+    if (split.update === null) return;
+    const update = split.update;
+    this.inFlight.claim(split.reach);
+    try {
+      await this.options.syncLayer.append(this.docKey, update);
+    } catch (error) {
+      this.resync.request();
+      throw new WiresocketError('STORE_UNAVAILABLE', 'sync layer append failed', { cause: error });
+    } finally {
+      this.inFlight.release();
+    }
+    if (this.lifecycle.isArchived) return;
+    this.changes++;
+    this.deferred.add(update, split.reach);
+    this.outgoing.add(update);
+  }
+
+  onDocumentEnded(): void {
+    this.options.onEndedElsewhere(this);
+  }
+
+  /** Ends every connection with the error's close code (a 44xx gets its auth message first). */
+  failAll(error: WiresocketError): void {
+    this.outgoing.flush();
+    for (const connection of [...this.connections]) connection.fail(error);
   }
 
   get connectionCount(): number {
@@ -301,6 +359,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     }
     connection.acknowledgeUpdate();
     if (this.lifecycle.isArchived) return;
+    this.changes++;
     this.deferred.add(update, split.reach);
     this.outgoing.add(update);
     this.options.onStoredUpdate?.();
@@ -349,6 +408,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
       this.options.logger.error({ docKey: this.docKey, origin: 'sync-layer', err: error }, 'a validated update failed to apply; not relayed');
       return;
     }
+    this.changes++;
     this.outgoing.add(update);
   }
 
@@ -397,6 +457,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     } finally {
       doc.off('update', capture);
     }
+    if (changes.length > 0) this.changes++;
     for (const change of changes) this.outgoing.add(change);
   }
 

@@ -4,14 +4,16 @@ import type { Clock, TimerHandle } from '../clock.js';
 import { WiresocketError } from '../errors.js';
 import { SessionLifecycle, type ArchiveReason } from '../lifecycle/index.js';
 import type { Logger } from '../log.js';
-import { RoutingBatcher, type CreationCheck, type DocumentRoute, type OrphanedDocument, type OutboxEvent, type PinResult, type RoutingTable } from '../routing/index.js';
-import type { SyncLayer } from '../sync/index.js';
+import { RoutingBatcher, type CreationCheck, type DocumentRoute, type OrphanedDocument, type PinResult, type RoutingTable } from '../routing/index.js';
+import { readDocumentState, type SyncLayer } from '../sync/index.js';
 import { documentKey } from '../tenancy/index.js';
 import type { CoalescingBounds } from './adaptiveWindow.js';
 import { DocumentConnection, type DocumentConnectionOptions } from './documentConnection.js';
+import type { DocumentEndReason, DocumentHooks } from './documentHooks.js';
 import type { DocumentLimitName, DocumentLimits } from './documentLimits.js';
 import { DocumentSession } from './documentSession.js';
 import type { DocumentWebhooks } from './documentWebhooks.js';
+import { EndRetries } from './endRetries.js';
 import type { MinimalSocket } from './minimalSocket.js';
 import { claimHopEpoch, claimTarget, PinnedElsewhereError, type HopClaim } from './pinnedElsewhere.js';
 import { fenceVerdict, type SuspendedDocument } from './routingFence.js';
@@ -32,6 +34,8 @@ export interface DocumentSessionsOptions {
   limits: DocumentLimits;
   /** A connection was refused or closed by one of the limits (metrics). */
   onLimit: (limit: DocumentLimitName) => void;
+  /** Where the archive (and other parts) attach to a document's life; none: nothing is kept. */
+  hooks?: DocumentHooks;
   /** A node silent for longer is dead (`--node-timeout-ms`): a region with none alive may be taken over. */
   nodeTimeoutMs: number;
   /** Whether a region has a node that beat within the timeout (a hint; the takeover re-checks atomically). */
@@ -84,9 +88,14 @@ export class DocumentSessions {
   private readonly droppedLeftovers = new Set<string>();
   /** The connect path's routing calls, grouped into one store round trip per event-loop turn. */
   private readonly registry: RoutingBatcher;
+  /** Stops each live session's hook (its checkpoints) when the session goes. */
+  private readonly unwatch = new Map<DocumentSession, () => void>();
+  /** Ended documents whose end announcement failed: their sync-layer state waits for a retry. */
+  private readonly endRetries: EndRetries;
 
   constructor(private readonly options: DocumentSessionsOptions) {
     this.registry = new RoutingBatcher(options.routing);
+    this.endRetries = new EndRetries({ clock: options.clock, logger: options.logger, retry: (docKey, reason) => this.retryEnd(docKey, reason) });
   }
 
   /**
@@ -156,7 +165,57 @@ export class DocumentSessions {
     if (this.entries.get(session.docKey)?.kind === 'live') this.entries.delete(session.docKey);
     session.lifecycle.close('closed');
     session.closeAll(1012, 'SESSION_ENDED_ELSEWHERE');
-    void session.dispose();
+    void this.dispose(session);
+  }
+
+  /**
+   * Ends the document now, for the cluster (`DELETE /v1/documents/<name>`): its connections here
+   * close with 4410, its routing row goes, its sync-layer state is dropped and the other nodes are
+   * told (they close theirs with 4410). True when it was live (here or anywhere).
+   */
+  async deleteDocument(docKey: string): Promise<boolean> {
+    if (this.shuttingDown) throw new WiresocketError('SERVER_SHUTTING_DOWN');
+    const local = await this.settledSession(docKey);
+    if (local) this.endDeleted(local);
+    this.endRetries.cancel(docKey);
+    const unpinned = await this.store(() => this.options.routing.unpinDocument(docKey));
+    await this.store(() => this.options.syncLayer.endDocument(docKey));
+    this.announceDeleted(docKey);
+    return local !== null || unpinned;
+  }
+
+  /** The live session of `docKey` here once any opening or ending of it is over; null when none. */
+  private async settledSession(docKey: string): Promise<DocumentSession | null> {
+    for (;;) {
+      const entry = this.entries.get(docKey);
+      if (!entry) return null;
+      if (entry.kind === 'live') return entry.session;
+      if (entry.kind === 'ending') await entry.ended;
+      else await entry.opened.catch(() => undefined);
+    }
+  }
+
+  /** The document was deleted (here or by another node): its connections close with 4410 and it is freed, nothing kept. */
+  private endDeleted(session: DocumentSession): void {
+    if (session.lifecycle.isArchived) return;
+    if (this.entries.get(session.docKey)?.kind === 'live') this.entries.delete(session.docKey);
+    session.lifecycle.close('closed');
+    session.failAll(new WiresocketError('DOCUMENT_DELETED'));
+    void this.dispose(session);
+    this.options.logger.info({ docKey: session.docKey, tenantId: session.tenantId, reason: 'deleted' satisfies DocumentEndReason }, 'document session ended');
+  }
+
+  private announceDeleted(docKey: string): void {
+    this.options.hooks?.ended?.({ docKey, reason: 'deleted', finalState: null }).catch((error: unknown) => {
+      this.options.logger.warn({ docKey, err: error }, 'announcing a deleted document failed');
+    });
+  }
+
+  /** Frees the session and stops what watched it. */
+  private dispose(session: DocumentSession): Promise<void> {
+    this.unwatch.get(session)?.();
+    this.unwatch.delete(session);
+    return session.dispose();
   }
 
   /**
@@ -247,7 +306,7 @@ export class DocumentSessions {
   /** Purges an orphan unless this node started serving it; local connects wait for the purge. */
   private purgeOrphan(docKey: string): Promise<void> {
     if (this.entries.has(docKey) || this.shuttingDown) return Promise.resolve();
-    const ended = this.purgeDocument(docKey, this.options.webhooks?.endedEvent(docKey, 'node-reaped', null))
+    const ended = this.purgeDocument(docKey, 'node-reaped', () => this.layerState(docKey), null)
       .then((purged) => {
         if (purged) this.options.logger.info({ docKey, reason: 'node-reaped' }, 'document session ended');
       })
@@ -264,10 +323,57 @@ export class DocumentSessions {
    * Ends the document for the cluster if no connection on any node uses it: the conditional
    * unpin lets exactly one node win, and only the winner drops the sync-layer state.
    */
-  private async purgeDocument(docKey: string, ended?: OutboxEvent): Promise<boolean> {
-    const purged = await this.options.routing.unpinIfUnused(docKey, ended);
-    if (purged) await this.options.syncLayer.deleteDocument(docKey);
+  private async purgeDocument(
+    docKey: string,
+    reason: DocumentEndReason,
+    finalState: () => Uint8Array | Promise<Uint8Array>,
+    /** The state for the webhook's `document.ended`, when it is at hand without a store read. */
+    webhookState: (() => Uint8Array) | null,
+  ): Promise<boolean> {
+    // The event goes into the unpin's own transaction: only the node that wins the purge reports it.
+    const purged = await this.options.routing.unpinIfUnused(docKey, this.options.webhooks?.endedEvent(docKey, reason, webhookState));
+    if (purged && (await this.announceEnd(docKey, reason, finalState))) await this.options.syncLayer.deleteDocument(docKey);
     return purged;
+  }
+
+  /**
+   * The one place a document's end is announced (DocumentHooks.ended), by the node that won its
+   * purge and before its sync-layer state is dropped. False when the announcement failed: the
+   * state is kept then, and the announcement retried (EndRetries), never dropped silently.
+   */
+  private async announceEnd(docKey: string, reason: DocumentEndReason, finalState: () => Uint8Array | Promise<Uint8Array>): Promise<boolean> {
+    const hooks = this.options.hooks;
+    if (!hooks?.ended) return true;
+    try {
+      await hooks.ended({ docKey, reason, finalState: await finalState() });
+      return true;
+    } catch (error) {
+      this.options.logger.error({ docKey, reason, err: error }, 'could not announce the end of a document (archive its final state); its sync-layer state is kept and the announcement retried');
+      if (!this.shuttingDown) this.endRetries.schedule(docKey, reason);
+      return false;
+    }
+  }
+
+  /**
+   * A retried end: done when the document is live again (its new session loaded the kept state and
+   * will end it in turn), else announced with the state read back from the layer, then dropped.
+   */
+  private async retryEnd(docKey: string, reason: DocumentEndReason): Promise<void> {
+    if (this.entries.has(docKey) || (await this.options.routing.getRoute(docKey)) !== null) return;
+    let state: Uint8Array;
+    try {
+      state = await this.layerState(docKey);
+    } catch (error) {
+      this.options.logger.error({ docKey, err: error }, 'the final state of an ended document is lost: the sync layer no longer holds it and the archive never got it');
+      return;
+    }
+    await this.options.hooks?.ended?.({ docKey, reason, finalState: state });
+    if (!this.entries.has(docKey) && (await this.options.routing.getRoute(docKey)) === null) await this.options.syncLayer.deleteDocument(docKey);
+  }
+
+  /** The document's whole state as the sync layer holds it (no session here). */
+  private layerState(docKey: string): Promise<Uint8Array> {
+    return readDocumentState(this.options.syncLayer, docKey);
   }
 
   /** The live session of a document on this node, if any (tests, stats). */
@@ -295,6 +401,7 @@ export class DocumentSessions {
   /** Closes every connection with 1012 and ends every session (graceful shutdown). */
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
+    this.endRetries.stop();
     for (const timer of this.orphanTimers.values()) this.options.clock.clearTimeout(timer);
     this.orphanTimers.clear();
     const endings: Promise<void>[] = [];
@@ -397,7 +504,10 @@ export class DocumentSessions {
     }
     if (hop && !claimHop && pin.kind === 'pinned') {
       // Purged between the check and the pin: a proxied connect must not claim (one hop, no claim).
-      await this.store(() => this.purgeDocument(key));
+      // Nothing was served under this claim: nothing to announce or keep.
+      await this.store(async () => {
+        if (await this.options.routing.unpinIfUnused(key)) await syncLayer.deleteDocument(key);
+      });
       throw new WiresocketError('HOP_NOT_OWNER', 'the document was purged meanwhile');
     }
     if (pin.route.region !== this.options.region) {
@@ -408,6 +518,14 @@ export class DocumentSessions {
     }
     const session = this.newSession(key, tenantId, pin.route);
     await this.store(() => session.load());
+    try {
+      await this.store(() => this.prepare(session, pin.kind === 'pinned'));
+    } catch (error) {
+      await session.dispose();
+      throw error;
+    }
+    const stopWatching = this.options.hooks?.live?.(session);
+    if (stopWatching) this.unwatch.set(session, stopWatching);
     this.options.logger.info({ docKey: key, tenantId, region: this.options.region, pinned: pin.kind }, 'document session created');
     return session;
   }
@@ -415,6 +533,16 @@ export class DocumentSessions {
   private quotaExceeded(key: string, maxDocuments: number): WiresocketError {
     this.options.webhooks?.quotaReached(key, maxDocuments);
     return new WiresocketError('QUOTA_EXCEEDED', `limit ${maxDocuments}`);
+  }
+
+  /** What a hook must put into the document before its first client is served (the archived state). */
+  private async prepare(session: DocumentSession, claimed: boolean): Promise<void> {
+    await this.options.hooks?.opening?.({
+      docKey: session.docKey,
+      claimed,
+      stateVector: () => session.stateVector(),
+      restore: (state) => session.restore(state),
+    });
   }
 
   /** A proxied connect is served only under the claim the edge routed by (one hop, never a claim of its own). */
@@ -510,6 +638,7 @@ export class DocumentSessions {
       logger: this.options.logger,
       onConnectionClosed: (closedSession, connection) => void this.participantLeft(closedSession, connection.id),
       ...(updates === null ? {} : { onStoredUpdate: () => updates.changed() }),
+      onEndedElsewhere: (endedSession) => this.endDeleted(endedSession),
     });
     return session;
   }
@@ -576,11 +705,11 @@ export class DocumentSessions {
     let ended = false;
     try {
       await Promise.all(this.pendingRemovals);
-      ended = await this.purgeDocument(key, this.options.webhooks?.endedEvent(key, reason, () => session.encodeState()));
+      ended = await this.purgeDocument(key, reason, () => session.encodeState(), () => session.encodeState());
     } catch (error) {
       this.options.logger.error({ docKey: key, err: error }, 'could not purge an ended document session');
     } finally {
-      await session.dispose();
+      await this.dispose(session);
     }
     const fields = { docKey: key, tenantId: session.tenantId, reason };
     if (ended) this.options.logger.info(fields, 'document session ended');

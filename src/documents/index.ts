@@ -17,3 +17,5 @@ export {
   type HocuspocusLimits,
 } from './hocuspocus/index.js';
 export type { DocumentUpdateWatch, DocumentWebhooks } from './documentWebhooks.js';
+export type { DocumentEndReason, DocumentEnded, DocumentHooks, OpeningDocument, WatchedDocument } from './documentHooks.js';
+export { documentToJson, type DocumentJson } from './documentJson.js';

@@ -2,6 +2,7 @@ export type {
   ActiveConnection,
   CreationCheck,
   DocumentRoute,
+  ListedDocument,
   NewDocumentRoute,
   NodeRecord,
   OrphanedDocument,
@@ -46,3 +47,4 @@ export { intColumn, textColumn, type PostgresRow } from './postgresColumns.js';
 export { allEventTypes, type OutboxEvent } from './outboxEvent.js';
 export { enqueueStatements as libsqlOutboxStatements } from './libsqlOutboxSql.js';
 export { enqueueStatement as postgresOutboxStatement, outboxValues as postgresOutboxValues } from './postgresOutboxSql.js';
+export { prefixEnd } from './keyRange.js';

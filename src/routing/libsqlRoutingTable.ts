@@ -1,11 +1,13 @@
 import { planBatch } from './libsqlBatchPlan.js';
 import { rowNumber, rowString, type LibsqlDatabase } from './libsqlDatabase.js';
-import { clearDeadConnectionsAfterTakeover, countOf, firstRoute, insertBoardRoute, recordEpochs, selectRoute, takeOverGoneRegion } from './libsqlRoutingSql.js';
+import { prefixEnd } from './keyRange.js';
+import { clearDeadConnectionsAfterTakeover, countOf, firstRoute, insertBoardRoute, recordEpochs, routeColumns, routeFromRow, selectRoute, takeOverGoneRegion } from './libsqlRoutingSql.js';
 import { enqueueStatements } from './libsqlOutboxSql.js';
 import type { OutboxEvent } from './outboxEvent.js';
 import type {
   ActiveConnection,
   DocumentRoute,
+  ListedDocument,
   NewDocumentRoute,
   NodeRecord,
   PinResult,
@@ -26,6 +28,17 @@ const deleteRouteIfUnused = `
   WHERE doc_key = ? AND NOT EXISTS (SELECT 1 FROM active_sessions WHERE doc_key = ?)`;
 
 const countDocumentConnections = 'SELECT COUNT(*) AS n FROM active_sessions WHERE doc_key = ?';
+
+/** A page of one app's documents in key order (BINARY collation: byte order), with connection counts. */
+const listRoutes = (lower: '>=' | '>') => `
+  SELECT ${routeColumns.split(', ').map((column) => `r.${column}`).join(', ')},
+    (SELECT COUNT(*) FROM active_sessions a WHERE a.doc_key = r.doc_key) AS connections
+  FROM document_routing r
+  WHERE r.doc_key ${lower} ? AND r.doc_key < ?
+  ORDER BY r.doc_key
+  LIMIT ?`;
+const listRoutesFrom = listRoutes('>=');
+const listRoutesAfter = listRoutes('>');
 
 /** Refreshes an existing row only: a missing row must be noticed (the node was reaped). */
 const updateNode = 'UPDATE nodes SET region = ?, url = ?, heartbeat_at = ? WHERE node_id = ?';
@@ -163,6 +176,12 @@ export class LibsqlRoutingTable implements RoutingTable {
   async countConnections(docKey: string): Promise<number> {
     const result = await this.client.execute({ sql: countDocumentConnections, args: [docKey] });
     return countOf(result);
+  }
+
+  async listDocuments(prefix: string, afterKey: string | null, limit: number): Promise<ListedDocument[]> {
+    const from = afterKey ?? prefix;
+    const result = await this.client.execute({ sql: afterKey === null ? listRoutesFrom : listRoutesAfter, args: [from, prefixEnd(prefix), limit] });
+    return result.rows.map((row) => ({ ...routeFromRow(row), connections: rowNumber(row, 'connections') }));
   }
 
   async heartbeat(node: NodeRecord): Promise<boolean> {

@@ -3,9 +3,11 @@ import { intColumn, textColumn, type PostgresRow } from './postgresColumns.js';
 import type { PostgresControlDatabase } from './postgresControlDatabase.js';
 import { outboxCtes, outboxValues } from './postgresOutboxSql.js';
 import type { OutboxEvent } from './outboxEvent.js';
+import { prefixEnd } from './keyRange.js';
 import type {
   ActiveConnection,
   DocumentRoute,
+  ListedDocument,
   NewDocumentRoute,
   NodeRecord,
   PinResult,
@@ -40,6 +42,18 @@ const unpinIfUnusedAnnouncing = `
   SELECT unpinned FROM unpin`;
 const countTenantRoutes = 'SELECT count(*) AS n FROM document_routing WHERE tenant_id = $1';
 const deleteRoute = 'DELETE FROM document_routing WHERE doc_key = $1';
+/** A page of one app's documents in byte order (`COLLATE "C"`: the range must not follow a locale), with connection counts. */
+const listRoutes = (lower: '>=' | '>') => ({
+  name: `routing_list_routes_${lower === '>' ? 'after' : 'from'}`,
+  text: `SELECT r.doc_key, r.tenant_id, r.region, r.node_id, r.pinned_at, r.epoch,
+           (SELECT count(*) FROM active_sessions a WHERE a.doc_key = r.doc_key) AS connections
+         FROM document_routing r
+         WHERE r.doc_key COLLATE "C" ${lower} $1 AND r.doc_key COLLATE "C" < $2
+         ORDER BY r.doc_key COLLATE "C"
+         LIMIT $3`,
+});
+const listRoutesFrom = listRoutes('>=');
+const listRoutesAfter = listRoutes('>');
 
 /**
  * A takeover in one statement ($1 document, $2 the epoch seen, $3 region, $4 node, $5 now, $6
@@ -204,6 +218,12 @@ export class PostgresRoutingTable implements RoutingTable {
   async countConnections(docKey: string): Promise<number> {
     const result = await this.pool.query<PostgresRow>({ ...countConnections, values: [docKey] });
     return intColumn(result.rows[0], 'n');
+  }
+
+  async listDocuments(prefix: string, afterKey: string | null, limit: number): Promise<ListedDocument[]> {
+    const query = afterKey === null ? listRoutesFrom : listRoutesAfter;
+    const result = await this.pool.query<PostgresRow>({ ...query, values: [afterKey ?? prefix, prefixEnd(prefix), limit] });
+    return result.rows.map((row) => ({ ...routeFromRow(row), connections: intColumn(row, 'connections') }));
   }
 
   async heartbeat(node: NodeRecord): Promise<boolean> {

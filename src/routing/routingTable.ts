@@ -57,6 +57,11 @@ export interface RoutingTable {
   removeConnection(connectionId: string): Promise<void>;
   /** Open connections to the document on every node. */
   countConnections(docKey: string): Promise<number>;
+  /**
+   * The pinned documents whose key starts with `prefix` (a `tenant::app::`), in key order (byte
+   * order), after `afterKey` when given, at most `limit`, each with its connections on every node.
+   */
+  listDocuments(prefix: string, afterKey: string | null, limit: number): Promise<ListedDocument[]>;
 
   /**
    * Writes the node's heartbeat row. Resolves false when the row was missing, which after the
@@ -143,6 +148,11 @@ export interface CreationCheck {
   liveDocuments: number;
   /** The tenant's residency: the regions its documents may be pinned to; null: anywhere. */
   allowedRegions: readonly string[] | null;
+}
+
+/** One row of `listDocuments`: the route and how many connections use the document. */
+export interface ListedDocument extends DocumentRoute {
+  connections: number;
 }
 
 export interface ActiveConnection {

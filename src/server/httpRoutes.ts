@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { grantsDocument, maxTokenLength, type Principal, type TokenVerifier } from '../auth/index.js';
+import { grantsDocument, type Principal, type TokenVerifier } from '../auth/index.js';
 import { boardIdFromUrl, isBoardPath } from '../boards/index.js';
 import { WiresocketError } from '../errors.js';
 import { documentNameFromUrl } from '../tenancy/index.js';
+import { authenticateRequest } from './bearerRequest.js';
+import { handleDocumentRequest, isDocumentApiPath, type DocumentApi } from './documentRoutes.js';
 import type { RouteAnswer } from './routeLookup.js';
 
 export interface HttpRouteDependencies {
@@ -17,6 +19,8 @@ export interface HttpRouteDependencies {
   metrics(): Promise<{ contentType: string; text: string }>;
   /** Where a document of the principal's tenant and app is pinned. */
   route(principal: Principal, documentName: string): Promise<RouteAnswer>;
+  /** The document HTTP API (`/v1/documents`). */
+  documentApi: DocumentApi;
 }
 
 const routePrefix = '/v1/route/';
@@ -24,6 +28,7 @@ const routePrefix = '/v1/route/';
 /** Plain HTTP endpoints (DESIGN.md "Endpoints"): health, readiness, metrics, board state, stats. */
 export async function handleHttpRequest(request: IncomingMessage, response: ServerResponse, deps: HttpRouteDependencies): Promise<void> {
   const path = (request.url ?? '/').split('?')[0];
+  if (isDocumentApiPath(path)) return handleDocumentRequest(request, response, path, deps.documentApi);
   if (request.method !== 'GET' && request.method !== 'HEAD') return sendJson(response, 405, { error: 'method not allowed' });
   try {
     if (path === '/healthz') return sendJson(response, 200, { status: 'ok' });
@@ -57,12 +62,7 @@ async function routeLookup(request: IncomingMessage, response: ServerResponse, p
   sendJson(response, 200, await deps.route(principal, name));
 }
 
-/** The principal of `Authorization: Bearer <token>`; 401 without a valid one. */
-async function authenticate(request: IncomingMessage, verifier: TokenVerifier): Promise<Principal> {
-  const header = request.headers.authorization ?? '';
-  const token = header.length <= maxTokenLength + 7 && header.startsWith('Bearer ') ? header.slice(7).trim() : null;
-  return verifier.verify(token || null);
-}
+const authenticate = authenticateRequest;
 
 async function readiness(response: ServerResponse, deps: HttpRouteDependencies): Promise<void> {
   try {

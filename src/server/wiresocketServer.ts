@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { DocumentArchiving, type DocumentArchive } from '../archive/index.js';
 import { bearerSubprotocol, parseBearerSubprotocol, TokenVerifier, type Principal } from '../auth/index.js';
 import { BoardRooms, CollaborationService, isBoardPath, type BoardBus } from '../boards/index.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -22,6 +23,7 @@ import { handleDocumentUpgrade, type DocumentUpgradeDependencies } from './docum
 import { isHocuspocusPath } from './hocuspocusPath.js';
 import { handleHocuspocusUpgrade, type HocuspocusUpgradeDependencies } from './hocuspocusUpgrade.js';
 import { HandshakeDeadline } from './handshakeDeadline.js';
+import { DocumentApi } from './documentApi.js';
 import { handleHttpRequest } from './httpRoutes.js';
 import { KeyRotationWatcher } from './keyRotationWatcher.js';
 import { rejectUpgrade } from './rejectUpgrade.js';
@@ -45,6 +47,8 @@ export interface WiresocketServerOptions {
   onClosed?: () => Promise<void>;
   /** The webhook outbox (on the control store's database); none: no webhooks. */
   webhooks?: WebhookStore;
+  /** Keeps documents beyond their sessions (`--archive-url`); none: nothing is kept (the spec's default). The caller opens and closes it. */
+  archive?: DocumentArchive;
 }
 
 /** How long /readyz waits for the stores before it answers 503. */
@@ -82,6 +86,7 @@ export class WiresocketServer {
   private documentDeps: DocumentUpgradeDependencies | null = null;
   private boardDeps: BoardUpgradeDependencies | null = null;
   private hocuspocusDeps: HocuspocusUpgradeDependencies | null = null;
+  private readonly documentApi: DocumentApi;
 
   private constructor(
     private readonly options: WiresocketServerOptions,
@@ -155,6 +160,9 @@ export class WiresocketServer {
         maxAwarenessStateBytes: config.maxAwarenessStateBytes,
       },
       onLimit,
+      hooks: options.archive
+        ? new DocumentArchiving({ archive: options.archive, syncLayer: options.syncLayer, clock, logger: this.logger, intervalMs: config.archiveIntervalMs })
+        : undefined,
       nodeTimeoutMs: config.nodeTimeoutMs,
       regionHasLiveNode: async (region) => (await this.directory.liveNodeOf(region)) !== null,
       ...(this.webhooks === null ? {} : { webhooks: this.webhooks.announcer }),
@@ -186,6 +194,14 @@ export class WiresocketServer {
     if (announcer) this.boards.observe({ sessionArchived: (boardKey, reason, sequence) => announcer.boardArchived(boardKey, reason, sequence) });
     // A second's cache: a connect storm to documents of another region reads the nodes once.
     this.directory = new RegionDirectory({ routing: options.routing, nodeTimeoutMs: config.nodeTimeoutMs, cacheMs: 1_000 });
+    this.documentApi = new DocumentApi({
+      documents: this.documents,
+      routing: options.routing,
+      syncLayer: options.syncLayer,
+      archive: options.archive ?? null,
+      directory: this.directory,
+      region: config.region,
+    });
     this.regionProxy =
       config.clusterSecret === undefined
         ? null
@@ -400,8 +416,8 @@ export class WiresocketServer {
     const timeout = new Promise<never>((_, reject) => {
       setTimeout(() => reject(new Error('stores did not answer in time')), readinessTimeoutMs).unref();
     });
-    const { routing, syncLayer, boardStorage } = this.options;
-    await Promise.race([Promise.all([routing.ping(), syncLayer.ping(), boardStorage.ping()]), timeout]);
+    const { routing, syncLayer, boardStorage, archive } = this.options;
+    await Promise.race([Promise.all([routing.ping(), syncLayer.ping(), boardStorage.ping(), archive?.ping()]), timeout]);
   }
 
   private httpDependencies() {
@@ -412,6 +428,7 @@ export class WiresocketServer {
       boardState: async (principal: Principal, boardId: string) => ({ boardId, ...(await this.boards.getBoardState(keyOf(principal, boardId))) }),
       metrics: async () => ({ contentType: this.metrics.contentType, text: await this.metrics.render() }),
       route: (principal: Principal, name: string) => routeAnswer(name, keyOf(principal, name), this.options.routing, this.directory),
+      documentApi: { work: this.documentApi, verifier: this.verifier, maxBodyBytes: this.options.config.maxMessageBytes, logger: this.logger },
       stats: (principal: Principal) => {
         const tenantPrefix = `${principal.tenantId}::`;
         return { tenantId: principal.tenantId, boards: this.boards.statsOf((key) => key.startsWith(tenantPrefix)), documents: this.documents.statsOf(tenantPrefix) };

@@ -99,6 +99,10 @@ export class DocumentFeed {
       if (event.nodeId !== this.self.nodeId) this.deliverAwareness(event.awareness, event.nodeId);
       return;
     }
+    if (event.kind === 'ended') {
+      if (event.nodeId !== this.self.nodeId) this.deliverEnded();
+      return;
+    }
     if (event.kind === 'stateless') {
       if (event.nodeId !== this.self.nodeId) this.deliverStateless(event.payload, event.nodeId);
       return;
@@ -220,6 +224,16 @@ export class DocumentFeed {
     } catch (error) {
       // The entry is stored; one listener's failure must not hold back the others.
       this.reports.listenerFailed(error);
+    }
+  }
+
+  private deliverEnded(): void {
+    for (const { listener } of [...this.subscriptions]) {
+      try {
+        listener.onDocumentEnded?.();
+      } catch (error) {
+        this.reports.listenerFailed(error);
+      }
     }
   }
 

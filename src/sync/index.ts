@@ -6,3 +6,4 @@ export { parseRedisUrl, acceptedRedisUrls, type RedisTarget } from './redisUrl.j
 export { createSyncLayer, type SyncLayerOptions } from './createSyncLayer.js';
 export { openRedisConnections, type RedisConnectionsOptions } from './openRedisConnections.js';
 export type { RedisConnectionEvents, RedisConnections } from './redisConnections.js';
+export { readDocumentState } from './readDocumentState.js';

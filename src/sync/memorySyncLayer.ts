@@ -29,6 +29,7 @@ const sharedMerger = () => (processMerger ??= new WorkerCompactionMerger());
  */
 export class MemorySyncHub {
   private readonly documents = new Map<string, MemoryDocument>();
+  private readonly leases = new Map<string, { holder: string; expiresAt: number }>();
 
   constructor(
     private readonly compactEvery = defaultCompactEvery,
@@ -81,6 +82,23 @@ export class MemorySyncHub {
 
   delete(docKey: string): void {
     this.documents.delete(docKey);
+  }
+
+  /** Deletes the document and tells the listeners of the other nodes. */
+  end(docKey: string, fromNode: string): void {
+    const document = this.documents.get(docKey);
+    this.documents.delete(docKey);
+    if (document) this.deliver(document, fromNode, (listener) => listener.onDocumentEnded?.());
+  }
+
+  /** Takes or renews a lease (see SyncLayer.holdLease); expiry by wall time, as Redis's PX. */
+  holdLease(docKey: string, name: string, ttlMs: number, nodeId: string): boolean {
+    const key = `${docKey}\0${name}`;
+    const now = Date.now();
+    const lease = this.leases.get(key);
+    if (lease && lease.holder !== nodeId && lease.expiresAt > now) return false;
+    this.leases.set(key, { holder: nodeId, expiresAt: now + ttlMs });
+    return true;
   }
 
   /** Whether the hub holds state for the document (for tests that check state is released). */
@@ -186,6 +204,14 @@ export class MemorySyncLayer implements SyncLayer {
 
   async deleteDocument(docKey: string): Promise<void> {
     this.hub.delete(docKey);
+  }
+
+  async endDocument(docKey: string): Promise<void> {
+    this.hub.end(docKey, this.nodeId);
+  }
+
+  async holdLease(docKey: string, name: string, ttlMs: number): Promise<boolean> {
+    return this.hub.holdLease(docKey, name, ttlMs, this.nodeId);
   }
 
   async ping(): Promise<void> {}

@@ -4,6 +4,7 @@
  *
  *   update:    `u <stream id> <previous stream id> <writer tag length>\n<writer tag><update>`
  *   awareness: `a <node id length>\n<node id><awareness update>`
+ *   ended:     `e <node id length>\n<node id>` (the document was deleted: `endDocument`)
  *   stateless: `s <node id length>\n<node id><payload, UTF-8>` (Hocuspocus `sendStateless`)
  *
  * Update events are published by the append script (redisScripts.ts builds the same header), in
@@ -13,6 +14,7 @@
 export type RedisDocumentEvent =
   | { kind: 'update'; id: string; prev: string; writer: string; update: Uint8Array }
   | { kind: 'awareness'; nodeId: string; awareness: Uint8Array }
+  | { kind: 'ended'; nodeId: string }
   | { kind: 'stateless'; nodeId: string; payload: string };
 
 const newline = 0x0a;
@@ -20,6 +22,11 @@ const newline = 0x0a;
 export function encodeAwarenessEvent(nodeId: string, awareness: Uint8Array): Buffer {
   const node = Buffer.from(nodeId, 'utf8');
   return Buffer.concat([Buffer.from(`a ${node.byteLength}\n`, 'latin1'), node, awareness]);
+}
+
+export function encodeEndedEvent(nodeId: string): Buffer {
+  const node = Buffer.from(nodeId, 'utf8');
+  return Buffer.concat([Buffer.from(`e ${node.byteLength}\n`, 'latin1'), node]);
 }
 
 export function encodeStatelessEvent(nodeId: string, payload: string): Buffer {
@@ -44,5 +51,6 @@ export function decodeRedisEvent(message: Buffer): RedisDocumentEvent | null {
     return { kind: 'update', id: header[1], prev: header[2], writer: sender, update: payload };
   }
   if (header[0] === 'a' && header.length === 2) return { kind: 'awareness', nodeId: sender, awareness: payload };
+  if (header[0] === 'e' && header.length === 2) return { kind: 'ended', nodeId: sender };
   return null;
 }

@@ -21,6 +21,11 @@ export function documentRedisKeys(prefix: string, docKey: string): DocumentRedis
   return { state: `${base}:state`, stream: `${base}:stream`, channel: `${base}:events` };
 }
 
+/** The name of a document's lease `name` (same hash tag, so the same slot as its state). */
+export function documentLeaseKey(prefix: string, docKey: string, name: string): string {
+  return `${prefix}:doc:{${Buffer.from(docKey, 'utf8').toString('base64url')}}:lease:${name}`;
+}
+
 /** A prefix may not hold braces: the first `{...}` in a name is its hash tag. */
 export function checkKeyPrefix(prefix: string): string {
   if (!/^[\x21-\x7e]{1,64}$/.test(prefix) || /[{}]/.test(prefix)) {

@@ -129,4 +129,17 @@ if not cut then return ${missing} end
 return { cut, redis.call('XRANGE', KEYS[2], '(' .. ARGV[1], '+', 'COUNT', ARGV[2]) }`,
 );
 
-export const allScripts = [initScript, appendScript, snapshotScript, compactScript, touchScript, readAfterScript];
+/**
+ * KEYS[1] the lease; ARGV: holder, ttl ms. Takes a free (or expired) lease or renews this
+ * holder's own; 1 when the caller holds it afterwards, 0 when another holder does.
+ */
+export const leaseScript = new RedisScript(
+  'lease',
+  `
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`,
+);
+
+export const allScripts = [initScript, appendScript, snapshotScript, compactScript, touchScript, readAfterScript, leaseScript];

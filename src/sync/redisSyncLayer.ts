@@ -5,10 +5,10 @@ import { WorkerCompactionMerger, type CompactionMerger } from './compactionMerge
 import { DocumentFeed } from './documentFeed.js';
 import { RedisCompactor } from './redisCompactor.js';
 import type { RedisConnectionEvents, RedisConnections } from './redisConnections.js';
-import { decodeRedisEvent, encodeAwarenessEvent, encodeStatelessEvent } from './redisEvents.js';
-import { checkKeyPrefix, defaultKeyPrefix, documentRedisKeys, type DocumentRedisKeys } from './redisKeys.js';
+import { decodeRedisEvent, encodeAwarenessEvent, encodeEndedEvent, encodeStatelessEvent } from './redisEvents.js';
+import { checkKeyPrefix, defaultKeyPrefix, documentLeaseKey, documentRedisKeys, type DocumentRedisKeys } from './redisKeys.js';
 import type { RedisCommandClient } from './redisScript.js';
-import { allScripts, appendScript, initScript, notInitialisedError, touchScript } from './redisScripts.js';
+import { allScripts, appendScript, initScript, leaseScript, notInitialisedError, touchScript } from './redisScripts.js';
 import { mergedState, readSnapshot } from './redisSnapshot.js';
 import { readStreamAfter } from './redisStreamRead.js';
 import { openRedisConnections } from './openRedisConnections.js';
@@ -189,6 +189,18 @@ export class RedisSyncLayer implements SyncLayer {
     const keys = this.keys(docKey);
     const client = await this.client();
     await client.callBuffer('DEL', keys.state, keys.stream);
+  }
+
+  /** Deleted first, announced after: a node that hears of it finds nothing left to write into. */
+  async endDocument(docKey: string): Promise<void> {
+    await this.deleteDocument(docKey);
+    await this.connections.publish(this.keys(docKey).channel, encodeEndedEvent(this.nodeId));
+  }
+
+  async holdLease(docKey: string, name: string, ttlMs: number): Promise<boolean> {
+    const client = await this.client();
+    const reply = await leaseScript.run(client, [documentLeaseKey(this.keyPrefix, docKey, name)], [this.nodeId, Math.max(1, Math.round(ttlMs))]);
+    return Number(reply) === 1;
   }
 
   async ping(): Promise<void> {

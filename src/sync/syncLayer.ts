@@ -27,6 +27,19 @@ export interface SyncLayer {
   attach(docKey: string, listener: SyncListener): Promise<SyncAttachment>;
   /** Drops the document's state and everything kept for it. */
   deleteDocument(docKey: string): Promise<void>;
+  /**
+   * Drops the document's state like `deleteDocument` and tells the listeners attached on every
+   * other node (`onDocumentEnded`): the document was deleted, so their sessions end instead of
+   * writing back what they hold (which a vanished state would otherwise make them do).
+   */
+  endDocument(docKey: string): Promise<void>;
+  /**
+   * Takes the document's lease `name` for `ttlMs`, or renews it when this node holds it already:
+   * true when this node holds it now. One node holds a lease at a time; a holder that stops
+   * renewing (it died) loses it when `ttlMs` has passed. Picks who does a document's periodic
+   * cluster-wide work (its archive checkpoints) without a coordinator.
+   */
+  holdLease(docKey: string, name: string, ttlMs: number): Promise<boolean>;
   /** Resolves when the layer's backend answers; rejects otherwise (used by /readyz). */
   ping(): Promise<void>;
   /**
@@ -51,6 +64,8 @@ export interface SyncListener {
    * what it lacks and appends what the stored state lacks (a state-vector exchange with the layer).
    */
   onResyncNeeded(): void;
+  /** Another node ended the document for good (`endDocument`: deleted); its state is gone. */
+  onDocumentEnded?(): void;
   /**
    * What the listener holds (a Yjs state vector). A layer that has to hand a listener the whole
    * stored state (the entries it missed were compacted away) sends only what this lacks; a

@@ -61,6 +61,15 @@ export class ControllableSyncLayer implements SyncLayer {
     return this.inner.deleteDocument(docKey);
   }
 
+  endDocument(docKey: string): Promise<void> {
+    this.calls.push(`end ${docKey}`);
+    return this.inner.endDocument(docKey);
+  }
+
+  holdLease(docKey: string, name: string, ttlMs: number): Promise<boolean> {
+    return this.inner.holdLease(docKey, name, ttlMs);
+  }
+
   ping(): Promise<void> {
     return this.inner.ping();
   }

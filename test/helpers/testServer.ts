@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { DocumentArchive } from '../../src/archive/documentArchive.js';
 import { issueToken } from '../../src/auth/tokenIssuer.js';
 import type { Access } from '../../src/auth/principal.js';
 import { generateHs256Secret } from '../../src/auth/keyMaterial.js';
@@ -69,6 +70,8 @@ export interface TestServerOptions {
   createBoardBus?: (nodeId: string) => BoardBus;
   /** Give the node its webhook outbox (on the control stores' database). */
   webhooks?: boolean;
+  /** The node's document archive (`--archive-url`); the test closes it. */
+  archive?: DocumentArchive;
 }
 
 /** A real server on an ephemeral loopback port with its own libSQL file; `close()` removes it all. */
@@ -97,6 +100,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       clock: options.clock,
       logger: options.logger,
       ...(options.webhooks ? { webhooks: webhookStoreOf(stores) } : {}),
+      archive: options.archive,
     });
   } catch (error) {
     await Promise.all([stores.close(), boardStorage.close()]);

@@ -438,6 +438,32 @@ export function routingTableContract(name: string, factory: () => Promise<Routin
       });
     });
 
+    describe('listing an app\'s documents', () => {
+      it('API-6: lists one app\'s pinned documents in key order, page by page, with their connections on every node', async () => {
+        await stores.tenants.createTenant({ tenantId: 't1', maxDocuments: 50 });
+        await stores.tenants.createTenant({ tenantId: 't10', maxDocuments: 50 });
+        // Names that a LIKE pattern or a locale collation would get wrong, and a neighbouring tenant.
+        const names = ['b', 'a%', 'a_', 'A', 'z::x', 'é'];
+        for (const name of names) await routing.pinDocument(routeFor('t1', name));
+        await routing.pinDocument(routeFor('t10', 'other'));
+        await routing.pinDocument({ ...routeFor('t1', 'x'), docKey: 't1::app2::x' });
+        await routing.addConnection({ connectionId: 'c1', docKey: routeFor('t1', 'b').docKey, nodeId: 'node-a', userId: 'u' });
+        await routing.addConnection({ connectionId: 'c2', docKey: routeFor('t1', 'b').docKey, nodeId: 'node-b', userId: 'u' });
+        const prefix = 't1::app::';
+        const first = await routing.listDocuments(prefix, null, 4);
+        const second = await routing.listDocuments(prefix, first.at(-1)!.docKey, 4);
+        const expected = names.map((name) => `${prefix}${name}`).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+        assert.deepEqual([...first, ...second].map((row) => row.docKey), expected);
+        assert.equal(second.length, 2);
+        assert.deepEqual(await routing.listDocuments(prefix, second.at(-1)!.docKey, 4), []);
+        const b = [...first, ...second].find((row) => row.docKey === `${prefix}b`)!;
+        assert.equal(b.connections, 2);
+        assert.equal(b.region, 'local');
+        assert.ok(b.pinnedAt > 0);
+        assert.ok(first.filter((row) => row.docKey !== b.docKey).every((row) => row.connections === 0));
+      });
+    });
+
     routingEpochContract(() => stores);
 
     describe('health and shutdown', () => {

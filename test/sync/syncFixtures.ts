@@ -18,6 +18,8 @@ export class RecordingListener implements SyncListener {
   readonly awarenessFrom: string[] = [];
   /** How many times the layer asked this listener to resync. */
   resyncRequests = 0;
+  /** How many times another node ended the document (`endDocument`). */
+  endings = 0;
   /** What it holds: the attach state (see `holds`) and every delivered update. */
   private readonly held = new Y.Doc();
 
@@ -38,6 +40,10 @@ export class RecordingListener implements SyncListener {
   onRemoteAwareness(awarenessUpdate: Uint8Array, fromNodeId: string): void {
     this.awareness.push(awarenessUpdate);
     this.awarenessFrom.push(fromNodeId);
+  }
+
+  onDocumentEnded(): void {
+    this.endings++;
   }
 
   /** Stateless messages with the node each came from. */

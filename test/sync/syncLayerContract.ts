@@ -56,6 +56,7 @@ export function syncLayerContract(name: string, factory: SyncLayerPairFactory): 
     describe('SYNC-2 concurrent attach', () => concurrentAttachTests(nodes));
     describe('SYNC-3 awareness', () => awarenessTests(nodes, () => context.pair?.nodeIds ?? ['', '']));
     describe('SYNC-4 delete and isolation', () => deleteTests(nodes));
+    describe('SYNC-5 leases', () => leaseTests(nodes));
   });
 }
 
@@ -323,7 +324,38 @@ function awarenessTests(nodes: Nodes, nodeIds: () => [string, string]): void {
   });
 }
 
+function leaseTests(nodes: Nodes): void {
+  it('SYNC-5: one node holds a lease at a time; its holder renews it; it passes on once it expired', async () => {
+    const [a, b] = nodes();
+    const docKey = freshDocKey('lease');
+    assert.equal(await a.holdLease(docKey, 'checkpoint', 300), true);
+    assert.equal(await b.holdLease(docKey, 'checkpoint', 300), false);
+    assert.equal(await a.holdLease(docKey, 'checkpoint', 300), true, 'the holder renews');
+    assert.equal(await b.holdLease(docKey, 'other', 300), true, 'leases of another name are separate');
+    assert.equal(await b.holdLease(freshDocKey('lease'), 'checkpoint', 300), true, 'and so are other documents');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal(await b.holdLease(docKey, 'checkpoint', 300), true, 'expired: the other node takes it');
+    assert.equal(await a.holdLease(docKey, 'checkpoint', 300), false);
+  });
+}
+
 function deleteTests(nodes: Nodes): void {
+  it('SYNC-4: endDocument drops the state and tells the listeners of the other node, not its own', async () => {
+    const [a, b] = nodes();
+    const docKey = freshDocKey('end');
+    await a.initDocument(docKey);
+    await a.append(docKey, new TextWriter().type('deleted'));
+    const onA = new RecordingListener();
+    const onB = new RecordingListener();
+    const attachedA = await a.attach(docKey, onA);
+    const attachedB = await b.attach(docKey, onB);
+    await a.endDocument(docKey);
+    await eventually(() => onB.endings === 1, 5000, 'the other node hears of the end');
+    assert.equal(onA.endings, 0);
+    await assert.rejects(a.append(docKey, new TextWriter().type('late')));
+    await Promise.all([attachedA.detach(), attachedB.detach()]);
+  });
+
   it('SYNC-4: deleteDocument drops the state; initialising again gives an empty document', async () => {
     const [a, b] = nodes();
     const docKey = freshDocKey('delete');
