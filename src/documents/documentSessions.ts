@@ -15,7 +15,7 @@ import { DocumentSession } from './documentSession.js';
 import type { DocumentWebhooks } from './documentWebhooks.js';
 import { EndRetries } from './endRetries.js';
 import type { MinimalSocket } from './minimalSocket.js';
-import { claimHopEpoch, claimTarget, PinnedElsewhereError, type HopClaim } from './pinnedElsewhere.js';
+import { claimHopEpoch, PinnedElsewhereError, residencyTarget, type HopClaim } from './pinnedElsewhere.js';
 import { fenceVerdict, type SuspendedDocument } from './routingFence.js';
 
 export interface DocumentSessionsOptions {
@@ -662,7 +662,7 @@ export class DocumentSessions {
     }
     if (allowedRegions === null || allowedRegions.includes(region)) return route;
     if (viaHop) throw new WiresocketError('HOP_NOT_OWNER', `the tenant's documents may not be pinned to region ${region}`);
-    throw new PinnedElsewhereError(await this.allowedTarget(docKey, tenantId, allowedRegions));
+    throw new PinnedElsewhereError(await this.store(() => residencyTarget(docKey, tenantId, allowedRegions, this.options.regionHasLiveNode)));
   }
 
   /**
@@ -680,14 +680,6 @@ export class DocumentSessions {
       this.droppedLeftovers.delete(docKey);
       this.options.logger.warn({ docKey, err: error }, "could not drop this region's leftover copy of a document pinned elsewhere");
     });
-  }
-
-  /** The first allowed region, in the tenant's order, that has a live node; none: 1013. */
-  private async allowedTarget(docKey: string, tenantId: string, allowedRegions: readonly string[]): Promise<DocumentRoute> {
-    for (const allowed of allowedRegions) {
-      if (await this.store(() => this.options.regionHasLiveNode(allowed))) return claimTarget(docKey, tenantId, allowed);
-    }
-    throw new WiresocketError('RESIDENCY_UNAVAILABLE', `regions ${allowedRegions.join(',')}`);
   }
 
   private claim(docKey: string, tenantId: string): Promise<PinResult> {
