@@ -36,7 +36,6 @@ export class ControllableSyncLayer implements SyncLayer {
   }
 
   holdsDocument(docKey: string): Promise<boolean> {
-    this.calls.push(`holds ${docKey}`);
     return this.inner.holdsDocument(docKey);
   }
 
