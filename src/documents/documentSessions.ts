@@ -15,7 +15,7 @@ import { DocumentSession } from './documentSession.js';
 import type { DocumentWebhooks } from './documentWebhooks.js';
 import { EndRetries } from './endRetries.js';
 import type { MinimalSocket } from './minimalSocket.js';
-import { claimHopEpoch, claimTarget, PinnedElsewhereError, type HopClaim } from './pinnedElsewhere.js';
+import { claimHopEpoch, PinnedElsewhereError, residencyTarget, type HopClaim } from './pinnedElsewhere.js';
 import { fenceVerdict, type SuspendedDocument } from './routingFence.js';
 
 export interface DocumentSessionsOptions {
@@ -45,9 +45,21 @@ export interface DocumentSessionsOptions {
 }
 
 type SessionEntry =
-  | { kind: 'opening'; opened: Promise<DocumentSession> }
+  | { kind: 'opening'; opened: Promise<Opened> }
   | { kind: 'live'; session: DocumentSession }
   | { kind: 'ending'; ended: Promise<void> };
+
+/** A session this connect opened, and the connection row it registered on the way (null: none yet). */
+interface Opened {
+  session: DocumentSession;
+  connectionId: string | null;
+}
+
+/** What a first connect on this node learnt from the store, and the row it registered if the document is this region's. */
+interface EarlyRegistration {
+  check: CreationCheck;
+  connectionId: string | null;
+}
 
 /** Makes the connection of one dialect from the options every dialect shares. */
 export type ConnectionFactory = (options: DocumentConnectionOptions) => DocumentConnection;
@@ -112,15 +124,25 @@ export class DocumentSessions {
     if (!this.options.syncLayer.reachable) throw new WiresocketError('STORE_UNAVAILABLE', 'the sync layer is not reachable');
     const key = documentKey(principal.tenantId, principal.appId, name);
     for (;;) {
-      const session = await this.liveSession(key, principal.tenantId, hop);
-      if (hop && hop.epoch !== claimHopEpoch && session.epoch !== hop.epoch) throw new WiresocketError('HOP_NOT_OWNER', `serving epoch ${session.epoch}, hop names ${hop.epoch}`);
-      this.checkRoom(session);
-      const rejoinsGrace = session.lifecycle.state.kind === 'idle';
-      const connectionId = await this.register(session, principal);
+      const { session, connectionId: registered } = await this.liveSession(key, principal, hop);
+      try {
+        if (hop && hop.epoch !== claimHopEpoch && session.epoch !== hop.epoch) throw new WiresocketError('HOP_NOT_OWNER', `serving epoch ${session.epoch}, hop names ${hop.epoch}`);
+        this.checkRoom(session);
+      } catch (error) {
+        if (registered !== null) void this.forgetConnection(registered);
+        throw error;
+      }
+      if (registered !== null) {
+        // The session was opened for this connect, whose row went in with the route it proved.
+        session.reserve();
+        return this.admission(session, registered);
+      }
+      if (session.lifecycle.state.kind !== 'idle') return this.admission(session, await this.register(session, principal));
       // A session in its grace here may have been ended by another node meanwhile (both waited
-      // out a grace; the other purged first). Checked after our row is in, since from then on no
-      // purge can succeed: a purge this check does not see cannot happen any more.
-      if (!rejoinsGrace || (await this.stillServes(session))) return this.admission(session, connectionId);
+      // out a grace; the other purged first). Read after our row is in, in the same batch, since
+      // from then on no purge can succeed: a purge this read does not see cannot happen any more.
+      const { connectionId, route } = await this.registerRejoin(session, principal);
+      if (route !== null && route.pinnedAt === session.pinnedAt) return this.admission(session, connectionId);
       this.retireStale(session);
       session.cancelReservation();
       await this.forgetConnection(connectionId);
@@ -149,10 +171,47 @@ export class DocumentSessions {
     return connectionId;
   }
 
-  /** Whether the routing row is still the one this session was created under. */
-  private async stillServes(session: DocumentSession): Promise<boolean> {
-    const route = await this.store(() => this.options.routing.getRoute(session.docKey));
-    return route !== null && route.pinnedAt === session.pinnedAt;
+  /** Registers a connect that rejoins a session in its grace, and reads its route after the row, in one round trip. */
+  private async registerRejoin(session: DocumentSession, principal: Principal): Promise<{ connectionId: string; route: DocumentRoute | null }> {
+    session.reserve();
+    const connectionId = randomUUID();
+    try {
+      const [, check] = await Promise.all([
+        this.registry.addConnection({ connectionId, docKey: session.docKey, nodeId: this.options.nodeId, userId: principal.userId }),
+        this.registry.checkCreation(session.docKey, session.tenantId),
+      ]);
+      return { connectionId, route: check.route };
+    } catch (error) {
+      session.cancelReservation();
+      void this.participantLeft(session, connectionId);
+      throw new WiresocketError('STORE_UNAVAILABLE', 'could not register the connection', { cause: error });
+    }
+  }
+
+  /**
+   * Issue 15, point 8: a first connect on this node to a document the region's sync layer holds
+   * (another node of the region serves it) registers its row and reads the route in one batch,
+   * the row first: when the route is this region's, no purge can succeed any more, so the session
+   * opens under that route (its epoch the fencing token) with no further store round trip. The
+   * layer's copy is only a hint: a route elsewhere or gone (a leftover copy, a purge under way)
+   * removes the row again, and the connect goes the usual way with the route it read.
+   */
+  private async registerEarly(docKey: string, principal: Principal): Promise<EarlyRegistration | null> {
+    if (!(await this.store(() => this.options.syncLayer.holdsDocument(docKey)))) return null;
+    const connectionId = randomUUID();
+    let check: CreationCheck;
+    try {
+      [, check] = await Promise.all([
+        this.registry.addConnection({ connectionId, docKey, nodeId: this.options.nodeId, userId: principal.userId }),
+        this.registry.checkCreation(docKey, principal.tenantId),
+      ]);
+    } catch (error) {
+      void this.forgetConnection(connectionId);
+      throw new WiresocketError('STORE_UNAVAILABLE', 'could not register the connection', { cause: error });
+    }
+    if (check.route?.region === this.options.region) return { check, connectionId };
+    void this.forgetConnection(connectionId);
+    return { check, connectionId: null };
   }
 
   /**
@@ -453,29 +512,33 @@ export class DocumentSessions {
     };
   }
 
-  /** Waits out an ending session and joins a session being opened, so there is one per key. */
-  private async liveSession(key: string, tenantId: string, hop: HopClaim | undefined): Promise<DocumentSession> {
+  /**
+   * Waits out an ending session and joins a session being opened, so there is one per key. The
+   * connect that opens the session may have registered its row on the way (`connectionId`).
+   */
+  private async liveSession(key: string, principal: Principal, hop: HopClaim | undefined): Promise<Opened> {
     for (;;) {
       const entry = this.entries.get(key);
-      if (!entry) return this.openSession(key, tenantId, hop);
-      if (entry.kind === 'live') return entry.session;
+      if (!entry) return this.openSession(key, principal, hop);
+      if (entry.kind === 'live') return { session: entry.session, connectionId: null };
       if (entry.kind === 'ending') await entry.ended;
       else await entry.opened.catch(() => undefined);
     }
   }
 
-  private async openSession(key: string, tenantId: string, hop: HopClaim | undefined): Promise<DocumentSession> {
-    const opened = this.createSession(key, tenantId, hop);
+  private async openSession(key: string, principal: Principal, hop: HopClaim | undefined): Promise<Opened> {
+    const opened = this.createSession(key, principal, hop);
     this.entries.set(key, { kind: 'opening', opened });
     try {
-      const session = await opened;
+      const result = await opened;
       if (this.routingLost) {
         // Opened across the start of an outage: it goes the way of the others (suspendAll).
-        this.suspend(key, session);
+        this.suspend(key, result.session);
+        if (result.connectionId !== null) void this.forgetConnection(result.connectionId);
         throw new WiresocketError('STORE_UNAVAILABLE', 'the routing store has not answered for --node-timeout-ms');
       }
-      this.entries.set(key, { kind: 'live', session });
-      return session;
+      this.entries.set(key, { kind: 'live', session: result.session });
+      return result;
     } catch (error) {
       this.entries.delete(key);
       throw error;
@@ -491,11 +554,31 @@ export class DocumentSessions {
    * A document routed to another region is left to it before this region's sync layer is
    * touched; one that another region claimed while this one prepared is dropped from it again.
    */
-  private async createSession(key: string, tenantId: string, hop: HopClaim | undefined): Promise<DocumentSession> {
+  private async createSession(key: string, principal: Principal, hop: HopClaim | undefined): Promise<Opened> {
+    const claimHop = hop?.epoch === claimHopEpoch;
+    // A residency hop comes to claim: the document is nobody's, no region's layer holds it.
+    const early = claimHop ? null : await this.registerEarly(key, principal);
+    const connectionId = early?.connectionId ?? null;
+    try {
+      const check = early?.check ?? (await this.store(() => this.registry.checkCreation(key, principal.tenantId)));
+      return { session: await this.createUnder(check, key, principal.tenantId, hop, connectionId !== null), connectionId };
+    } catch (error) {
+      if (connectionId !== null) void this.forgetConnection(connectionId);
+      throw error;
+    }
+  }
+
+  /** The rest of `createSession`, once the creation check is in; `registered`: the route it holds is this region's and proven by a row. */
+  private async createUnder(check: CreationCheck, key: string, tenantId: string, hop: HopClaim | undefined, registered: boolean): Promise<DocumentSession> {
     const { syncLayer } = this.options;
-    const check = await this.store(() => this.registry.checkCreation(key, tenantId));
     const claimHop = hop?.epoch === claimHopEpoch;
     const goneRegion = hop && !claimHop ? this.checkHopRoute(check.route, hop) : await this.placeConnect(check, key, tenantId, claimHop);
+    if (registered && check.route !== null) {
+      // Idempotent and region-local: the copy the hint saw stays, or a purge racing an older pin
+      // dropped it and the session starts from an empty one, as a first connect would.
+      await this.store(() => syncLayer.initDocument(key));
+      return this.openUnder(key, tenantId, { kind: 'existing', route: check.route });
+    }
     if (check.route === null) {
       if (check.maxDocuments === null) throw new WiresocketError('TENANT_UNKNOWN', tenantId);
       if (check.liveDocuments >= check.maxDocuments) throw this.quotaExceeded(key, check.maxDocuments);
@@ -522,6 +605,11 @@ export class DocumentSessions {
       // A proxied connect is never proxied again, whatever happened since the edge's read.
       throw hop ? new WiresocketError('HOP_NOT_OWNER', `pinned to region ${pin.route.region} meanwhile`) : new PinnedElsewhereError(pin.route);
     }
+    return this.openUnder(key, tenantId, pin);
+  }
+
+  /** Loads a session pinned to this region (claimed now, or found so), and prepares it. */
+  private async openUnder(key: string, tenantId: string, pin: Extract<PinResult, { route: DocumentRoute }>): Promise<DocumentSession> {
     const session = this.newSession(key, tenantId, pin.route);
     await this.store(() => session.load());
     try {
@@ -580,7 +668,7 @@ export class DocumentSessions {
     }
     if (allowedRegions === null || allowedRegions.includes(region)) return route;
     if (viaHop) throw new WiresocketError('HOP_NOT_OWNER', `the tenant's documents may not be pinned to region ${region}`);
-    throw new PinnedElsewhereError(await this.allowedTarget(docKey, tenantId, allowedRegions));
+    throw new PinnedElsewhereError(await this.store(() => residencyTarget(docKey, tenantId, allowedRegions, this.options.regionHasLiveNode)));
   }
 
   /**
@@ -598,14 +686,6 @@ export class DocumentSessions {
       this.droppedLeftovers.delete(docKey);
       this.options.logger.warn({ docKey, err: error }, "could not drop this region's leftover copy of a document pinned elsewhere");
     });
-  }
-
-  /** The first allowed region, in the tenant's order, that has a live node; none: 1013. */
-  private async allowedTarget(docKey: string, tenantId: string, allowedRegions: readonly string[]): Promise<DocumentRoute> {
-    for (const allowed of allowedRegions) {
-      if (await this.store(() => this.options.regionHasLiveNode(allowed))) return claimTarget(docKey, tenantId, allowed);
-    }
-    throw new WiresocketError('RESIDENCY_UNAVAILABLE', `regions ${allowedRegions.join(',')}`);
   }
 
   private claim(docKey: string, tenantId: string): Promise<PinResult> {

@@ -8,7 +8,8 @@ export * from './encodeServerMessage.js';
 export * from './protocol.js';
 export { SharedMessage } from './sharedMessage.js';
 export { defaultDocumentLimits, type DocumentLimitName, type DocumentLimits } from './documentLimits.js';
-export { PinnedElsewhereError, type HopClaim } from './pinnedElsewhere.js';
+export { claimHopEpoch, PinnedElsewhereError, residencyTarget, type HopClaim } from './pinnedElsewhere.js';
+export { fenceVerdict, type SuspendedDocument } from './routingFence.js';
 export {
   HocuspocusSocket,
   defaultHocuspocusLimits,

@@ -28,3 +28,19 @@ export const claimHopEpoch = 0;
 export function claimTarget(docKey: string, tenantId: string, region: string): DocumentRoute {
   return { docKey, tenantId, region, nodeId: '', pinnedAt: 0, epoch: claimHopEpoch };
 }
+
+/**
+ * Where a residency hop goes (documents and boards alike): the first allowed region, in the
+ * tenant's order, that has a live node; none: RESIDENCY_UNAVAILABLE (1013, retried by the client).
+ */
+export async function residencyTarget(
+  docKey: string,
+  tenantId: string,
+  allowedRegions: readonly string[],
+  regionHasLiveNode: (region: string) => Promise<boolean>,
+): Promise<DocumentRoute> {
+  for (const allowed of allowedRegions) {
+    if (await regionHasLiveNode(allowed)) return claimTarget(docKey, tenantId, allowed);
+  }
+  throw new WiresocketError('RESIDENCY_UNAVAILABLE', `regions ${allowedRegions.join(',')}`);
+}

@@ -94,7 +94,7 @@ async function admit(request: IncomingMessage, token: string | null, deps: Board
     if (!grantsDocument(principal, boardId)) throw new WiresocketError('BOARD_FORBIDDEN', boardId);
     const boardKey = documentKey(principal.tenantId, principal.appId, boardId);
     const hop = hopClaimOf(request.headers[hopHeader], boardRouteKey(boardKey), deps);
-    const place = await deps.placement.place(boardKey, hop);
+    const place = await deps.placement.place(boardKey, principal.tenantId, hop);
     if (place.kind === 'elsewhere') return place;
     const connectionId = await deps.placement.register(place.routeKey, principal.userId);
     return { kind: 'admitted', principal, boardKey, connectionId };

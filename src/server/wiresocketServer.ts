@@ -281,10 +281,19 @@ export class WiresocketServer {
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       nodeTimeoutMs: config.nodeTimeoutMs,
       events: {
-        onReaped: () => this.documents.dropAllConnections(),
+        onReaped: () => {
+          this.documents.dropAllConnections();
+          // Their rows went with the reaping: the clients come back and register anew.
+          this.boardRooms.closeAll(1012, 'NODE_REREGISTERED');
+        },
         onOrphans: (orphans) => this.documents.endOrphans(orphans),
-        onLeaseLost: () => this.documents.suspendAll(),
-        onLeaseRegained: () => this.documents.resumeAfterOutage(),
+        onLeaseLost: () => {
+          this.documents.suspendAll();
+          this.suspendBoards();
+        },
+        onLeaseRegained: async () => {
+          await Promise.all([this.documents.resumeAfterOutage(), this.boardPlacement.resumeAfterOutage()]);
+        },
         onLiveNodes: (nodeIds) => {
           this.documents.forgetNodesExcept(nodeIds);
           this.boards.forgetNodesExcept(nodeIds);
@@ -296,6 +305,21 @@ export class WiresocketServer {
     await this.keyRotations.start();
     await this.webhooks?.start();
     await this.warnWithoutClusterSecret();
+  }
+
+  /**
+   * The routing store has not answered for `--node-timeout-ms` (issue 15, point 4): like the
+   * documents, every board socket here closes with 1012 and every board session ends (flushed if
+   * the board storage answers; the log holds every acknowledged mutation either way), so nothing
+   * here accepts a mutation under a pin another region may take over from now on.
+   */
+  private suspendBoards(): void {
+    const boardKeys = this.boardPlacement.suspendAll();
+    this.boardRooms.closeAll(1012, 'ROUTING_STORE_UNREACHABLE');
+    for (const boardKey of boardKeys) {
+      this.boards.closeSession(boardKey).catch((error: unknown) => this.logger.warn({ boardKey, err: error }, 'could not flush a board suspended by the routing store outage; its log holds its mutations'));
+    }
+    if (boardKeys.length > 0) this.logger.error({ boards: boardKeys.length }, 'the routing store has not answered for --node-timeout-ms: closed every board here (1012) until it does');
   }
 
   /** Said once at start: other regions' documents will get 1013 here instead of being proxied. */

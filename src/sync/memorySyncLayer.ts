@@ -182,6 +182,10 @@ export class MemorySyncLayer implements SyncLayer {
     this.hub.init(docKey);
   }
 
+  async holdsDocument(docKey: string): Promise<boolean> {
+    return this.hub.has(docKey);
+  }
+
   async append(docKey: string, update: Uint8Array): Promise<void> {
     this.hub.append(docKey, update, this.nodeId);
   }

@@ -120,6 +120,11 @@ export class RedisSyncLayer implements SyncLayer {
     this.merger.prewarm();
   }
 
+  async holdsDocument(docKey: string): Promise<boolean> {
+    const client = await this.client();
+    return Number(await client.callBuffer('EXISTS', this.keys(docKey).state)) > 0;
+  }
+
   /**
    * Resolves when Redis confirmed the XADD (the reply of the append script); it never waits for
    * the entry to come back through pub/sub. Crossing the compaction threshold starts a

@@ -17,6 +17,13 @@
 export interface SyncLayer {
   /** Creates an empty state for the document if it has none (idempotent). */
   initDocument(docKey: string): Promise<void>;
+  /**
+   * Whether the layer holds a state for the document (no state is created). A node of a region
+   * learns by it, without the global routing store, that the document is live in its region
+   * (another node of it serves it, or served it within its grace): a hint, which the caller
+   * proves against the routing row (issue 15, point 8).
+   */
+  holdsDocument(docKey: string): Promise<boolean>;
   /** Stores one validated Yjs update (V1 encoding); resolves once it is durable in the layer. */
   append(docKey: string, update: Uint8Array): Promise<void>;
   /** Relays an awareness update to other nodes; ephemeral, never stored. */

@@ -35,6 +35,10 @@ export class ControllableSyncLayer implements SyncLayer {
     return this.inner.initDocument(docKey);
   }
 
+  holdsDocument(docKey: string): Promise<boolean> {
+    return this.inner.holdsDocument(docKey);
+  }
+
   async append(docKey: string, update: Uint8Array): Promise<void> {
     this.calls.push(`append ${docKey}`);
     if (this.held) await new Promise<void>((resolve) => this.held!.push(resolve));

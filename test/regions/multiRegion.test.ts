@@ -296,6 +296,43 @@ function regionSuite(storeName: string, skip: string | false, openStore: () => P
       for (const node of ['a1', 'a2']) assert.equal(cluster.node(node).server.server.boards.statsOf(() => true).activeSessions, 0, `${node} loads no board session: its sockets are proxied`);
     });
 
+    it("REGION-17: board residency: a board's first socket outside the allowed regions is proxied to one, which claims it; a mutation from there reaches a participant of the owner, live; with none alive, 1013 and no pin", async () => {
+      const a1 = cluster.node('a1').server;
+      const app = await a1.addApp(`board-resident-${randomUUID().slice(0, 8)}`, 'web');
+      const credential = (userId: string) => a1.token({ app, userId });
+      const routeOf = (boardId: string) => a1.stores.routing.getRoute(`board#${a1.key(boardId, app)}`);
+      assert.equal(await a1.stores.tenants.setAllowedRegions(app.tenantId, ['z', 'b']), true);
+      const boardId = `resident-board-${randomUUID()}`;
+      const { client: edge } = await RawBoardClient.join(url('a1'), boardId, await credential('edge'));
+      boardClients.push(edge);
+      const route = await routeOf(boardId);
+      assert.equal(route?.region, 'b', 'claimed by the first allowed region with a live node');
+      assert.equal(route?.epoch, 1);
+      for (const node of ['a1', 'a2']) assert.equal(cluster.node(node).server.server.boards.statsOf(() => true).activeSessions, 0, `${node} loads no board session`);
+      const { client: owner } = await RawBoardClient.join(url('b2'), boardId, await credential('owner'));
+      boardClients.push(owner);
+      edge.send({ type: 'mutate', clientBatchId: 'from-a', mutations: [{ op: 'upsert', pageId: 'p', element: { id: 'e1', type: 'dot' } }] });
+      const seen = await owner.next('mutations', (message) => message.userId === 'edge', 10_000);
+      assert.equal(seen.sequence, 1, "the edge's mutation is ordered by the owner region and reaches b live");
+
+      assert.equal(await a1.stores.tenants.setAllowedRegions(app.tenantId, ['z']), true);
+      const nowhere = `nowhere-board-${randomUUID()}`;
+      for (const node of ['a1', 'b1']) {
+        const refused = RawBoardClient.connect(url(node), nowhere, await credential('late'));
+        boardClients.push(refused);
+        const close = await refused.waitForClose(10_000);
+        assert.equal(close.code, 1013, `${node}: no live node of region z`);
+        assert.equal(refused.of('error')[0]?.code, 'RESIDENCY_UNAVAILABLE');
+      }
+      assert.equal(await routeOf(nowhere), null, 'nothing was pinned');
+
+      assert.equal(await a1.stores.tenants.setAllowedRegions(app.tenantId, null), true);
+      const free = `free-board-${randomUUID()}`;
+      const { client: anywhere } = await RawBoardClient.join(url('a2'), free, await credential('free'));
+      boardClients.push(anywhere);
+      assert.equal((await routeOf(free))?.region, 'a', 'lifted: pinned where it was first opened');
+    });
+
     it('REGION-1: a node without --cluster-secret says so at start, and a connect pinned elsewhere gets 1013', async () => {
       const name = `nosecret-${randomUUID()}`;
       const credential = await token();

@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import type { WebsocketProvider } from 'y-websocket';
+import { openControlStores } from '../../src/routing/controlStores.js';
 import { documentKey } from '../../src/tenancy/documentKey.js';
+import { RawBoardClient } from '../helpers/rawBoardClient.js';
 import { postgresGate, PostgresSchemas, urlWithSchema } from '../helpers/postgresTestDatabase.js';
 import { regionTimers, startRegionProcesses, type RegionProcesses } from '../helpers/regionProcesses.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
@@ -67,6 +69,7 @@ function failoverSuite(storeName: string, skip: string | false, openStore: () =>
     let regions: RegionProcesses;
     let storeLink: TcpProxy | null = null;
     const providers: WebsocketProvider[] = [];
+    const boardClients: RawBoardClient[] = [];
     const url = (name: string) => regions.node(name).node.url;
     /** The pin as the store holds it, through GET /v1/route on a node. */
     const routeOf = async (node: string, name: string) => {
@@ -89,6 +92,7 @@ function failoverSuite(storeName: string, skip: string | false, openStore: () =>
     });
     after(async () => {
       destroyAll(providers);
+      for (const client of boardClients) client.close();
       await regions?.close();
       await storeLink?.close();
       await store?.dispose();
@@ -182,6 +186,60 @@ function failoverSuite(storeName: string, skip: string | false, openStore: () =>
       const outageLines = () => regions.logsOf('c1').filter((line) => String(line.msg).startsWith('the routing store has not answered'));
       await eventually(() => outageLines().length > 0, 5_000, 'c1 logs the outage');
       assert.equal(outageLines().length, 1, 'once');
+    });
+
+    it('REGION-18: boards are fenced like documents: cut off from the routing store, a node closes its board sockets (1012) and refuses board sockets (4503); a board another region took over meanwhile is never served there again', { skip: storeName === 'a libSQL file' ? 'the libSQL file cannot be cut off; the PostgreSQL run covers it' : false }, async () => {
+      const link = storeLink!;
+      const control = await openControlStores({ url: store.dbUrl! });
+      try {
+        const boardId = `cut-board-${randomUUID()}`;
+        const routeKey = `board#${keyOf(boardId)}`;
+        const { client: onC } = await RawBoardClient.join(url('c1'), boardId, regions.token);
+        boardClients.push(onC);
+        onC.send({ type: 'mutate', clientBatchId: 'in-c', mutations: [{ op: 'upsert', pageId: 'p', element: { id: 'c', type: 'dot' } }] });
+        assert.equal((await onC.next('ack')).sequence, 1);
+        assert.equal((await control.routing.getRoute(routeKey))?.region, 'c');
+        const cutAt = Date.now();
+        link.setTarget(1);
+        link.cutAll();
+        const closed = await onC.waitForClose(10_000);
+        assert.equal(closed.code, 1012, 'its socket closes: no mutation is taken under a pin it cannot prove');
+        assert.ok(Date.now() - cutAt <= regionTimers.nodeTimeoutMs + regionTimers.heartbeatIntervalMs, 'within the timeout');
+        const refused = RawBoardClient.connect(url('c1'), boardId, regions.token);
+        boardClients.push(refused);
+        assert.equal((await refused.waitForClose(5_000)).code, 4503, 'a board socket meanwhile is refused, to be retried');
+        // Region c's only node is silent now: region b takes the board over at epoch 2.
+        let onB: RawBoardClient | null = null;
+        await eventually(async () => {
+          const attempt = RawBoardClient.connect(url('b1'), boardId, regions.token);
+          boardClients.push(attempt);
+          const opened = await attempt.opened.then(() => true, () => false);
+          if (!opened) return false;
+          attempt.send({ type: 'join', displayName: 'b' });
+          const joined = await attempt.next('joined', () => true, 1_000).then(() => true, () => false);
+          if (joined) onB = attempt;
+          return joined;
+        }, 15_000, 'b takes the board over');
+        const owner = onB as RawBoardClient | null;
+        assert.ok(owner);
+        assert.deepEqual(await control.routing.getRoute(routeKey).then((route) => ({ region: route?.region, epoch: route?.epoch })), { region: 'b', epoch: 2 });
+        owner.send({ type: 'mutate', clientBatchId: 'in-b', mutations: [{ op: 'upsert', pageId: 'p', element: { id: 'b', type: 'dot' } }] });
+        assert.equal((await owner.next('ack')).sequence, 2, "the log continues after c's mutation");
+        link.setTarget(Number(new URL(store.dbUrl!).port || 5432));
+        const fencedLine = () => regions.logsOf('c1').find((line) => String(line.msg).startsWith('fenced: the board') && line.docKey === routeKey);
+        await eventually(() => fencedLine() !== undefined, 10_000, 'c1 logs the fence once the store answers');
+        assert.equal(fencedLine()?.region, 'b');
+        assert.equal(fencedLine()?.epoch, 2);
+        const { client: back, joined } = await RawBoardClient.join(url('c1'), boardId, regions.token, { displayName: 'back in c' });
+        boardClients.push(back);
+        assert.equal(joined.sequence, 2, 'c1 proxies to the new owner, whose head it joins');
+        back.send({ type: 'mutate', clientBatchId: 'back-in-c', mutations: [{ op: 'upsert', pageId: 'p', element: { id: 'c2', type: 'dot' } }] });
+        assert.equal((await back.next('ack')).sequence, 3);
+        assert.equal((await owner.next('mutations', (message) => message.sequence === 3)).mutations.length, 1, 'ordered by the owner, live to its participants');
+        assert.deepEqual(await control.routing.getRoute(routeKey).then((route) => ({ region: route?.region, epoch: route?.epoch })), { region: 'b', epoch: 2 }, "c1's old session released nothing");
+      } finally {
+        await control.close();
+      }
     });
   });
 }
