@@ -110,6 +110,8 @@ export interface ServeConfig {
   livenessTimeoutMs: number;
   /** How often this node looks for rotated app keys; their apps' sockets are then closed with 4401. */
   keyCheckIntervalMs: number;
+  /** How often the node samples its own figures for the admin dashboard's charts (jittered, 75-100 %). */
+  adminSampleIntervalMs: number;
   /** Webhooks: at most one `document.updated` per document (and `quota.reached` per app) per this. */
   webhookUpdateIntervalMs: number;
   /** Webhooks: a final state larger than this is left out of `document.ended` (`stateOmitted: true`). */
@@ -194,6 +196,7 @@ const settings = {
   pingIntervalMs: { flag: 'ping-interval-ms', env: 'WIRESOCKET_PING_INTERVAL_MS', accepts: 'an integer number of milliseconds from 100 to 600000', schema: integer(100, 600_000) },
   livenessTimeoutMs: { flag: 'liveness-timeout-ms', env: 'WIRESOCKET_LIVENESS_TIMEOUT_MS', accepts: 'an integer number of milliseconds from 300 to 3600000, more than --ping-interval-ms', schema: integer(300, 3_600_000) },
   keyCheckIntervalMs: { flag: 'key-check-interval-ms', env: 'WIRESOCKET_KEY_CHECK_INTERVAL_MS', accepts: 'an integer number of milliseconds from 100 to 60000', schema: integer(100, 60_000) },
+  adminSampleIntervalMs: { flag: 'admin-sample-interval-ms', env: 'WIRESOCKET_ADMIN_SAMPLE_INTERVAL_MS', accepts: 'an integer number of milliseconds from 100 to 60000', schema: integer(100, 60_000) },
   webhookUpdateIntervalMs: { flag: 'webhook-update-interval-ms', env: 'WIRESOCKET_WEBHOOK_UPDATE_INTERVAL_MS', accepts: 'an integer number of milliseconds from 100 to 86400000', schema: integer(100, 86_400_000) },
   webhookMaxStateBytes: { flag: 'webhook-max-state-bytes', env: 'WIRESOCKET_WEBHOOK_MAX_STATE_BYTES', accepts: 'an integer number of bytes from 0 to 67108864', schema: integer(0, 64 << 20) },
   allowPrivateWebhooks: { flag: 'allow-private-webhooks', env: 'WIRESOCKET_ALLOW_PRIVATE_WEBHOOKS', accepts: 'true, false, 1 or 0', schema: z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1'), isSwitch: true },
@@ -243,6 +246,7 @@ export const serveDefaults = {
   pingIntervalMs: 15_000,
   livenessTimeoutMs: 45_000,
   keyCheckIntervalMs: 1_000,
+  adminSampleIntervalMs: 2_000,
   webhookUpdateIntervalMs: 5_000,
   webhookMaxStateBytes: 4 * 1024 * 1024,
   allowPrivateWebhooks: false,
@@ -337,6 +341,7 @@ export function loadServeConfig(flags: Flags = {}, env: Environment = process.en
     pingIntervalMs,
     livenessTimeoutMs,
     keyCheckIntervalMs: pick('keyCheckIntervalMs'),
+    adminSampleIntervalMs: pick('adminSampleIntervalMs'),
     webhookUpdateIntervalMs: pick('webhookUpdateIntervalMs'),
     webhookMaxStateBytes: pick('webhookMaxStateBytes'),
     allowPrivateWebhooks: pick('allowPrivateWebhooks'),

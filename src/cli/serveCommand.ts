@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { defaultNodeId, loadServeConfig, serveFlagNames, serveSwitchNames, type ServeConfig } from '../config.js';
 import type { Logger } from '../log.js';
+import { adminStoresOf } from '../admin/index.js';
 import { openDocumentArchive, type DocumentArchive } from '../archive/index.js';
 import { RedisBoardBus } from '../boards/index.js';
 import { openControlStores, redactedUrl, type ControlStores } from '../routing/index.js';
@@ -128,6 +129,7 @@ async function startServer(config: ServeConfig & { nodeId: string }, stores: Ser
       logger,
       onClosed: () => stores.close(),
       webhooks: webhookStoreOf(stores),
+      admin: adminStoresOf(stores),
     });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;

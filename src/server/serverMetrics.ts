@@ -57,6 +57,9 @@ export class ServerMetrics {
   private readonly registry = new Registry();
   private readonly limitHits: Counter<'limit'>;
   private readonly hopRefusals: Counter<'reason'>;
+  /** Running totals the admin sampler reads each tick: plain numbers, no label lookup on the hot path. */
+  private updates = 0;
+  private limitHitCount = 0;
 
   constructor(gauges: ServerGauges) {
     processMetrics();
@@ -101,6 +104,16 @@ export class ServerMetrics {
         this.inc({ direction: 'to-client' }, bytes.toClient);
       },
     });
+    const totals = this;
+    new Counter({
+      name: 'wiresocket_document_updates_total',
+      help: 'Client updates this node stored in the sync layer',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(totals.updates);
+      },
+    });
     new Gauge({
       name: 'wiresocket_document_sessions',
       help: 'Document sessions on this node, in any state',
@@ -113,7 +126,23 @@ export class ServerMetrics {
 
   /** Counts one refusal or cut-off by the limit that caused it. */
   limitHit(limit: LimitName): void {
+    this.limitHitCount++;
     this.limitHits.inc({ limit });
+  }
+
+  /** Counts one client update stored in the sync layer. */
+  updateStored(): void {
+    this.updates++;
+  }
+
+  /** Client updates stored since the server started. */
+  get updatesTotal(): number {
+    return this.updates;
+  }
+
+  /** Limit hits since the server started, every limit together. */
+  get limitHitsTotal(): number {
+    return this.limitHitCount;
   }
 
   /** Counts one hop that did not become a served socket. */

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { AdminApi, AdminVerifier, MetricsSampler, type AdminStores } from '../admin/index.js';
 import { DocumentArchiving, type DocumentArchive } from '../archive/index.js';
 import { bearerSubprotocol, parseBearerSubprotocol, TokenVerifier, type Principal } from '../auth/index.js';
 import { BoardRooms, CollaborationService, isBoardPath, type BoardBus } from '../boards/index.js';
@@ -49,7 +50,12 @@ export interface WiresocketServerOptions {
   webhooks?: WebhookStore;
   /** Keeps documents beyond their sessions (`--archive-url`); none: nothing is kept (the spec's default). The caller opens and closes it. */
   archive?: DocumentArchive;
+  /** The admin key and the cluster overview (on the control store's database); none: no admin API. */
+  admin?: AdminStores;
 }
+
+/** Samples the charts keep: 180 at the default 2 s are the last 6 minutes. */
+const adminSampleCapacity = 180;
 
 /** How long /readyz waits for the stores before it answers 503. */
 const readinessTimeoutMs = 2_000;
@@ -87,6 +93,9 @@ export class WiresocketServer {
   private boardDeps: BoardUpgradeDependencies | null = null;
   private hocuspocusDeps: HocuspocusUpgradeDependencies | null = null;
   private readonly documentApi: DocumentApi;
+  /** The node's own figures over the last minutes, for the dashboard (sampled whether or not anyone looks). */
+  private readonly sampler: MetricsSampler;
+  private readonly admin: { work: AdminApi; verifier: AdminVerifier } | null;
 
   private constructor(
     private readonly options: WiresocketServerOptions,
@@ -166,6 +175,7 @@ export class WiresocketServer {
       nodeTimeoutMs: config.nodeTimeoutMs,
       regionHasLiveNode: async (region) => (await this.directory.liveNodeOf(region)) !== null,
       ...(this.webhooks === null ? {} : { webhooks: this.webhooks.announcer }),
+      onStoredUpdate: () => this.metrics.updateStored(),
     });
     this.boards = new CollaborationService({
       storage: options.boardStorage,
@@ -202,6 +212,13 @@ export class WiresocketServer {
       directory: this.directory,
       region: config.region,
     });
+    this.sampler = new MetricsSampler({
+      clock,
+      intervalMs: config.adminSampleIntervalMs,
+      capacity: adminSampleCapacity,
+      source: { openSockets: () => this.webSocketServer.clients.size, updatesTotal: () => this.metrics.updatesTotal, limitHitsTotal: () => this.metrics.limitHitsTotal },
+    });
+    this.admin = options.admin ? this.adminApi(options.admin, nodeId, clock) : null;
     this.regionProxy =
       config.clusterSecret === undefined
         ? null
@@ -213,6 +230,24 @@ export class WiresocketServer {
       // Browsers drop a socket whose offered subprotocol is not echoed; never echo the token.
       handleProtocols: (offered) => (offered.has(bearerSubprotocol) ? bearerSubprotocol : false),
     });
+  }
+
+  private adminApi(stores: AdminStores, nodeId: string, clock: Clock): { work: AdminApi; verifier: AdminVerifier } {
+    const work = new AdminApi({
+      tenants: this.options.tenants,
+      overview: stores.overview,
+      webhooks: this.options.webhooks ?? null,
+      sampler: this.sampler,
+      samplerIntervalMs: this.options.config.adminSampleIntervalMs,
+      lastChangeHere: (docKey) => this.documents.getSession(docKey)?.lastChangeAt ?? null,
+      // The very code of DELETE /v1/documents/<name>: 4410 on every node, 421 for another region's.
+      endDocument: (docKey) => this.documentApi.deleteKey(docKey),
+      nodeId,
+      nodeTimeoutMs: this.options.config.nodeTimeoutMs,
+      clock,
+      logger: this.logger,
+    });
+    return { work, verifier: new AdminVerifier({ keys: stores.keys, clock }) };
   }
 
   /** Listens, registers the node, and serves until `close()`. */
@@ -291,6 +326,7 @@ export class WiresocketServer {
     await this.membership.start();
     await this.keyRotations.start();
     await this.webhooks?.start();
+    this.sampler.start();
     await this.warnWithoutClusterSecret();
   }
 
@@ -316,6 +352,7 @@ export class WiresocketServer {
     void this.webhooks?.stop();
     this.supervisor.stop();
     this.gate.stop();
+    this.sampler.stop();
     this.detachHousekeepingErrors();
   }
 
@@ -429,6 +466,7 @@ export class WiresocketServer {
       metrics: async () => ({ contentType: this.metrics.contentType, text: await this.metrics.render() }),
       route: (principal: Principal, name: string) => routeAnswer(name, keyOf(principal, name), this.options.routing, this.directory),
       documentApi: { work: this.documentApi, verifier: this.verifier, maxBodyBytes: this.options.config.maxMessageBytes, logger: this.logger },
+      admin: this.admin === null ? null : { ...this.admin, logger: this.logger },
       stats: (principal: Principal) => {
         const tenantPrefix = `${principal.tenantId}::`;
         return { tenantId: principal.tenantId, boards: this.boards.statsOf((key) => key.startsWith(tenantPrefix)), documents: this.documents.statsOf(tenantPrefix) };
@@ -441,6 +479,7 @@ export class WiresocketServer {
     this.logger.info({ nodeId: this.nodeId }, 'shutting down');
     this.keyRotations.stop();
     this.gate.stop();
+    this.sampler.stop();
     const stopListening = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeIdleConnections();
     await this.documents.shutdown();
