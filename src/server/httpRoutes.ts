@@ -3,6 +3,7 @@ import { grantsDocument, type Principal, type TokenVerifier } from '../auth/inde
 import { boardIdFromUrl, isBoardPath } from '../boards/index.js';
 import { WiresocketError } from '../errors.js';
 import { documentNameFromUrl } from '../tenancy/index.js';
+import type { WebRoutes } from '../web/index.js';
 import { authenticateRequest } from './bearerRequest.js';
 import { handleDocumentRequest, isDocumentApiPath, type DocumentApi } from './documentRoutes.js';
 import type { RouteAnswer } from './routeLookup.js';
@@ -21,6 +22,8 @@ export interface HttpRouteDependencies {
   route(principal: Principal, documentName: string): Promise<RouteAnswer>;
   /** The document HTTP API (`/v1/documents`). */
   documentApi: DocumentApi;
+  /** The browser pages (`/`, `/admin`), their assets and the demo's token. */
+  web: WebRoutes;
 }
 
 const routePrefix = '/v1/route/';
@@ -37,6 +40,7 @@ export async function handleHttpRequest(request: IncomingMessage, response: Serv
     if (isBoardPath(path)) return await boardState(request, response, path, deps);
     if (path.startsWith(routePrefix)) return await routeLookup(request, response, path, deps);
     if (path === '/v1/stats') return sendJson(response, 200, deps.stats(await authenticate(request, deps.verifier)));
+    if (await deps.web.handle(request, response, path)) return;
   } catch (error) {
     if (!(error instanceof WiresocketError)) throw error;
     return sendJson(response, error.httpStatus, { error: error.code, message: error.message });
