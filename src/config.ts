@@ -124,6 +124,12 @@ export interface ServeConfig {
   archiveS3Endpoint: string | undefined;
   /** A live document that changed is checkpointed to the archive at most this long after (what a crash of every node can lose). */
   archiveIntervalMs: number;
+  /**
+   * Serve the demo page at `/` and its token at `/v1/dev/token` (`--demo on|off`). Default: on
+   * exactly when the host is loopback and neither `--redis-url` nor `--db-url` is set (a
+   * developer's embedded server); the routes also need a loopback host and the `dev/demo` app.
+   */
+  demo: boolean;
   logLevel: LogLevel;
 }
 
@@ -203,6 +209,7 @@ const settings = {
   archiveUrl: { flag: 'archive-url', env: 'WIRESOCKET_ARCHIVE_URL', accepts: 'postgres://..., file:<path> (a libSQL file) or s3://bucket/prefix', schema: z.string().regex(/^(postgres(ql)?:\/\/\S+|file:\S+|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/\S*)?)$/) },
   archiveS3Endpoint: { flag: 'archive-s3-endpoint', env: 'WIRESOCKET_ARCHIVE_S3_ENDPOINT', accepts: 'an http:// or https:// URL, e.g. http://127.0.0.1:9000', schema: z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/) },
   archiveIntervalMs: { flag: 'archive-interval-ms', env: 'WIRESOCKET_ARCHIVE_INTERVAL_MS', accepts: 'an integer number of milliseconds from 100 to 86400000', schema: integer(100, 86_400_000) },
+  demo: { flag: 'demo', env: 'WIRESOCKET_DEMO', accepts: 'on or off', schema: z.enum(['on', 'off']).transform((value) => value === 'on') },
   logLevel: { flag: 'log-level', env: 'WIRESOCKET_LOG_LEVEL', accepts: logLevels.join(', '), schema: z.enum(logLevels) },
 } satisfies { [K in keyof ServeConfig]: Setting<NonNullable<ServeConfig[K]>> };
 
@@ -348,8 +355,20 @@ export function loadServeConfig(flags: Flags = {}, env: Environment = process.en
     archiveUrl,
     archiveS3Endpoint,
     archiveIntervalMs: pick('archiveIntervalMs'),
+    demo: (read('demo') as boolean | undefined) ?? demoByDefault(pick('host'), pick('redisUrl'), read('dbUrl') as string | undefined),
     logLevel: pick('logLevel'),
   };
+}
+
+/** `--demo`'s default: a developer's embedded server on this machine, not a deployment (DESIGN.md "Endpoints"). */
+function demoByDefault(host: string, redisUrl: string | undefined, explicitDbUrl: string | undefined): boolean {
+  return isLoopbackHost(host) && redisUrl === undefined && explicitDbUrl === undefined;
+}
+
+/** A listen address only this machine can reach: `localhost`, 127.0.0.0/8 or ::1. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
 }
 
 /**

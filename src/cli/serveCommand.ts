@@ -58,7 +58,7 @@ async function start(config: ServeConfig, io: CliIo, hintFlags: string): Promise
     const server = await startServer(nodeConfig, stores, logger);
     const url = clientUrl(config.host, server.port);
     logger.info({ url, nodeId: server.nodeId, region: config.region }, 'listening');
-    io.stdout.write(serveBanner(url, bootstrap, hintFlags));
+    io.stdout.write(serveBanner(url, bootstrap, hintFlags, await server.demoAvailable()));
     return { server, logger, config: nodeConfig };
   } catch (error) {
     await stores.close();

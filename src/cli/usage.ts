@@ -6,6 +6,7 @@ Commands:
     [--port 1234] [--host 127.0.0.1] [--region local] [--node-id ID] [--redis-url URL]
     [--grace-ms 10000] [--max-message-bytes N] [--handshake-timeout-ms N]
     [--heartbeat-interval-ms 5000] [--node-timeout-ms 15000] [--shutdown-timeout-ms N] [--log-level info]
+    [--demo on|off]  the demo page at / (default: on for a loopback host without --redis-url/--db-url)
     with --redis-url: [--redis-key-prefix wiresocket] [--redis-key-ttl-seconds 86400]
                       [--redis-compact-every-updates 500] [--redis-compact-every-bytes 1048576]
     boards: [--storage-url URL (default: the control store; or postgres://)] [--storage-auth-token T]

@@ -4,6 +4,7 @@ import { boardIdFromUrl, isBoardPath } from '../boards/index.js';
 import { WiresocketError } from '../errors.js';
 import { documentNameFromUrl } from '../tenancy/index.js';
 import { handleAdminRequest, isAdminApiPath, type AdminRoutesDependencies } from './adminRoutes.js';
+import type { WebRoutes } from '../web/index.js';
 import { authenticateRequest } from './bearerRequest.js';
 import { handleDocumentRequest, isDocumentApiPath, type DocumentApi } from './documentRoutes.js';
 import type { RouteAnswer } from './routeLookup.js';
@@ -24,6 +25,8 @@ export interface HttpRouteDependencies {
   documentApi: DocumentApi;
   /** The admin API (`/v1/admin/`); null: the server has no admin stores, and the paths are unknown. */
   admin: AdminRoutesDependencies | null;
+  /** The browser pages (`/`, `/admin`), their assets and the demo's token. */
+  web: WebRoutes;
 }
 
 const routePrefix = '/v1/route/';
@@ -41,6 +44,7 @@ export async function handleHttpRequest(request: IncomingMessage, response: Serv
     if (isBoardPath(path)) return await boardState(request, response, path, deps);
     if (path.startsWith(routePrefix)) return await routeLookup(request, response, path, deps);
     if (path === '/v1/stats') return sendJson(response, 200, deps.stats(await authenticate(request, deps.verifier)));
+    if (await deps.web.handle(request, response, path)) return;
   } catch (error) {
     if (!(error instanceof WiresocketError)) throw error;
     return sendJson(response, error.httpStatus, { error: error.code, message: error.message });

@@ -7,7 +7,7 @@ import { DocumentArchiving, type DocumentArchive } from '../archive/index.js';
 import { bearerSubprotocol, parseBearerSubprotocol, TokenVerifier, type Principal } from '../auth/index.js';
 import { BoardRooms, CollaborationService, isBoardPath, type BoardBus } from '../boards/index.js';
 import { systemClock, type Clock } from '../clock.js';
-import { defaultNodeId, type ServeConfig } from '../config.js';
+import { defaultNodeId, isLoopbackHost, type ServeConfig } from '../config.js';
 import { DocumentSessions } from '../documents/index.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { RoutingTable } from '../routing/index.js';
@@ -18,6 +18,7 @@ import type { SyncLayer } from '../sync/index.js';
 import { documentKey, type TenantRegistry } from '../tenancy/index.js';
 import { BoardPlacement } from './boardPlacement.js';
 import { WebhookService, type WebhookStore } from '../webhooks/index.js';
+import { defaultWebRoot, DevDemo, webPages, WebRoutes } from '../web/index.js';
 import { handleBoardUpgrade, type BoardUpgradeDependencies } from './boardUpgrade.js';
 import { ClusterMembership } from './clusterMembership.js';
 import { handleDocumentUpgrade, type DocumentUpgradeDependencies } from './documentUpgrade.js';
@@ -52,6 +53,8 @@ export interface WiresocketServerOptions {
   archive?: DocumentArchive;
   /** The admin key and the cluster overview (on the control store's database); none: no admin API. */
   admin?: AdminStores;
+  /** Where the built pages are (one folder per page); default dist/web beside the server's code. */
+  webRoot?: string;
 }
 
 /** Samples the charts keep: 180 at the default 2 s are the last 6 minutes. */
@@ -96,6 +99,8 @@ export class WiresocketServer {
   /** The node's own figures over the last minutes, for the dashboard (sampled whether or not anyone looks). */
   private readonly sampler: MetricsSampler;
   private readonly admin: { work: AdminApi; verifier: AdminVerifier } | null;
+  private readonly web: WebRoutes;
+  private readonly demo: DevDemo;
 
   private constructor(
     private readonly options: WiresocketServerOptions,
@@ -219,6 +224,9 @@ export class WiresocketServer {
       source: { openSockets: () => this.webSocketServer.clients.size, updatesTotal: () => this.metrics.updatesTotal, limitHitsTotal: () => this.metrics.limitHitsTotal },
     });
     this.admin = options.admin ? this.adminApi(options.admin, nodeId, clock) : null;
+    const demo = new DevDemo({ enabled: config.demo && isLoopbackHost(config.host), tenants: options.tenants });
+    this.demo = demo;
+    this.web = new WebRoutes({ pages: webPages({ demo }), demo, root: options.webRoot ?? defaultWebRoot, ownHost: this.url.slice('ws://'.length), logger: this.logger });
     this.regionProxy =
       config.clusterSecret === undefined
         ? null
@@ -293,6 +301,11 @@ export class WiresocketServer {
   /** How other nodes reach this one (`--advertise-url`, default `ws://<host>:<port>`); kept in its `nodes` row. */
   get advertiseUrl(): string {
     return this.options.config.advertiseUrl ?? this.url;
+  }
+
+  /** Whether the demo page is served at `/` now (`--demo`, a loopback host, the `dev/demo` app). */
+  demoAvailable(): Promise<boolean> {
+    return this.demo.available();
   }
 
   /** Graceful shutdown: stop accepting, close sockets with 1012, end sessions, close stores. */
@@ -465,6 +478,7 @@ export class WiresocketServer {
       boardState: async (principal: Principal, boardId: string) => ({ boardId, ...(await this.boards.getBoardState(keyOf(principal, boardId))) }),
       metrics: async () => ({ contentType: this.metrics.contentType, text: await this.metrics.render() }),
       route: (principal: Principal, name: string) => routeAnswer(name, keyOf(principal, name), this.options.routing, this.directory),
+      web: this.web,
       documentApi: { work: this.documentApi, verifier: this.verifier, maxBodyBytes: this.options.config.maxMessageBytes, logger: this.logger },
       admin: this.admin === null ? null : { ...this.admin, logger: this.logger },
       stats: (principal: Principal) => {
