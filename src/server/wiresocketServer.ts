@@ -226,7 +226,7 @@ export class WiresocketServer {
     this.admin = options.admin ? this.adminApi(options.admin, nodeId, clock) : null;
     const demo = new DevDemo({ enabled: config.demo && isLoopbackHost(config.host), tenants: options.tenants });
     this.demo = demo;
-    this.web = new WebRoutes({ pages: webPages({ demo }), demo, root: options.webRoot ?? defaultWebRoot, ownHost: this.url.slice('ws://'.length), logger: this.logger });
+    this.web = new WebRoutes({ pages: webPages({ demo, admin: this.admin !== null }), demo, root: options.webRoot ?? defaultWebRoot, ownHost: this.url.slice('ws://'.length), logger: this.logger });
     this.regionProxy =
       config.clusterSecret === undefined
         ? null
