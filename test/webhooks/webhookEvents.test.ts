@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import * as Y from 'yjs';
 import type { ServeConfig } from '../../src/config.js';
 import { generateWebhookSecret, webhookStoreOf, type WebhookEventType } from '../../src/webhooks/index.js';
+import { documentRequest } from '../helpers/documentHttp.js';
 import { RawClient } from '../helpers/rawClient.js';
 import { startTestServer, type TestApp, type TestServer } from '../helpers/testServer.js';
 import { verifyWebhook, WebhookReceiver, type ReceiverAnswer } from '../helpers/webhookReceiver.js';
@@ -86,6 +87,30 @@ describe('webhook events', () => {
       Y.applyUpdate(restored, Buffer.from(String(ended.state), 'base64'));
       assert.equal(restored.getText('t').toString(), 'the final words');
       assert.equal(ended.stateBytes, Buffer.from(String(ended.state), 'base64').length);
+    } finally {
+      destroyAll([provider]);
+      await hooked.close();
+    }
+  });
+
+  it('HOOK-19: a DELETE sends document.ended with reason deleted and no state, once', async () => {
+    const hooked = await hookedServer(['document.ended']);
+    const token = await hooked.server.token();
+    const { provider, doc } = connectClient(hooked.server.url, 'doomed', { token });
+    try {
+      await waitForSync(provider);
+      doc.getText('t').insert(0, 'to be deleted');
+      const response = await documentRequest(hooked.server.url, '/v1/documents/doomed', token, { method: 'DELETE' });
+      assert.equal(response.status, 204);
+      await eventually(() => hooked.bodies('document.ended').length === 1, 5_000, 'document.ended');
+      assert.deepEqual(hooked.bodies('document.ended'), [
+        { tenantId: 'acme', appId: 'editor', documentName: 'doomed', reason: 'deleted', stateBytes: null, stateOmitted: true },
+      ]);
+      // Nothing more comes for it: the grace of the closed client finds no pin to end.
+      await new Promise((resolve) => setTimeout(resolve, 3 * 150));
+      assert.equal(hooked.bodies('document.ended').length, 1);
+      assert.equal((await documentRequest(hooked.server.url, '/v1/documents/absent', token, { method: 'DELETE' })).status, 404);
+      assert.equal(hooked.bodies('document.ended').length, 1, 'a DELETE of nothing announces nothing');
     } finally {
       destroyAll([provider]);
       await hooked.close();
