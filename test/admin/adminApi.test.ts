@@ -305,3 +305,39 @@ describe('admin API: webhook deliveries', () => {
     }
   });
 });
+
+describe('admin API across two nodes of one cluster', () => {
+  it('ADMIN-4: every node answers for the cluster: connections per node, both nodes, one admin key', async () => {
+    const first = await startTestServer();
+    const second = await startTestServer({ shareWith: first });
+    const token = await first.token();
+    const a = connectClient(first.url, 'shared', { token });
+    const b = connectClient(second.url, 'shared', { token });
+    try {
+      await Promise.all([waitForSync(a.provider), waitForSync(b.provider)]);
+      const admin = await adminToken(first, 'alice');
+      for (const node of [first, second]) {
+        const documents = (await adminCall(node, 'GET', 'documents', admin)).json?.documents as Record<string, unknown>[];
+        assert.deepEqual(
+          documents.map((row) => [row.name, row.connections, row.connectionsByNode]),
+          [['shared', 2, { [first.server.nodeId]: 1, [second.server.nodeId]: 1 }]],
+        );
+        const nodes = (await adminCall(node, 'GET', 'nodes', admin)).json?.nodes as Record<string, unknown>[];
+        assert.deepEqual(
+          nodes.map((row) => [row.nodeId, row.live, row.connections, row.self]).sort(),
+          [
+            [first.server.nodeId, true, 1, node === first],
+            [second.server.nodeId, true, 1, node === second],
+          ].sort(),
+        );
+      }
+      const closes = Promise.all([nextClose(a.provider), nextClose(b.provider)]);
+      assert.equal((await adminCall(second, 'DELETE', 'documents/acme/editor/shared', admin)).status, 204);
+      assert.deepEqual((await closes).map((close) => close.code), [4410, 4410], 'ended on both nodes');
+    } finally {
+      destroyAll([a.provider, b.provider]);
+      await second.close();
+      await first.close();
+    }
+  });
+});

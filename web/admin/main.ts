@@ -91,6 +91,15 @@ function fillChoices(current: Overview): void {
   options(byId<HTMLSelectElement>('quota-tenant'), current.tenants.map((tenant) => tenant.tenantId));
   options(byId<HTMLSelectElement>('app-tenant'), current.tenants.map((tenant) => tenant.tenantId));
   options(byId<HTMLSelectElement>('mint-app'), current.apps.filter((app) => app.keyKind === 'hs256-secret').map((app) => `${app.tenantId}/${app.appId}`));
+  const quota = byId<HTMLInputElement>('quota-max');
+  if (quota.value === '') showCurrentQuota();
+}
+
+/** The quota form starts from the chosen tenant's current maxDocuments. */
+function showCurrentQuota(): void {
+  const tenantId = byId<HTMLSelectElement>('quota-tenant').value;
+  const tenant = overview?.tenants.find((candidate) => candidate.tenantId === tenantId);
+  if (tenant) byId<HTMLInputElement>('quota-max').value = String(tenant.maxDocuments);
 }
 
 function say(message: string, isError = false): void {
@@ -209,6 +218,7 @@ function wireForms(): void {
     void navigator.clipboard?.writeText(byId<HTMLTextAreaElement>('secret-output').value).then(() => say('Copied.'));
   });
   byId('failed-only').addEventListener('change', () => void refresh());
+  byId('quota-tenant').addEventListener('change', showCurrentQuota);
 }
 
 wireForms();
