@@ -65,7 +65,8 @@ export class AdminVerifier {
     const key = await this.key();
     if (version !== key.version) throw new WiresocketError(version < key.version ? 'TOKEN_KEY_ROTATED' : 'TOKEN_INVALID', 'the admin key');
     const payload = await this.checkSignature(token, key);
-    return { subject: payload.sub as string, expiresAt: (payload.exp as number) * 1000 };
+    if (typeof payload.sub !== 'string' || payload.sub.trim() === '') throw new WiresocketError('TOKEN_CLAIMS', '"sub" names nobody');
+    return { subject: payload.sub, expiresAt: (payload.exp as number) * 1000 };
   }
 
   private key(): Promise<AdminKey> {

@@ -38,6 +38,8 @@ interface AdminRoute {
   pattern: RegExp;
   /** A path of this route for the docs and the table-driven tests (`<x>` stands for a param). */
   example: string;
+  /** Its last param is a document name: decoded and checked as a socket path's. */
+  nameParam?: true;
   handle(call: Call): Promise<Answer>;
 }
 
@@ -90,6 +92,7 @@ export const adminRoutes: readonly AdminRoute[] = [
     // The name keeps its own slashes, encoded or not, as in the socket path.
     pattern: new RegExp(`^documents/${segment}/${segment}/(.+)$`),
     example: 'documents/<tenantId>/<appId>/<name>',
+    nameParam: true,
     handle: async ({ work, admin, params }) => {
       await work.endDocument(admin, params[0]!, params[1]!, params[2]!);
       return { status: 204 };
@@ -137,7 +140,8 @@ async function route(request: IncomingMessage, path: string, deps: AdminRoutesDe
   const found = matching.find(({ entry }) => entry.method === request.method);
   if (!found) throw new WiresocketError('METHOD_NOT_ALLOWED', `${request.method} ${path}; use ${matching.map(({ entry }) => entry.method).join(' or ')}`);
   const admin = await deps.verifier.verify(bearerToken(request));
-  const params = found.match!.slice(1).map((part, index, all) => (index === all.length - 1 && found.entry.example.endsWith('<name>') ? documentNameFromUrl(`/${part}`) : decodeParam(part)));
+  const parts = found.match!.slice(1);
+  const params = parts.map((part, index) => (found.entry.nameParam && index === parts.length - 1 ? documentNameFromUrl(`/${part}`) : decodeParam(part)));
   return found.entry.handle({ admin, request, query: new URLSearchParams(rawQuery), params, work: deps.work });
 }
 
