@@ -31,8 +31,17 @@ const checkpointLease = 'archive-checkpoint';
  * two intervals): exactly one node writes each checkpoint; the others count the change as the
  * holder's. A holder that dies loses the lease within two intervals and the next node to see a
  * change takes it over.
+ *
+ * Deletion: the DELETE's node clears the archive, but a checkpoint of another node may land just
+ * after (in flight, or written before that node heard): each node that wrote one for the deleted
+ * session removes the entry again once its own write settled (deletedHere).
  */
 export class DocumentArchiving implements DocumentHooks {
+  /** The checkpoint watch of each document live on this node. */
+  private readonly watches = new Map<string, CheckpointWatch>();
+  /** Deleted documents whose checkpoints written here are being removed (deletedHere). */
+  private readonly undoing = new Map<string, Promise<void>>();
+
   constructor(private readonly options: DocumentArchivingOptions) {}
 
   get archive(): DocumentArchive {
@@ -47,6 +56,8 @@ export class DocumentArchiving implements DocumentHooks {
   async opening(document: OpeningDocument): Promise<void> {
     const loaded = document.stateVector();
     if (!document.claimed && !isEmptyStateVector(loaded)) return;
+    // A new session of a document just deleted here must not restore a checkpoint about to go.
+    await this.undoing.get(document.docKey)?.catch(() => undefined);
     const archived = await this.options.archive.get(document.docKey);
     if (archived === null || dominates(loaded, archived)) return;
     await document.restore(archived);
@@ -54,22 +65,51 @@ export class DocumentArchiving implements DocumentHooks {
   }
 
   live(document: WatchedDocument): () => void {
-    let seen = document.revision;
-    let writing = false;
+    const watch: CheckpointWatch = { seen: document.revision, stopped: false, writing: null, wrote: false };
+    this.watches.set(document.docKey, watch);
     const check = (): void => {
-      if (writing || document.revision === seen) return;
-      writing = true;
+      // A tick queued before the watch stopped runs after it: it must not write any more.
+      if (watch.stopped || watch.writing !== null || document.revision === watch.seen) return;
       const revision = document.revision;
-      this.checkpoint(document)
+      watch.writing = this.checkpoint(document)
         .then((wrote) => {
           // Written here, or by the lease holder: either way this node has nothing more to add.
-          if (wrote !== 'failed') seen = revision;
+          if (wrote !== 'failed') watch.seen = revision;
+          if (wrote === 'wrote') watch.wrote = true;
         })
         .finally(() => {
-          writing = false;
+          watch.writing = null;
         });
     };
-    return repeatJittered({ clock: this.options.clock, intervalMs: this.options.intervalMs }, () => housekeeping.enqueue(check, 'archive-checkpoint'));
+    const stopTicks = repeatJittered({ clock: this.options.clock, intervalMs: this.options.intervalMs }, () => housekeeping.enqueue(check, 'archive-checkpoint'));
+    return () => {
+      watch.stopped = true;
+      stopTicks();
+      if (this.watches.get(document.docKey) === watch) this.watches.delete(document.docKey);
+    };
+  }
+
+  /**
+   * A checkpoint this node wrote may have landed after the DELETE cleared the archive (it was in
+   * flight, or this node heard of the deletion late): once it settles, the archive entry goes
+   * again. A node that wrote none has nothing to undo (the deleting node cleared the rest).
+   */
+  deletedHere(docKey: string): Promise<void> {
+    const watch = this.watches.get(docKey);
+    if (!watch) return Promise.resolve();
+    watch.stopped = true;
+    const undo = this.undoCheckpoints(docKey, watch).finally(() => {
+      if (this.undoing.get(docKey) === undo) this.undoing.delete(docKey);
+    });
+    this.undoing.set(docKey, undo);
+    return undo;
+  }
+
+  private async undoCheckpoints(docKey: string, watch: CheckpointWatch): Promise<void> {
+    await watch.writing;
+    if (!watch.wrote) return;
+    await this.options.archive.delete(docKey);
+    this.options.logger.debug({ docKey }, 'archive checkpoint of a deleted document removed');
   }
 
   /** The final state goes to the archive; a rejection keeps the sync-layer state for a retry. */
@@ -91,6 +131,16 @@ export class DocumentArchiving implements DocumentHooks {
       return 'failed';
     }
   }
+}
+
+interface CheckpointWatch {
+  /** The document's revision at this node's last checkpoint (or look). */
+  seen: number;
+  stopped: boolean;
+  /** The checkpoint in flight, if any. */
+  writing: Promise<void> | null;
+  /** Whether this node wrote a checkpoint of this session. */
+  wrote: boolean;
 }
 
 function isEmptyStateVector(stateVector: Uint8Array): boolean {

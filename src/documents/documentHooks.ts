@@ -49,4 +49,11 @@ export interface DocumentHooks {
    * and the announcement is made again later, with the state read back from the layer.
    */
   ended?(ended: DocumentEnded): Promise<void>;
+  /**
+   * The document was deleted (a DELETE on any node) while its session was live on this node.
+   * Runs on each such node, once it hears of it, before its watch stops: what this node wrote
+   * for the document around the deletion (an archive checkpoint in flight, or one that landed
+   * after the deleting node cleared the archive but before this node heard) must not outlive it.
+   */
+  deletedHere?(docKey: string): Promise<void>;
 }

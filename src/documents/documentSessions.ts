@@ -178,7 +178,9 @@ export class DocumentSessions {
     const local = await this.settledSession(docKey);
     if (local) this.endDeleted(local);
     this.endRetries.cancel(docKey);
-    const unpinned = await this.store(() => this.options.routing.unpinDocument(docKey));
+    // A DELETE's document.ended (no state: nothing of a deleted document is kept) commits with the unpin.
+    const ended = this.options.webhooks?.endedEvent(docKey, 'deleted', null);
+    const unpinned = await this.store(() => this.options.routing.unpinDocument(docKey, ended));
     await this.store(() => this.options.syncLayer.endDocument(docKey));
     this.announceDeleted(docKey);
     return local !== null || unpinned;
@@ -201,6 +203,10 @@ export class DocumentSessions {
     if (this.entries.get(session.docKey)?.kind === 'live') this.entries.delete(session.docKey);
     session.lifecycle.close('closed');
     session.failAll(new WiresocketError('DOCUMENT_DELETED'));
+    // Before the watch stops: the hook must see what this node still has in flight for it.
+    this.options.hooks?.deletedHere?.(session.docKey).catch((error: unknown) => {
+      this.options.logger.error({ docKey: session.docKey, err: error }, 'could not undo what this node wrote for a deleted document');
+    });
     void this.dispose(session);
     this.options.logger.info({ docKey: session.docKey, tenantId: session.tenantId, reason: 'deleted' satisfies DocumentEndReason }, 'document session ended');
   }

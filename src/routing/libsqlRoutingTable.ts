@@ -137,9 +137,14 @@ export class LibsqlRoutingTable implements RoutingTable {
     return current;
   }
 
-  async unpinDocument(docKey: string): Promise<boolean> {
-    const result = await this.client.execute({ sql: deleteRoute, args: [docKey] });
-    return result.rowsAffected > 0;
+  async unpinDocument(docKey: string, ended?: OutboxEvent): Promise<boolean> {
+    if (ended === undefined) {
+      const result = await this.client.execute({ sql: deleteRoute, args: [docKey] });
+      return result.rowsAffected > 0;
+    }
+    const pinned = 'EXISTS (SELECT 1 FROM document_routing WHERE doc_key = ?7)';
+    const results = await this.client.batch([...enqueueStatements(ended, pinned, [docKey]), { sql: deleteRoute, args: [docKey] }], 'write');
+    return (results.at(-1)?.rowsAffected ?? 0) > 0;
   }
 
   async unpinIfUnused(docKey: string, ended?: OutboxEvent): Promise<boolean> {

@@ -42,6 +42,11 @@ const unpinIfUnusedAnnouncing = `
   SELECT unpinned FROM unpin`;
 const countTenantRoutes = 'SELECT count(*) AS n FROM document_routing WHERE tenant_id = $1';
 const deleteRoute = 'DELETE FROM document_routing WHERE doc_key = $1';
+/** The unpin and, when it removed the row, its event (a DELETE's `document.ended`): one statement. */
+const deleteRouteAnnouncing = `
+  WITH unpin AS (DELETE FROM document_routing WHERE doc_key = $7::text RETURNING 1),
+  ${outboxCtes('EXISTS (SELECT 1 FROM unpin)')}
+  SELECT EXISTS (SELECT 1 FROM unpin) AS unpinned`;
 /** A page of one app's documents in byte order (`COLLATE "C"`: the range must not follow a locale), with connection counts. */
 const listRoutes = (lower: '>=' | '>') => ({
   name: `routing_list_routes_${lower === '>' ? 'after' : 'from'}`,
@@ -187,9 +192,13 @@ export class PostgresRoutingTable implements RoutingTable {
     return route;
   }
 
-  async unpinDocument(docKey: string): Promise<boolean> {
-    const result = await this.pool.query(deleteRoute, [docKey]);
-    return (result.rowCount ?? 0) > 0;
+  async unpinDocument(docKey: string, ended?: OutboxEvent): Promise<boolean> {
+    if (ended === undefined) {
+      const result = await this.pool.query(deleteRoute, [docKey]);
+      return (result.rowCount ?? 0) > 0;
+    }
+    const result = await this.pool.query<PostgresRow>(deleteRouteAnnouncing, [...outboxValues(ended), docKey]);
+    return result.rows[0]?.unpinned === true;
   }
 
   async unpinIfUnused(docKey: string, ended?: OutboxEvent): Promise<boolean> {

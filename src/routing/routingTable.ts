@@ -35,8 +35,12 @@ export interface RoutingTable {
    * stands. A board's row carries no tenant: it never counts against `max_documents`.
    */
   pinBoard(route: Omit<NewDocumentRoute, 'tenantId'>): Promise<DocumentRoute>;
-  /** Removes the routing row (unpins the document); true when a row was removed. */
-  unpinDocument(docKey: string): Promise<boolean>;
+  /**
+   * Removes the routing row (unpins the document); true when a row was removed. With `ended`,
+   * the same transaction puts that event in the webhook outbox when a row was removed (a
+   * DELETE's `document.ended`), as `unpinIfUnused` does.
+   */
+  unpinDocument(docKey: string, ended?: OutboxEvent): Promise<boolean>;
   /**
    * Removes the routing row only while no connection on any node uses the document, in one
    * atomic step: of several nodes whose grace ends at once, exactly one gets true and purges.

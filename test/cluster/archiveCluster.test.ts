@@ -87,9 +87,34 @@ describe('the document API and the archive on two nodes of one Redis (issue 17)'
     } finally {
       admin.disconnect();
     }
-    assert.equal(await archive.get(key), null);
+    // A checkpoint of A's that was due may land just after; A removes it again once it hears.
+    await eventually(async () => (await archive.get(key)) === null, 5000, 'the archive entry to go');
     assert.equal(await nodeA.stores.routing.getRoute(key), null);
     leaveAll();
+  });
+
+  it('ARCH-9: a checkpoint in flight on A when B\'s DELETE clears the archive does not bring the document back', async () => {
+    const name = 'deleted-mid-checkpoint';
+    const key = nodeA.key(name);
+    const onA = await client(nodeA, name);
+    const release = recorders.a!.holdPuts();
+    try {
+      onA.doc.getText('t').insert(0, 'doomed words');
+      await eventually(() => recorders.a!.waiting === 1, 5000, "A's checkpoint to be in flight");
+      const closed = nextClose(onA.provider);
+      const token = await nodeB.token();
+      assert.equal((await documentRequest(nodeB.url, `/v1/documents/${name}`, token, { method: 'DELETE' })).status, 204);
+      assert.equal((await closed).code, 4410);
+      release();
+      await eventually(() => recorders.a!.putsOf(key) === 1, 5000, "A's checkpoint to land");
+      await eventually(async () => (await archive.get(key)) === null, 5000, 'the late checkpoint to be removed');
+      await sleep(2 * intervalMs);
+      assert.equal(await archive.get(key), null, 'nothing wrote it back');
+      assert.equal((await documentRequest(nodeB.url, `/v1/documents/${name}`, token)).status, 404);
+    } finally {
+      release();
+      leaveAll();
+    }
   });
 
   it('ARCH-7: with clients writing on both nodes, exactly one node writes the checkpoints, at most one per interval, and one writes the final state', async () => {

@@ -3,6 +3,10 @@ import type { DocumentArchive } from '../../src/archive/documentArchive.js';
 /** A real archive, with every write recorded (when, which document, by which node) for assertions. */
 export class RecordingArchive implements DocumentArchive {
   readonly puts: { docKey: string; at: number; bytes: number }[] = [];
+  /** Puts wait on this while held (holdPuts): a write in flight, for races. */
+  private gate: Promise<void> | null = null;
+  /** How many puts wait on the gate now. */
+  waiting = 0;
 
   constructor(
     private readonly inner: DocumentArchive,
@@ -22,8 +26,23 @@ export class RecordingArchive implements DocumentArchive {
     return this.inner.get(docKey);
   }
 
+  /** Holds every put until the returned function is called. */
+  holdPuts(): () => void {
+    let release!: () => void;
+    this.gate = new Promise((resolve) => (release = resolve));
+    return () => {
+      this.gate = null;
+      release();
+    };
+  }
+
   async put(docKey: string, state: Uint8Array): Promise<void> {
     this.calls.push(`archive ${docKey}`);
+    if (this.gate) {
+      this.waiting += 1;
+      await this.gate;
+      this.waiting -= 1;
+    }
     await this.inner.put(docKey, state);
     this.puts.push({ docKey, at: Date.now(), bytes: state.byteLength });
   }

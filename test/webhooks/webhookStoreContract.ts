@@ -106,6 +106,19 @@ export function webhookStoreContract(label: string, open: OpenWebhookStores): vo
         assert.equal(deliveries[0].eventId, ['evt_a', 'evt_b', 'evt_c'][results.indexOf(true)]);
       }));
 
+    it('HOOK-19: unpinDocument with an event writes it in its transaction when it removed a row, and none when there was no row', () =>
+      using(async ({ stores, webhooks }) => {
+        await stores.tenants.createTenant({ tenantId: 'acme', maxDocuments: 10 });
+        await addEndpoint(webhooks, 'ep_deleted', ['document.ended']);
+        const docKey = 'acme::web::deleted';
+        await stores.routing.pinDocument({ docKey, tenantId: 'acme', region: 'eu', nodeId: 'n1' });
+        await stores.routing.addConnection({ connectionId: 'c1', docKey, nodeId: 'n1', userId: 'u' });
+        assert.equal(await stores.routing.unpinDocument(docKey, event('document.ended', { eventId: 'evt_deleted' })), true, 'removed although in use');
+        assert.equal(await stores.routing.unpinDocument(docKey, event('document.ended', { eventId: 'evt_again' })), false);
+        const deliveries = await webhooks.listDeliveries('ep_deleted', { failedOnly: false, limit: 10 });
+        assert.deepEqual(deliveries.map((delivery) => delivery.eventId), ['evt_deleted']);
+      }));
+
     it('HOOK-9: a claim leases each delivery to one owner; an expired lease is taken over; only the owner records', () =>
       using(async ({ webhooks }) => {
         await addEndpoint(webhooks, 'ep');
