@@ -86,6 +86,8 @@ export interface ServeConfig {
   maxAwarenessPerSecond: number;
   /** Largest awareness state (JSON text) one client id may set (stops presence used as a data channel). */
   maxAwarenessStateBytes: number;
+  /** Hocuspocus stateless messages one socket may send per second, with a burst of twice that; beyond it 4429 (each fans out N-fold, to every node). */
+  maxStatelessPerSecond: number;
   /** Connections to one document on this node; beyond it a connect is closed with 1013 (stops room flooding). */
   maxConnectionsPerDocument: number;
   /** Documents one Hocuspocus socket may have open at once; beyond it PermissionDenied (one socket fanning out over many names). */
@@ -189,6 +191,7 @@ const settings = {
   maxMessagesPerSecond: { flag: 'max-messages-per-second', env: 'WIRESOCKET_MAX_MESSAGES_PER_SECOND', accepts: 'an integer from 1 to 10000000', schema: integer(1, 10_000_000) },
   messageBurst: { flag: 'message-burst', env: 'WIRESOCKET_MESSAGE_BURST', accepts: 'an integer from 1 to 10000000', schema: integer(1, 10_000_000) },
   maxAwarenessPerSecond: { flag: 'max-awareness-per-second', env: 'WIRESOCKET_MAX_AWARENESS_PER_SECOND', accepts: 'an integer from 1 to 10000000', schema: integer(1, 10_000_000) },
+  maxStatelessPerSecond: { flag: 'max-stateless-per-second', env: 'WIRESOCKET_MAX_STATELESS_PER_SECOND', accepts: 'an integer from 1 to 10000000', schema: integer(1, 10_000_000) },
   maxAwarenessStateBytes: { flag: 'max-awareness-state-bytes', env: 'WIRESOCKET_MAX_AWARENESS_STATE_BYTES', accepts: 'an integer number of bytes from 64 to 1048576', schema: integer(64, 1 << 20) },
   maxConnectionsPerDocument: { flag: 'max-connections-per-document', env: 'WIRESOCKET_MAX_CONNECTIONS_PER_DOCUMENT', accepts: 'an integer from 1 to 1000000', schema: integer(1, 1_000_000) },
   maxDocumentsPerSocket: { flag: 'max-documents-per-socket', env: 'WIRESOCKET_MAX_DOCUMENTS_PER_SOCKET', accepts: 'an integer from 1 to 100000', schema: integer(1, 100_000) },
@@ -240,6 +243,7 @@ export const serveDefaults = {
   messageBurst: 400,
   maxAwarenessPerSecond: 20,
   maxAwarenessStateBytes: 8 * 1024,
+  maxStatelessPerSecond: 20,
   maxConnectionsPerDocument: 500,
   // Hocuspocus's own defaults (maxPendingDocuments, maxUnauthenticatedQueueMessages and -Size).
   maxDocumentsPerSocket: 100,
@@ -336,6 +340,7 @@ export function loadServeConfig(flags: Flags = {}, env: Environment = process.en
     messageBurst: pick('messageBurst'),
     maxAwarenessPerSecond: pick('maxAwarenessPerSecond'),
     maxAwarenessStateBytes: pick('maxAwarenessStateBytes'),
+    maxStatelessPerSecond: pick('maxStatelessPerSecond'),
     maxConnectionsPerDocument: pick('maxConnectionsPerDocument'),
     maxDocumentsPerSocket: pick('maxDocumentsPerSocket'),
     maxPreauthMessages: pick('maxPreauthMessages'),

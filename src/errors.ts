@@ -21,6 +21,7 @@ export const errorCatalog = {
   UPDATE_INVALID: { message: 'the Yjs update is empty or does not decode', closeCode: CloseCode.malformedMessage, httpStatus: 400 },
   MESSAGE_TOO_BIG: { message: 'the message is larger than the configured limit', closeCode: CloseCode.messageTooBig, httpStatus: 413 },
   MESSAGE_RATE_LIMITED: { message: 'too many messages: the connection exceeded its rate and burst', closeCode: CloseCode.quotaExceeded, httpStatus: 429 },
+  STATELESS_RATE_LIMITED: { message: 'too many stateless messages: the connection exceeded their rate and burst', closeCode: CloseCode.quotaExceeded, httpStatus: 429 },
   AWARENESS_TOO_LARGE: { message: 'an awareness state is larger than the limit', closeCode: CloseCode.messageTooBig, httpStatus: 413 },
   DOCUMENTS_PER_SOCKET: { message: 'the socket has as many documents open as it may have', closeCode: CloseCode.quotaExceeded, httpStatus: 429 },
   PREAUTH_QUEUE_FULL: { message: 'too many messages queued before their document authenticated', closeCode: CloseCode.hocuspocusReset, httpStatus: 429 },

@@ -13,7 +13,7 @@ Commands:
             [--board-ephemeral-idle-ms 300000] [--board-persistent-idle-ms 900000]
             [--board-sweep-interval-ms 60000] [--board-flush-interval-ms 1000]
             [--board-max-participants 200] [--board-max-batches-per-second 50]
-    limits: [--max-messages-per-second 200] [--message-burst 400] [--max-awareness-per-second 20]
+    limits: [--max-messages-per-second 200] [--message-burst 400] [--max-awareness-per-second 20] [--max-stateless-per-second 20]
             [--max-awareness-state-bytes 8192] [--max-connections-per-document 500]
             [--max-connects-per-ip-per-minute 600 (0 = off)] [--max-url-bytes 8192]
             [--max-buffered-bytes 8388608] [--slow-reader-timeout-ms 10000]

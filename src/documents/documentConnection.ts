@@ -51,6 +51,9 @@ export class DocumentConnection {
   /** The message token bucket, inline (two numbers, no object per connection). */
   private messageTokens: number;
   private refilledAt: number;
+  /** The stateless-message bucket, the same way (Hocuspocus connections only ever use it). */
+  private statelessTokens: number;
+  private statelessRefilledAt: number;
   /** What this connection may announce as awareness; made by the session at its first awareness message. */
   awarenessGate: AwarenessGate | null = null;
 
@@ -60,6 +63,8 @@ export class DocumentConnection {
     this.socket = options.socket;
     this.messageTokens = options.limits.messageBurst;
     this.refilledAt = options.clock.now();
+    this.statelessTokens = 2 * options.limits.maxStatelessPerSecond;
+    this.statelessRefilledAt = this.refilledAt;
     this.handshakeTimer =
       options.handshakeTimeoutMs === null
         ? null
@@ -120,6 +125,24 @@ export class DocumentConnection {
     if (this.messageTokens < count) return false;
     this.messageTokens -= count;
     return true;
+  }
+
+  /**
+   * One stateless message may be relayed; false when the connection is over its rate and burst,
+   * and then it is closed with 4429 (counted, logged once).
+   */
+  takeStatelessToken(): boolean {
+    const rate = this.options.limits.maxStatelessPerSecond;
+    const now = this.options.clock.now();
+    this.statelessTokens = Math.min(2 * rate, this.statelessTokens + ((now - this.statelessRefilledAt) / 1000) * rate);
+    this.statelessRefilledAt = now;
+    if (this.statelessTokens >= 1) {
+      this.statelessTokens -= 1;
+      return true;
+    }
+    this.options.onLimit('stateless-rate');
+    this.fail(new WiresocketError('STATELESS_RATE_LIMITED', `over ${rate} stateless messages/s with a burst of ${2 * rate}`));
+    return false;
   }
 
   /** A text frame arrived: document sockets are binary only (y-websocket#82). */

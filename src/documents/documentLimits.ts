@@ -10,6 +10,13 @@ export interface DocumentLimits {
   maxAwarenessPerSecond: number;
   /** Largest awareness state, in bytes of JSON (presence used as a data channel). */
   maxAwarenessStateBytes: number;
+  /**
+   * Hocuspocus stateless messages per second per connection, with a burst of twice that; beyond
+   * it 4429. Each is relayed to every other connection and node and cannot be coalesced like
+   * awareness (every message is its own), so the general message rate alone lets one client
+   * make 200 x N deliveries a second.
+   */
+  maxStatelessPerSecond: number;
 }
 
 export const defaultDocumentLimits: DocumentLimits = {
@@ -18,7 +25,8 @@ export const defaultDocumentLimits: DocumentLimits = {
   messageBurst: 400,
   maxAwarenessPerSecond: 20,
   maxAwarenessStateBytes: 8 * 1024,
+  maxStatelessPerSecond: 20,
 };
 
 /** The limits a document connection can hit, as the metrics name them. */
-export type DocumentLimitName = 'connections-per-document' | 'message-rate' | 'awareness-size' | 'unreachable-content';
+export type DocumentLimitName = 'connections-per-document' | 'message-rate' | 'stateless-rate' | 'awareness-size' | 'unreachable-content';

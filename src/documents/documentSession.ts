@@ -383,6 +383,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
    * channel) on every other node, and are never stored.
    */
   private relayStateless(from: DocumentConnection, payload: string): void {
+    if (!from.takeStatelessToken()) return;
     for (const connection of this.connections) if (connection !== from) connection.sendStateless(payload);
     this.options.syncLayer.publishStateless(this.docKey, payload).then(
       () => {

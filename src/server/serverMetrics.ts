@@ -1,5 +1,6 @@
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DocumentLimitName, HocuspocusLimitName } from '../documents/index.js';
+import type { WebhookAttemptRecord } from '../webhooks/index.js';
 
 /** Why the server cut a client off or refused it: one label value per limit. */
 export type LimitName =
@@ -23,6 +24,8 @@ export interface ServerGauges {
   proxiedSockets?(): number;
   /** Bytes proxied to other regions so far, each direction (edge side). */
   proxiedBytes?(): { toOwner: number; toClient: number };
+  /** Webhook attempts this node has under way (none without webhooks). */
+  webhookAttemptsInFlight?(): number;
 }
 
 /** Why a cross-region hop did not become a served socket (issue 15). */
@@ -60,6 +63,8 @@ export class ServerMetrics {
   /** Running totals the admin sampler reads each tick: plain numbers, no label lookup on the hot path. */
   private updates = 0;
   private limitHitCount = 0;
+  private readonly webhookAttempts: Counter<'outcome' | 'type'>;
+  private readonly webhookAttemptSeconds: Histogram;
 
   constructor(gauges: ServerGauges) {
     processMetrics();
@@ -114,6 +119,26 @@ export class ServerMetrics {
         this.inc(totals.updates);
       },
     });
+    this.webhookAttempts = new Counter({
+      name: 'wiresocket_webhook_attempts_total',
+      help: 'Webhook delivery attempts this node made, by outcome (delivered, retry, failed for good, gone: 410 disabled the endpoint) and event type',
+      labelNames: ['outcome', 'type'],
+      registers: [this.registry],
+    });
+    this.webhookAttemptSeconds = new Histogram({
+      name: 'wiresocket_webhook_attempt_duration_seconds',
+      help: 'Time from a webhook request to its answer or timeout',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: 'wiresocket_webhook_attempts_in_flight',
+      help: 'Webhook attempts this node has under way',
+      registers: [this.registry],
+      collect() {
+        this.set(gauges.webhookAttemptsInFlight?.() ?? 0);
+      },
+    });
     new Gauge({
       name: 'wiresocket_document_sessions',
       help: 'Document sessions on this node, in any state',
@@ -148,6 +173,12 @@ export class ServerMetrics {
   /** Counts one hop that did not become a served socket. */
   hopRefused(reason: HopRefusal): void {
     this.hopRefusals.inc({ reason });
+  }
+
+  /** Counts one recorded webhook attempt and its duration. */
+  webhookAttempt(attempt: WebhookAttemptRecord): void {
+    this.webhookAttempts.inc({ outcome: attempt.outcome, type: attempt.eventType });
+    this.webhookAttemptSeconds.observe(attempt.durationMs / 1000);
   }
 
   /** Times this limit was hit (tests, stats). */

@@ -121,6 +121,7 @@ export class WiresocketServer {
       documentSessions: () => this.documents.size,
       proxiedSockets: () => this.regionProxy?.pipedCount ?? 0,
       proxiedBytes: () => this.regionProxy?.bytesProxied() ?? { toOwner: 0, toClient: 0 },
+      webhookAttemptsInFlight: () => this.webhooks?.dispatcher.attemptsInFlight ?? 0,
     });
     const onLimit = this.metrics.limitHit.bind(this.metrics);
     this.supervisor = new SocketSupervisor({
@@ -154,6 +155,8 @@ export class WiresocketServer {
             updateIntervalMs: config.webhookUpdateIntervalMs,
             maxStateBytes: config.webhookMaxStateBytes,
             allowPrivate: config.allowPrivateWebhooks,
+            onAttempt: (attempt) => this.metrics.webhookAttempt(attempt),
+            holdLease: (docKey, name, ttlMs) => options.syncLayer.holdLease(docKey, name, ttlMs),
           });
     this.documents = new DocumentSessions({
       routing: options.routing,
@@ -172,6 +175,7 @@ export class WiresocketServer {
         messageBurst: config.messageBurst,
         maxAwarenessPerSecond: config.maxAwarenessPerSecond,
         maxAwarenessStateBytes: config.maxAwarenessStateBytes,
+        maxStatelessPerSecond: config.maxStatelessPerSecond,
       },
       onLimit,
       hooks: options.archive

@@ -27,6 +27,8 @@ const devTokenPath = '/v1/dev/token';
 export class WebRoutes {
   /** Each page's files, read on its first request (null: the page was not built). */
   private readonly assets = new Map<string, Promise<ReadonlyMap<string, PageAsset> | null>>();
+  /** Pages whose missing build was logged (once each: every request would repeat it). */
+  private readonly reportedUnbuilt = new Set<string>();
 
   constructor(private readonly options: WebRoutesOptions) {}
 
@@ -48,7 +50,10 @@ export class WebRoutes {
     const assets = await this.assetsOf(page.name);
     const asset = assets?.get(fileName);
     if (asset === undefined) {
-      if (assets === null && fileName === 'index.html') this.options.logger.warn({ page: page.name }, 'the page is not built (dist/web): run npm run build');
+      if (assets === null && !this.reportedUnbuilt.has(page.name)) {
+        this.reportedUnbuilt.add(page.name);
+        this.options.logger.warn({ page: page.name, root: this.options.root }, 'the page is not built (no dist/web): run npm run build');
+      }
       return false;
     }
     const headers: Record<string, string> = {

@@ -21,6 +21,6 @@ export { nextAttemptAt, retryScheduleDefaults, type RetryScheduleOptions } from 
 export { checkEndpointHost, isBlockedAddress, parseEndpointUrl, WebhookAddressError } from './addressPolicy.js';
 export { sendWebhook, type SendResult, type WebhookRequest, type WebhookSenderOptions } from './webhookSender.js';
 export { webhookBody } from './webhookBody.js';
-export { WebhookDispatcher, webhookDispatcherDefaults, type WebhookDispatcherOptions } from './webhookDispatcher.js';
+export { WebhookDispatcher, webhookDispatcherDefaults, type WebhookAttemptRecord, type WebhookDispatcherOptions } from './webhookDispatcher.js';
 export { WebhookAnnouncer, type WebhookAnnouncerOptions } from './webhookAnnouncer.js';
 export { WebhookService, type WebhookServiceOptions } from './webhookService.js';

@@ -19,7 +19,15 @@ export interface WebhookAnnouncerOptions {
   subscriptionRefreshMs?: number;
   /** An event was written: the dispatcher can look for it now. */
   onEnqueued?: () => void;
+  /**
+   * Takes a document's cluster-wide lease `name` for `ttlMs` (SyncLayer.holdLease): true when
+   * this node holds it. It paces `document.updated` across the nodes serving one document.
+   */
+  holdLease?: (docKey: string, name: string, ttlMs: number) => Promise<boolean>;
 }
+
+/** The lease a node holds for an interval after it announced a document's update. */
+const updatedLease = 'webhook-updated';
 
 /**
  * Turns what documents and boards do into outbox events. `document.created` needs nothing from
@@ -55,9 +63,15 @@ export class WebhookAnnouncer {
     const { clock, updateIntervalMs } = this.options;
     let timer: TimerHandle | null = null;
     let lastAt = Number.NEGATIVE_INFINITY;
-    const announce = () => {
+    const announce = async () => {
+      if (!state.isLive()) return (timer = null);
+      if (!(await this.holdsUpdatedSlot(docKey))) {
+        // Another node announced within the interval. Its state vector may predate this node's
+        // change, so this one goes out once that node's slot has run out.
+        timer = clock.setTimeout(() => void announce(), updateIntervalMs);
+        return;
+      }
       timer = null;
-      if (!state.isLive()) return;
       lastAt = clock.now();
       const stateVector = Buffer.from(state.stateVector()).toString('base64');
       this.enqueue('document.updated', tenantId, appId, { tenantId, appId, documentName: name, stateVector });
@@ -66,9 +80,25 @@ export class WebhookAnnouncer {
       // The first change of a quiet document goes out at once; later ones within the interval
       // wait for its end and go out as one, with the state vector of then.
       changed: () => {
-        if (timer === null) timer = clock.setTimeout(announce, Math.max(0, lastAt + updateIntervalMs - clock.now()));
+        if (timer === null) timer = clock.setTimeout(() => void announce(), Math.max(0, lastAt + updateIntervalMs - clock.now()));
       },
     };
+  }
+
+  /**
+   * Whether this node may announce the document's update now: it took (or holds) the document's
+   * slot for one interval, cluster-wide. A layer that does not answer lets it announce: a
+   * duplicate is better than a change never announced (delivery is at least once anyway).
+   */
+  private async holdsUpdatedSlot(docKey: string): Promise<boolean> {
+    const { holdLease, updateIntervalMs, logger } = this.options;
+    if (!holdLease) return true;
+    try {
+      return await holdLease(docKey, updatedLease, updateIntervalMs);
+    } catch (error) {
+      logger.warn({ docKey, err: error }, 'could not take the document.updated slot; announcing anyway');
+      return true;
+    }
   }
 
   endedEvent(docKey: string, reason: string, finalState: (() => Uint8Array) | null): OutboxEvent | undefined {

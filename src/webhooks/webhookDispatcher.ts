@@ -30,6 +30,17 @@ export interface WebhookDispatcherOptions {
   /** How often this node prunes what is past the retention. */
   pruneIntervalMs?: number;
   random?: () => number;
+  /** Told of every attempt's outcome once recorded (the node's metrics). */
+  onAttempt?: (attempt: WebhookAttemptRecord) => void;
+}
+
+/** One attempt as the metrics see it. */
+export interface WebhookAttemptRecord {
+  /** `gone`: the endpoint answered 410 and was disabled; `failed`: the last retry failed. */
+  readonly outcome: 'delivered' | 'retry' | 'failed' | 'gone';
+  readonly eventType: string;
+  /** From the request's start to its answer (or its timeout). */
+  readonly durationMs: number;
 }
 
 export const webhookDispatcherDefaults = {
@@ -50,7 +61,7 @@ export const webhookDispatcherDefaults = {
  * from every document and board: an endpoint that never answers costs sockets, not their time.
  */
 export class WebhookDispatcher {
-  private readonly settings: Required<Omit<WebhookDispatcherOptions, 'store' | 'clock' | 'logger' | 'nodeId' | 'allowPrivate' | 'random'>>;
+  private readonly settings: Required<Omit<WebhookDispatcherOptions, 'store' | 'clock' | 'logger' | 'nodeId' | 'allowPrivate' | 'random' | 'onAttempt'>>;
   private readonly random: () => number;
   private readonly inFlight = new Set<Promise<void>>();
   private timer: TimerHandle | null = null;
@@ -184,6 +195,7 @@ export class WebhookDispatcher {
 
   private async attempt(delivery: ClaimedDelivery): Promise<void> {
     const { clock, logger } = this.options;
+    const startedAt = performance.now();
     const result = await sendWebhook(
       {
         url: delivery.url,
@@ -194,10 +206,12 @@ export class WebhookDispatcher {
       },
       { timeoutMs: this.settings.timeoutMs, allowPrivate: this.options.allowPrivate },
     );
+    const durationMs = performance.now() - startedAt;
     const now = clock.now();
     const finished: FinishedAttempt = { deliveryId: delivery.deliveryId, endpointId: delivery.endpointId, owner: delivery.owner, now, outcome: this.outcomeOf(delivery, result, now) };
     if (result.kind === 'gone') finished.disableEndpoint = `answered 410 Gone at ${new Date(now).toISOString()}`;
     const fields = { deliveryId: delivery.deliveryId, endpointId: delivery.endpointId, type: delivery.eventType };
+    this.options.onAttempt?.({ outcome: result.kind === 'gone' ? 'gone' : finished.outcome.kind, eventType: delivery.eventType, durationMs });
     try {
       const recorded = await this.options.store.finishAttempt(finished);
       if (!recorded) logger.warn(fields, 'a webhook attempt outlived its lease; another node owns the delivery now');

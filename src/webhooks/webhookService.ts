@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import { WebhookAnnouncer } from './webhookAnnouncer.js';
-import { WebhookDispatcher, type WebhookDispatcherOptions } from './webhookDispatcher.js';
+import { WebhookAnnouncer, type WebhookAnnouncerOptions } from './webhookAnnouncer.js';
+import { WebhookDispatcher, type WebhookAttemptRecord, type WebhookDispatcherOptions } from './webhookDispatcher.js';
 import type { WebhookStore } from './webhookStore.js';
 
 export interface WebhookServiceOptions {
@@ -14,6 +14,10 @@ export interface WebhookServiceOptions {
   allowPrivate: boolean;
   /** Dispatcher settings besides those above (tests shorten the poll). */
   dispatcher?: Partial<Pick<WebhookDispatcherOptions, 'pollIntervalMs' | 'timeoutMs' | 'leaseMs' | 'maxInFlight' | 'maxPerEndpoint'>>;
+  /** Paces document.updated across the nodes (the sync layer's leases); none: per node. */
+  holdLease?: WebhookAnnouncerOptions['holdLease'];
+  /** Told of every recorded attempt (the node's metrics). */
+  onAttempt?: (attempt: WebhookAttemptRecord) => void;
 }
 
 /** How long a stopping node lets its attempts under way finish; the rest are retried by whoever claims them next. */
@@ -31,6 +35,7 @@ export class WebhookService {
       logger: options.logger,
       nodeId: options.nodeId,
       allowPrivate: options.allowPrivate,
+      ...(options.onAttempt ? { onAttempt: options.onAttempt } : {}),
       ...options.dispatcher,
     });
     this.announcer = new WebhookAnnouncer({
@@ -40,6 +45,7 @@ export class WebhookService {
       updateIntervalMs: options.updateIntervalMs,
       maxStateBytes: options.maxStateBytes,
       onEnqueued: () => this.dispatcher.kick(),
+      ...(options.holdLease ? { holdLease: options.holdLease } : {}),
     });
   }
 

@@ -96,7 +96,7 @@ describe('fuzz (LIM-6)', () => {
     // The rate and connect limits are off: the fuzz sends as fast as the server answers, and about
     // half its frames cost a reconnect (the limits have tests of their own).
     server = await startTestServer({
-      config: { maxMessageBytes, dbUrl: ':memory:', maxConnectsPerIpPerMinute: 0, maxMessagesPerSecond: 1_000_000, messageBurst: 1_000_000, maxAwarenessPerSecond: 1_000_000 },
+      config: { maxMessageBytes, dbUrl: ':memory:', maxConnectsPerIpPerMinute: 0, maxMessagesPerSecond: 1_000_000, messageBurst: 1_000_000, maxAwarenessPerSecond: 1_000_000, maxStatelessPerSecond: 1_000_000 },
     });
   });
   after(async () => server.close());

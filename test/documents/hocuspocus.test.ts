@@ -319,6 +319,28 @@ describe('the Hocuspocus dialect (issue 16)', () => {
     assert.ok(!client.frames.some((frame) => frame.type === 5 && frame.text === 'hello'), 'not back to its sender');
   });
 
+  it('HOCUS-15: stateless messages above --max-stateless-per-second and its burst end the sender\'s document (4429: PermissionDenied); within them all are relayed', async () => {
+    const token = await server.token();
+    const listener = attach(socket(), 'stateless-flood', token);
+    await waitForHocuspocusSync(listener.provider);
+    const heard: string[] = [];
+    listener.provider.on('stateless', ({ payload }: { payload: string }) => heard.push(payload));
+    const flooder = raw();
+    await flooder.opened;
+    flooder.send(authFrame('stateless-flood', token));
+    await flooder.waitForFrame((frame) => frame.type === 2 && frame.subType === 2);
+    const hitsBefore = await server.server.metrics.hitsOf('stateless-rate');
+    // 20/s with a burst of 40: of 100 sent at once, the first 40 (and what refilled meanwhile) pass, then the sender is closed.
+    for (let i = 0; i < 100; i++) flooder.send(hocuspocusFrame('stateless-flood', 5, (encoder) => encoding.writeVarString(encoder, `m${i}`)));
+    // Hocuspocus ends just that document (PermissionDenied naming the limit); the socket stays open.
+    await flooder.waitForFrame((frame) => frame.name === 'stateless-flood' && frame.type === 2 && frame.subType === 1 && /stateless/.test(frame.text ?? ''));
+    await eventually(() => heard.length >= 40, 5000, 'the burst relayed');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(heard.length < 50, `${heard.length} of 100 relayed`);
+    assert.deepEqual(heard, heard.map((_, i) => `m${i}`), 'in order, none lost before the limit');
+    assert.equal(await server.server.metrics.hitsOf('stateless-rate'), hitsBefore + 1);
+  });
+
   it('HOCUS-4/LIM-2: a malformed frame or an internal type closes the socket with 4400', async () => {
     const bad = raw();
     await bad.opened;

@@ -24,7 +24,7 @@ describe('Hocuspocus frames under fuzz (LIM-6, HOCUS-14)', () => {
   const sockets: HocuspocusProviderWebsocket[] = [];
   const stock: WebsocketProvider[] = [];
   before(async () => {
-    server = await startTestServer({ config: { maxMessageBytes, dbUrl: ':memory:', maxConnectsPerIpPerMinute: 0, maxMessagesPerSecond: 1_000_000, messageBurst: 1_000_000, maxAwarenessPerSecond: 1_000_000, maxPreauthMessages: 200 } });
+    server = await startTestServer({ config: { maxMessageBytes, dbUrl: ':memory:', maxConnectsPerIpPerMinute: 0, maxMessagesPerSecond: 1_000_000, messageBurst: 1_000_000, maxAwarenessPerSecond: 1_000_000, maxStatelessPerSecond: 1_000_000, maxPreauthMessages: 200 } });
   });
   after(async () => {
     destroyHocuspocus(providers, sockets);

@@ -70,6 +70,34 @@ describe('webhook events', () => {
     }
   });
 
+  it('HOOK-13: with clients writing on two nodes, document.updated still comes at most once per interval, the last with the final state vector', async () => {
+    const hooked = await hookedServer(['document.updated']);
+    const second = await startTestServer({ webhooks: true, config, shareWith: hooked.server });
+    await second.server.webhooks!.announcer.refresh();
+    const token = await hooked.server.token();
+    const onA = connectClient(hooked.server.url, 'two-nodes', { token });
+    const onB = connectClient(second.url, 'two-nodes', { token });
+    try {
+      await Promise.all([waitForSync(onA.provider), waitForSync(onB.provider)]);
+      const started = Date.now();
+      for (let i = 0; i < 24; i++) {
+        (i % 2 === 0 ? onA : onB).doc.getText('t').insert(0, `edit ${i} `);
+        await new Promise((resolve) => setTimeout(resolve, 40));
+      }
+      const editingMs = Date.now() - started;
+      await eventually(() => onA.doc.getText('t').length === onB.doc.getText('t').length, 5_000, 'both clients in step');
+      const expected = Buffer.from(Y.encodeStateVector(onA.doc)).toString('base64');
+      await eventually(() => hooked.bodies('document.updated').some((body) => body.stateVector === expected), 5_000, 'the final state vector announced');
+      const times = hooked.receiver.received.map((request) => Date.parse(verifyWebhook(hooked.secret, request).timestamp)).sort((a, b) => a - b);
+      assert.ok(times.length <= Math.ceil(editingMs / 300) + 2, `${times.length} events for 24 edits on 2 nodes over ${editingMs} ms`);
+      for (let i = 1; i < times.length; i++) assert.ok(times[i] - times[i - 1] >= 250, `events ${i - 1} and ${i} are ${times[i] - times[i - 1]} ms apart`);
+    } finally {
+      destroyAll([onA.provider, onB.provider]);
+      await second.close();
+      await hooked.close();
+    }
+  });
+
   it('HOOK-14: document.ended carries the reason and the final state as a base64 Yjs update', async () => {
     const hooked = await hookedServer(['document.ended']);
     const { provider, doc } = connectClient(hooked.server.url, 'kept', { token: await hooked.server.token() });
@@ -113,6 +141,31 @@ describe('webhook events', () => {
       assert.equal(hooked.bodies('document.ended').length, 1, 'a DELETE of nothing announces nothing');
     } finally {
       destroyAll([provider]);
+      await hooked.close();
+    }
+  });
+
+  it('HOOK-20: /metrics counts webhook attempts by outcome and event type, with their durations', async () => {
+    // Two endpoints on one receiver get the document.created: the first request is answered 204, the second 410.
+    const hooked = await hookedServer(['document.created'], {}, (n) => (n === 1 ? 204 : 410));
+    await webhookStoreOf(hooked.server.stores).addEndpoint({
+      endpointId: 'ep2', tenantId: 'acme', appId: 'editor', url: hooked.receiver.url, secret: hooked.secret, events: ['document.created'], createdAt: Date.now(),
+    });
+    await hooked.server.server.webhooks!.announcer.refresh();
+    const token = await hooked.server.token();
+    const providers = [connectClient(hooked.server.url, 'measured', { token }).provider];
+    const metric = async (pattern: RegExp) => {
+      const text = await (await fetch(`${hooked.server.url.replace(/^ws/, 'http')}/metrics`)).text();
+      return Number(pattern.exec(text)?.[1] ?? 0);
+    };
+    try {
+      await Promise.all(providers.map((provider) => waitForSync(provider)));
+      await eventually(async () => (await metric(/^wiresocket_webhook_attempts_total\{outcome="gone",type="document.created"\} (\d+)$/m)) === 1, 5_000, 'the 410 counted');
+      assert.equal(await metric(/^wiresocket_webhook_attempts_total\{outcome="delivered",type="document.created"\} (\d+)$/m), 1);
+      assert.equal(await metric(/^wiresocket_webhook_attempt_duration_seconds_count (\d+)$/m), 2);
+      assert.equal(await metric(/^wiresocket_webhook_attempts_in_flight (\d+)$/m), 0);
+    } finally {
+      destroyAll(providers);
       await hooked.close();
     }
   });
