@@ -99,7 +99,7 @@ export async function startServe(args: readonly string[], env: Record<string, st
     exited.then((exit) => reject(new Error(`serve exited (${exit.code ?? exit.signal}) before its banner: ${stderr}`)));
   });
   try {
-    await withTimeout(bannerDone, 10_000, 'the serve banner');
+    await withTimeout(bannerDone, 30_000, 'the serve banner');
   } catch (error) {
     child.kill('SIGKILL');
     throw error;

@@ -31,7 +31,7 @@ describe('cli: the node flags the server ships with', () => {
       await rm(dataDir, { recursive: true, force: true });
     });
     const serving = new Promise<void>((resolve) => createInterface({ input: child.stdout }).on('line', (line) => line.startsWith('wiresocket serving ') && resolve()));
-    await withTimeout(serving, 10_000, 'the serve banner');
+    await withTimeout(serving, 30_000, 'the serve banner');
     const argv = (await readFile(`/proc/${child.pid}/cmdline`, 'utf8')).split('\0');
     assert.ok(argv.includes(flag), `node runs with ${flag}: ${argv.join(' ')}`);
     assert.ok(argv.indexOf(flag) < argv.indexOf(launcher), 'as a node flag, before the script');

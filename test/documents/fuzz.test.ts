@@ -113,7 +113,7 @@ describe('fuzz (LIM-6)', () => {
   });
 
   const name = `LIM-6: ${totalFrames} random and mutated frames never crash the server; a clean client still syncs (seed 0x${seed.toString(16)})`;
-  it(name, { timeout: 60_000 }, async () => {
+  it(name, { timeout: 150_000 }, async () => {
     const token = await server.token();
     const writer = connectClient(server.url, 'fuzz-clean', { token });
     const writerCloses: number[] = [];
