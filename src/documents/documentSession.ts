@@ -170,20 +170,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     }
     // Nothing the document lacks: stored already.
     if (split.update === null) return;
-    const update = split.update;
-    this.inFlight.claim(split.reach);
-    try {
-      await this.options.syncLayer.append(this.docKey, update);
-    } catch (error) {
-      this.resync.request();
-      throw new WiresocketError('STORE_UNAVAILABLE', 'sync layer append failed', { cause: error });
-    } finally {
-      this.inFlight.release();
-    }
-    if (this.lifecycle.isArchived) return;
-    this.changed();
-    this.deferred.add(update, split.reach);
-    this.outgoing.add(update);
+    await this.storeAndRelay(split.update, split.reach);
   }
 
   onDocumentEnded(): void {
@@ -357,12 +344,20 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     // Refused content comes back in the client's next step 2 (acknowledged in turn), as Hocuspocus
     // acknowledges an update that integrates only in part: the acknowledgement counts messages.
     if (split.update === null) return connection.acknowledgeUpdate();
-    const update = split.update;
-    this.inFlight.claim(split.reach);
+    await this.storeAndRelay(split.update, split.reach, connection);
+  }
+
+  /**
+   * Stores what the document lacks (a client's or the HTTP API's), then acknowledges it to its
+   * sender, if any, and, unless the session ended meanwhile, relays and applies it. Its clocks
+   * count as known while the append is under way, so a later update building on them passes.
+   */
+  private async storeAndRelay(update: Uint8Array, reach: ReadonlyMap<number, number>, from?: DocumentConnection): Promise<void> {
+    this.inFlight.claim(reach);
     try {
       await this.options.syncLayer.append(this.docKey, update);
     } catch (error) {
-      // Not seen by anyone; the client keeps it and resends after reconnecting. The append may
+      // Not seen by anyone; a client keeps it and resends after reconnecting. The append may
       // still have been stored (a lost reply), or the layer may have lost the document: either
       // way this node's copy and the layer's must be reconciled.
       this.resync.request();
@@ -370,10 +365,10 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     } finally {
       this.inFlight.release();
     }
-    connection.acknowledgeUpdate();
+    from?.acknowledgeUpdate();
     if (this.lifecycle.isArchived) return;
     this.changed();
-    this.deferred.add(update, split.reach);
+    this.deferred.add(update, reach);
     this.outgoing.add(update);
     this.options.onStoredUpdate?.();
   }

@@ -112,7 +112,7 @@ export class ServerMetrics {
     const totals = this;
     new Counter({
       name: 'wiresocket_document_updates_total',
-      help: 'Client updates this node stored in the sync layer',
+      help: 'Updates (clients\' and the HTTP API\'s) this node stored in the sync layer',
       registers: [this.registry],
       collect() {
         this.reset();

@@ -3,7 +3,6 @@ import { libsqlOutboxStatements, rowNumber, rowString, type LibsqlDatabase, type
 import {
   eventsColumn,
   eventsFromColumn,
-  isDeliveryStatus,
   type AppName,
   type ClaimedDelivery,
   type DeliveryClaim,
@@ -15,8 +14,8 @@ import {
   type WebhookEndpoint,
   type WebhookStore,
 } from './webhookStore.js';
+import { deliveryFromRow, endpointColumns, endpointFromRow, type ColumnReader } from './webhookRows.js';
 
-const endpointColumns = 'endpoint_id, tenant_id, app_id, url, events, enabled, disabled_reason, created_at';
 const deliveryColumns = `d.delivery_id, d.event_id, v.event_type, d.status, d.attempts, d.next_attempt_at,
   d.last_status, d.last_error, d.created_at, d.updated_at`;
 
@@ -77,7 +76,7 @@ export class LibsqlWebhookStore implements WebhookStore {
             sql: `SELECT ${endpointColumns} FROM webhook_endpoints WHERE tenant_id = ? AND app_id = ? ORDER BY created_at, endpoint_id`,
             args: [app.tenantId, app.appId],
           });
-    return result.rows.map(endpointFromRow);
+    return result.rows.map((row) => endpointFromRow(libsqlColumns(row)));
   }
 
   async removeEndpoint(endpointId: string): Promise<boolean> {
@@ -169,7 +168,7 @@ export class LibsqlWebhookStore implements WebhookStore {
         ORDER BY d.created_at DESC, d.delivery_id DESC LIMIT ?`,
       args: [endpointId, options.limit],
     });
-    return result.rows.map(deliveryFromRow);
+    return result.rows.map((row) => deliveryFromRow(libsqlColumns(row)));
   }
 
   async pruneFinished(before: number): Promise<number> {
@@ -202,32 +201,11 @@ export class LibsqlWebhookStore implements WebhookStore {
   }
 }
 
-function endpointFromRow(row: Row): WebhookEndpoint {
+function libsqlColumns(row: Row): ColumnReader {
   return {
-    endpointId: rowString(row, 'endpoint_id'),
-    tenantId: rowString(row, 'tenant_id'),
-    appId: rowString(row, 'app_id'),
-    url: rowString(row, 'url'),
-    events: eventsFromColumn(rowString(row, 'events')),
-    enabled: rowNumber(row, 'enabled') === 1,
-    disabledReason: row.disabled_reason === null ? null : rowString(row, 'disabled_reason'),
-    createdAt: rowNumber(row, 'created_at'),
-  };
-}
-
-function deliveryFromRow(row: Row): DeliveryRecord {
-  const status = rowString(row, 'status');
-  if (!isDeliveryStatus(status)) throw new Error(`webhook delivery has unknown status ${JSON.stringify(status)}`);
-  return {
-    deliveryId: rowString(row, 'delivery_id'),
-    eventId: rowString(row, 'event_id'),
-    eventType: rowString(row, 'event_type'),
-    status,
-    attempts: rowNumber(row, 'attempts'),
-    nextAttemptAt: rowNumber(row, 'next_attempt_at'),
-    lastStatus: row.last_status === null ? null : rowNumber(row, 'last_status'),
-    lastError: row.last_error === null ? null : rowString(row, 'last_error'),
-    createdAt: rowNumber(row, 'created_at'),
-    updatedAt: rowNumber(row, 'updated_at'),
+    text: (column) => rowString(row, column),
+    int: (column) => rowNumber(row, column),
+    flag: (column) => rowNumber(row, column) === 1,
+    isNull: (column) => row[column] === null,
   };
 }

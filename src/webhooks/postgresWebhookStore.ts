@@ -10,7 +10,6 @@ import {
 import {
   eventsColumn,
   eventsFromColumn,
-  isDeliveryStatus,
   type AppName,
   type ClaimedDelivery,
   type DeliveryClaim,
@@ -22,8 +21,8 @@ import {
   type WebhookEndpoint,
   type WebhookStore,
 } from './webhookStore.js';
+import { deliveryFromRow, endpointColumns, endpointFromRow, type ColumnReader } from './webhookRows.js';
 
-const endpointColumns = 'endpoint_id, tenant_id, app_id, url, events, enabled, disabled_reason, created_at';
 
 /** Claims of all nodes queue on this lock for the few milliseconds of one claim, so the per-endpoint bound is exact. */
 const claimLock = `SELECT pg_advisory_xact_lock(hashtext('wiresocket webhook claim'))`;
@@ -73,7 +72,7 @@ export class PostgresWebhookStore implements WebhookStore {
             `SELECT ${endpointColumns} FROM webhook_endpoints WHERE tenant_id = $1 AND app_id = $2 ORDER BY created_at, endpoint_id`,
             [app.tenantId, app.appId],
           );
-    return result.rows.map(endpointFromRow);
+    return result.rows.map((row) => endpointFromRow(postgresColumns(row)));
   }
 
   async removeEndpoint(endpointId: string): Promise<boolean> {
@@ -176,7 +175,7 @@ export class PostgresWebhookStore implements WebhookStore {
        ORDER BY d.created_at DESC, d.delivery_id DESC LIMIT $2`,
       [endpointId, options.limit],
     );
-    return result.rows.map(deliveryFromRow);
+    return result.rows.map((row) => deliveryFromRow(postgresColumns(row)));
   }
 
   async pruneFinished(before: number): Promise<number> {
@@ -210,32 +209,11 @@ export class PostgresWebhookStore implements WebhookStore {
   }
 }
 
-function endpointFromRow(row: PostgresRow): WebhookEndpoint {
+function postgresColumns(row: PostgresRow): ColumnReader {
   return {
-    endpointId: textColumn(row, 'endpoint_id'),
-    tenantId: textColumn(row, 'tenant_id'),
-    appId: textColumn(row, 'app_id'),
-    url: textColumn(row, 'url'),
-    events: eventsFromColumn(textColumn(row, 'events')),
-    enabled: row.enabled === true,
-    disabledReason: row.disabled_reason === null ? null : textColumn(row, 'disabled_reason'),
-    createdAt: intColumn(row, 'created_at'),
-  };
-}
-
-function deliveryFromRow(row: PostgresRow): DeliveryRecord {
-  const status = textColumn(row, 'status');
-  if (!isDeliveryStatus(status)) throw new Error(`webhook delivery has unknown status ${JSON.stringify(status)}`);
-  return {
-    deliveryId: textColumn(row, 'delivery_id'),
-    eventId: textColumn(row, 'event_id'),
-    eventType: textColumn(row, 'event_type'),
-    status,
-    attempts: intColumn(row, 'attempts'),
-    nextAttemptAt: intColumn(row, 'next_attempt_at'),
-    lastStatus: row.last_status === null ? null : intColumn(row, 'last_status'),
-    lastError: row.last_error === null ? null : textColumn(row, 'last_error'),
-    createdAt: intColumn(row, 'created_at'),
-    updatedAt: intColumn(row, 'updated_at'),
+    text: (column) => textColumn(row, column),
+    int: (column) => intColumn(row, column),
+    flag: (column) => row[column] === true,
+    isNull: (column) => row[column] === null,
   };
 }

@@ -128,3 +128,13 @@ export function focusedName(page: Page): Promise<string> {
 export function clipboardText(page: Page): Promise<string> {
   return page.evaluate('navigator.clipboard.readText()');
 }
+
+/** Starts recording every state the sync indicator shows, however briefly; `seen()` returns them. */
+export async function recordSyncStates(page: Page): Promise<{ seen(): Promise<string[]> }> {
+  await page.evaluate(`(() => {
+    const status = document.getElementById('sync-status');
+    window.__syncStates = [status.dataset.state];
+    new MutationObserver(() => window.__syncStates.push(status.dataset.state)).observe(status, { attributes: true, attributeFilter: ['data-state'] });
+  })()`);
+  return { seen: () => page.evaluate('window.__syncStates') };
+}

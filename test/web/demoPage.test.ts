@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { generateHs256Secret } from '../../src/auth/index.js';
+import { devAppId, devTenantId } from '../../src/tenancy/index.js';
 import { browserSkip, useBrowser } from '../helpers/browser.js';
 import {
   backgroundOf,
@@ -10,6 +12,7 @@ import {
   focusedName,
   listedShapes,
   openDemo,
+  recordSyncStates,
   rename,
   sidewaysOverflow,
   typeAtEnd,
@@ -157,6 +160,26 @@ describe('the demo page in two browsers (WEB-1..WEB-9)', { skip: browserSkip() }
     // The offline edit reached the server: a new window gets it.
     const b = await open(url);
     await eventually(async () => (await editorText(b.page)) === 'before the outage. typed while offline', 10_000, 'the offline edit in a new window');
+  });
+
+  it("WEB-21: when dev/demo's key is rotated (4401) the page gets a new token and both panes carry on", bounded, async () => {
+    const url = roomUrl();
+    const a = await open(url);
+    await typeAtEnd(a.page, 'before the rotation. ');
+    await a.page.click('#add-rect');
+    await waitForSync(a.page, 'synced');
+    const running = demo.current;
+    assert.ok(running);
+    await running.stores.tenants.rotateAppKey(devTenantId, devAppId, { kind: 'hs256-secret', secret: generateHs256Secret() });
+    const states = await recordSyncStates(a.page);
+    // The node closes the old key's sockets with 4401 within its key check interval (1 s).
+    await eventually(async () => (await states.seen()).includes('offline'), 10_000, 'the 4401 close');
+    await waitForSync(a.page, 'synced', 15_000);
+    await typeAtEnd(a.page, 'after it.');
+    await a.page.click('#add-note');
+    const b = await open(url);
+    await eventually(async () => (await editorText(b.page)) === 'before the rotation. after it.', 10_000, 'the edit made after the rotation');
+    await eventually(async () => (await listedShapes(b.page)).length === 2, 10_000, 'both shapes on the board');
   });
 
   it('WEB-7: the hash names the document and board; "copy link" copies it, and the link opens the same document', bounded, async () => {

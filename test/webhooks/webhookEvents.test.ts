@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import * as Y from 'yjs';
 import type { ServeConfig } from '../../src/config.js';
 import { generateWebhookSecret, webhookStoreOf, type WebhookEventType } from '../../src/webhooks/index.js';
-import { documentRequest } from '../helpers/documentHttp.js';
+import { documentRequest, postUpdate, textInsert } from '../helpers/documentHttp.js';
 import { RawClient } from '../helpers/rawClient.js';
 import { startTestServer, type TestApp, type TestServer } from '../helpers/testServer.js';
 import { verifyWebhook, WebhookReceiver, type ReceiverAnswer } from '../helpers/webhookReceiver.js';
@@ -94,6 +94,20 @@ describe('webhook events', () => {
     } finally {
       destroyAll([onA.provider, onB.provider]);
       await second.close();
+      await hooked.close();
+    }
+  });
+
+  it('HOOK-13: an update POSTed through the HTTP API announces document.updated as a client update does', async () => {
+    const hooked = await hookedServer(['document.updated']);
+    try {
+      const token = await hooked.server.token();
+      assert.equal((await postUpdate(hooked.server.url, 'posted', token, textInsert('from the backend'))).status, 204);
+      await eventually(() => hooked.bodies('document.updated').length === 1, 5_000, 'document.updated');
+      const doc = new Y.Doc();
+      Y.applyUpdate(doc, hooked.server.server.documents.getSession(hooked.server.key('posted'))!.encodeState());
+      assert.equal(hooked.bodies('document.updated')[0].stateVector, Buffer.from(Y.encodeStateVector(doc)).toString('base64'));
+    } finally {
       await hooked.close();
     }
   });

@@ -84,6 +84,17 @@ async function start(): Promise<void> {
 
   const documentPane = new DocumentPane({ serverUrl, docName: names.doc, token, user: { name: user, color }, parent: byId('editor') });
   documentPane.sync.onChange(showSync);
+  // A token that expired or whose key was rotated (4401, a final close for the stock client): get another and go on.
+  documentPane.provider.on('closed', ({ code }) => {
+    if (code !== 4401) return showError(`document: the server closed the connection (${code})`);
+    fetchDevToken(user).then(
+      (fresh) => {
+        documentPane.setToken(fresh.token);
+        documentPane.provider.connect();
+      },
+      (error: unknown) => showError((error as Error).message),
+    );
+  });
   documentPane.onPeersChange(() => showPeers(documentPane.peers()));
   showPeers(documentPane.peers());
 
