@@ -19,6 +19,7 @@ const commands: ReadonlyMap<string, CommandHandler> = new Map<string, CommandHan
   ['tenants', async (context) => (await import('./cli/tenantsCommand.js')).tenantsCommand(context)],
   ['apps', async (context) => (await import('./cli/appsCommand.js')).appsCommand(context)],
   ['token', async (context) => (await import('./cli/tokenCommand.js')).tokenCommand(context)],
+  ['admin', async (context) => (await import('./cli/adminCommand.js')).adminCommand(context)],
   ['webhooks', async (context) => (await import('./cli/webhooksCommand.js')).webhooksCommand(context)],
 ]);
 

@@ -112,6 +112,8 @@ export interface ServeConfig {
   livenessTimeoutMs: number;
   /** How often this node looks for rotated app keys; their apps' sockets are then closed with 4401. */
   keyCheckIntervalMs: number;
+  /** How often the node samples its own figures for the admin dashboard's charts (jittered, 75-100 %). */
+  adminSampleIntervalMs: number;
   /** Webhooks: at most one `document.updated` per document (and `quota.reached` per app) per this. */
   webhookUpdateIntervalMs: number;
   /** Webhooks: a final state larger than this is left out of `document.ended` (`stateOmitted: true`). */
@@ -124,6 +126,12 @@ export interface ServeConfig {
   archiveS3Endpoint: string | undefined;
   /** A live document that changed is checkpointed to the archive at most this long after (what a crash of every node can lose). */
   archiveIntervalMs: number;
+  /**
+   * Serve the demo page at `/` and its token at `/v1/dev/token` (`--demo on|off`). Default: on
+   * exactly when the host is loopback and neither `--redis-url` nor `--db-url` is set (a
+   * developer's embedded server); the routes also need a loopback host and the `dev/demo` app.
+   */
+  demo: boolean;
   logLevel: LogLevel;
 }
 
@@ -197,12 +205,14 @@ const settings = {
   pingIntervalMs: { flag: 'ping-interval-ms', env: 'WIRESOCKET_PING_INTERVAL_MS', accepts: 'an integer number of milliseconds from 100 to 600000', schema: integer(100, 600_000) },
   livenessTimeoutMs: { flag: 'liveness-timeout-ms', env: 'WIRESOCKET_LIVENESS_TIMEOUT_MS', accepts: 'an integer number of milliseconds from 300 to 3600000, more than --ping-interval-ms', schema: integer(300, 3_600_000) },
   keyCheckIntervalMs: { flag: 'key-check-interval-ms', env: 'WIRESOCKET_KEY_CHECK_INTERVAL_MS', accepts: 'an integer number of milliseconds from 100 to 60000', schema: integer(100, 60_000) },
+  adminSampleIntervalMs: { flag: 'admin-sample-interval-ms', env: 'WIRESOCKET_ADMIN_SAMPLE_INTERVAL_MS', accepts: 'an integer number of milliseconds from 100 to 60000', schema: integer(100, 60_000) },
   webhookUpdateIntervalMs: { flag: 'webhook-update-interval-ms', env: 'WIRESOCKET_WEBHOOK_UPDATE_INTERVAL_MS', accepts: 'an integer number of milliseconds from 100 to 86400000', schema: integer(100, 86_400_000) },
   webhookMaxStateBytes: { flag: 'webhook-max-state-bytes', env: 'WIRESOCKET_WEBHOOK_MAX_STATE_BYTES', accepts: 'an integer number of bytes from 0 to 67108864', schema: integer(0, 64 << 20) },
   allowPrivateWebhooks: { flag: 'allow-private-webhooks', env: 'WIRESOCKET_ALLOW_PRIVATE_WEBHOOKS', accepts: 'true, false, 1 or 0', schema: z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1'), isSwitch: true },
   archiveUrl: { flag: 'archive-url', env: 'WIRESOCKET_ARCHIVE_URL', accepts: 'postgres://..., file:<path> (a libSQL file) or s3://bucket/prefix', schema: z.string().regex(/^(postgres(ql)?:\/\/\S+|file:\S+|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/\S*)?)$/) },
   archiveS3Endpoint: { flag: 'archive-s3-endpoint', env: 'WIRESOCKET_ARCHIVE_S3_ENDPOINT', accepts: 'an http:// or https:// URL, e.g. http://127.0.0.1:9000', schema: z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/) },
   archiveIntervalMs: { flag: 'archive-interval-ms', env: 'WIRESOCKET_ARCHIVE_INTERVAL_MS', accepts: 'an integer number of milliseconds from 100 to 86400000', schema: integer(100, 86_400_000) },
+  demo: { flag: 'demo', env: 'WIRESOCKET_DEMO', accepts: 'on or off', schema: z.enum(['on', 'off']).transform((value) => value === 'on') },
   logLevel: { flag: 'log-level', env: 'WIRESOCKET_LOG_LEVEL', accepts: logLevels.join(', '), schema: z.enum(logLevels) },
 } satisfies { [K in keyof ServeConfig]: Setting<NonNullable<ServeConfig[K]>> };
 
@@ -247,6 +257,7 @@ export const serveDefaults = {
   pingIntervalMs: 15_000,
   livenessTimeoutMs: 45_000,
   keyCheckIntervalMs: 1_000,
+  adminSampleIntervalMs: 2_000,
   webhookUpdateIntervalMs: 5_000,
   webhookMaxStateBytes: 4 * 1024 * 1024,
   allowPrivateWebhooks: false,
@@ -342,14 +353,27 @@ export function loadServeConfig(flags: Flags = {}, env: Environment = process.en
     pingIntervalMs,
     livenessTimeoutMs,
     keyCheckIntervalMs: pick('keyCheckIntervalMs'),
+    adminSampleIntervalMs: pick('adminSampleIntervalMs'),
     webhookUpdateIntervalMs: pick('webhookUpdateIntervalMs'),
     webhookMaxStateBytes: pick('webhookMaxStateBytes'),
     allowPrivateWebhooks: pick('allowPrivateWebhooks'),
     archiveUrl,
     archiveS3Endpoint,
     archiveIntervalMs: pick('archiveIntervalMs'),
+    demo: (read('demo') as boolean | undefined) ?? demoByDefault(pick('host'), pick('redisUrl'), read('dbUrl') as string | undefined),
     logLevel: pick('logLevel'),
   };
+}
+
+/** `--demo`'s default: a developer's embedded server on this machine, not a deployment (DESIGN.md "Endpoints"). */
+function demoByDefault(host: string, redisUrl: string | undefined, explicitDbUrl: string | undefined): boolean {
+  return isLoopbackHost(host) && redisUrl === undefined && explicitDbUrl === undefined;
+}
+
+/** A listen address only this machine can reach: `localhost`, 127.0.0.0/8 or ::1. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
 }
 
 /**

@@ -54,6 +54,9 @@ export const errorCatalog = {
   UPDATE_UNREACHABLE: { message: 'the update builds on content the document lacks (send the missing updates first)', closeCode: CloseCode.malformedMessage, httpStatus: 400 },
   REQUEST_INVALID: { message: 'the request is not valid', closeCode: CloseCode.malformedMessage, httpStatus: 400 },
   METHOD_NOT_ALLOWED: { message: 'the method is not allowed on this path', closeCode: CloseCode.malformedMessage, httpStatus: 405 },
+  ADMIN_TOKEN_REQUIRED: { message: 'the admin API takes only admin tokens (wiresocket admin token), never an app token', closeCode: CloseCode.forbidden, httpStatus: 403 },
+  ADMIN_NOT_FOUND: { message: 'no such admin resource', closeCode: CloseCode.malformedMessage, httpStatus: 404 },
+  ADMIN_CONFLICT: { message: 'it exists already', closeCode: CloseCode.malformedMessage, httpStatus: 409 },
   INTERNAL: { message: 'unexpected server error', closeCode: CloseCode.internalError, httpStatus: 500 },
 } as const satisfies Record<string, { message: string; closeCode: CloseCode; httpStatus: number }>;
 

@@ -16,3 +16,4 @@ export * from './tenancy/index.js';
 export { DocumentSessions, DocumentSession, type Admission, type MinimalSocket } from './documents/index.js';
 export * from './boards/index.js';
 export * from './storage/index.js';
+export * from './admin/index.js';

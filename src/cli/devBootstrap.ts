@@ -1,10 +1,9 @@
 import { generateHs256Secret, issueToken } from '../auth/index.js';
-import type { TenantRegistry } from '../tenancy/index.js';
+import { devAppId, devTenantId, type TenantRegistry } from '../tenancy/index.js';
 import { defaultMaxDocuments } from './maxDocumentsFlag.js';
 
 /** What a first start creates, so `npm start` gives a developer something to connect with at once. */
-export const devTenantId = 'dev';
-export const devAppId = 'demo';
+export { devAppId, devTenantId };
 export const devUserId = 'dev-user';
 export const devTokenTtlSeconds = 24 * 60 * 60;
 

@@ -6,8 +6,10 @@ import { defaultMaxDocuments } from './maxDocumentsFlag.js';
  * The plain-text lines `serve` prints on stdout once it listens. pino writes JSON lines to the
  * same stream, so no banner line starts with `{`: a reader can tell the two apart per line.
  */
-export function serveBanner(url: string, bootstrap: DevBootstrap, storeFlags: string): string {
-  const lines = [`wiresocket serving ${url}`];
+export function serveBanner(url: string, bootstrap: DevBootstrap, storeFlags: string, demo = false): string {
+  // The demo's address comes first: it is what a developer trying the server opens.
+  const lines = demo ? [`Open ${demoPageUrl(url)} in two browser windows: a shared document and board (--demo off hides it)`] : [];
+  lines.push(`wiresocket serving ${url}`);
   if (bootstrap.kind === 'created') lines.push(...firstStartLines(url, bootstrap.token));
   lines.push(`Get a token: wiresocket token ${tokenHintTarget(bootstrap)} --user you${storeFlags}`);
   return `${lines.join('\n')}\n`;
@@ -30,6 +32,11 @@ function firstStartLines(url: string, token: string): string[] {
 function tokenHintTarget(bootstrap: DevBootstrap): string {
   const hasDemo = bootstrap.kind === 'created' || bootstrap.hasDemoApp;
   return hasDemo ? `${devTenantId}/${devAppId}` : '<tenantId>/<appId>';
+}
+
+/** The demo page's address for a client URL (`ws://127.0.0.1:1234` -> `http://127.0.0.1:1234/`). */
+export function demoPageUrl(url: string): string {
+  return `${url.replace(/^ws:/, 'http:')}/`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { defaultNodeId, loadServeConfig, serveFlagNames, serveSwitchNames, type ServeConfig } from '../config.js';
 import type { Logger } from '../log.js';
+import { adminStoresOf } from '../admin/index.js';
 import { openDocumentArchive, type DocumentArchive } from '../archive/index.js';
 import { RedisBoardBus } from '../boards/index.js';
 import { openControlStores, redactedUrl, type ControlStores } from '../routing/index.js';
@@ -57,7 +58,7 @@ async function start(config: ServeConfig, io: CliIo, hintFlags: string): Promise
     const server = await startServer(nodeConfig, stores, logger);
     const url = clientUrl(config.host, server.port);
     logger.info({ url, nodeId: server.nodeId, region: config.region }, 'listening');
-    io.stdout.write(serveBanner(url, bootstrap, hintFlags));
+    io.stdout.write(serveBanner(url, bootstrap, hintFlags, await server.demoAvailable()));
     return { server, logger, config: nodeConfig };
   } catch (error) {
     await stores.close();
@@ -128,6 +129,7 @@ async function startServer(config: ServeConfig & { nodeId: string }, stores: Ser
       logger,
       onClosed: () => stores.close(),
       webhooks: webhookStoreOf(stores),
+      admin: adminStoresOf(stores),
     });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;

@@ -6,6 +6,7 @@ Commands:
     [--port 1234] [--host 127.0.0.1] [--region local] [--node-id ID] [--redis-url URL]
     [--grace-ms 10000] [--max-message-bytes N] [--handshake-timeout-ms N]
     [--heartbeat-interval-ms 5000] [--node-timeout-ms 15000] [--shutdown-timeout-ms N] [--log-level info]
+    [--demo on|off]  the demo page at / (default: on for a loopback host without --redis-url/--db-url)
     with --redis-url: [--redis-key-prefix wiresocket] [--redis-key-ttl-seconds 86400]
                       [--redis-compact-every-updates 500] [--redis-compact-every-bytes 1048576]
     boards: [--storage-url URL (default: the control store; or postgres://)] [--storage-auth-token T]
@@ -18,6 +19,7 @@ Commands:
             [--max-buffered-bytes 8388608] [--slow-reader-timeout-ms 10000]
             [--allowed-origins https://a.example,https://b.example] [--ping-interval-ms 15000]
             [--liveness-timeout-ms 45000] [--key-check-interval-ms 1000]
+    admin: [--admin-sample-interval-ms 2000] (the dashboard's charts at /admin)
     hocuspocus: [--max-documents-per-socket 100] [--max-preauth-messages 1000]
                 [--max-preauth-bytes 5242880]
     webhooks: [--webhook-update-interval-ms 5000] [--webhook-max-state-bytes 4194304]
@@ -35,6 +37,9 @@ Commands:
                                           new key at once; sockets opened with the old one get 4401
   token <tenantId>/<appId> --user <id> [--docs name,prefix*] [--read-only] [--ttl 1h]
         [--private-key <pem-file>]        prints only the token (JWT)
+  admin token [--user <name>] [--ttl 1h]  prints an admin token (for /admin and /v1/admin/), signed
+                                          with the server admin key (created on first use)
+  admin rotate-key                        a new admin key at once: earlier admin tokens are refused
   webhooks add <tenantId>/<appId> --url URL [--events document.created,...] [--allow-private-webhooks]
                                           prints the endpoint id and its signing secret (whsec_...) once
   webhooks list [<tenantId>/<appId>]      never prints secrets

@@ -96,6 +96,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
   private relayFailing = false;
   /** Changes applied so far, from any node (checkpoints compare it). */
   private changes = 0;
+  private lastChange: number;
   /** The same for stateless messages. */
   private statelessRelayFailing = false;
 
@@ -105,6 +106,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     this.pinnedAt = options.pinnedAt;
     this.epoch = options.epoch;
     this.lifecycle = options.lifecycle;
+    this.lastChange = options.clock.now();
     this.outgoing = new UpdateCoalescer(
       options.coalescing,
       (update) => this.broadcast(encodeSyncUpdate(update)),
@@ -123,6 +125,12 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     });
   }
 
+  /** One change applied: counted for checkpoints, timed for the dashboard's last activity. */
+  private changed(): void {
+    this.changes++;
+    this.lastChange = this.options.clock.now();
+  }
+
   /** Loads the state from the sync layer and starts hearing other nodes. */
   async load(): Promise<void> {
     this.attachment = await this.options.syncLayer.attach(this.docKey, this);
@@ -130,6 +138,11 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
   }
 
   /** Grows with every change stored or heard (a checkpoint's "did it change since?"). */
+  /** When the document last changed here (any origin), by the session's clock; its creation until then. */
+  get lastChangeAt(): number {
+    return this.lastChange;
+  }
+
   get revision(): number {
     return this.changes;
   }
@@ -354,7 +367,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     }
     from?.acknowledgeUpdate();
     if (this.lifecycle.isArchived) return;
-    this.changes++;
+    this.changed();
     this.deferred.add(update, reach);
     this.outgoing.add(update);
     this.options.onStoredUpdate?.();
@@ -404,7 +417,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
       this.options.logger.error({ docKey: this.docKey, origin: 'sync-layer', err: error }, 'a validated update failed to apply; not relayed');
       return;
     }
-    this.changes++;
+    this.changed();
     this.outgoing.add(update);
   }
 
@@ -453,7 +466,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
     } finally {
       doc.off('update', capture);
     }
-    if (changes.length > 0) this.changes++;
+    if (changes.length > 0) this.changed();
     for (const change of changes) this.outgoing.add(change);
   }
 

@@ -42,6 +42,8 @@ export interface DocumentSessionsOptions {
   regionHasLiveNode: (region: string) => Promise<boolean>;
   /** Where sessions announce their events (issue 17); none: no webhooks. */
   webhooks?: DocumentWebhooks;
+  /** A client update was stored in the sync layer (the admin dashboard's updates/s). */
+  onStoredUpdate?: () => void;
 }
 
 type SessionEntry =
@@ -723,10 +725,23 @@ export class DocumentSessions {
       limits: this.options.limits,
       logger: this.options.logger,
       onConnectionClosed: (closedSession, connection) => void this.participantLeft(closedSession, connection.id),
-      ...(updates === null ? {} : { onStoredUpdate: () => updates.changed() }),
+      ...this.storedUpdateHook(updates),
       onEndedElsewhere: (endedSession) => this.endDeleted(endedSession),
     });
     return session;
+  }
+
+  /** What a session calls per stored client update: the webhooks' watch and the metrics, whichever exist. */
+  private storedUpdateHook(updates: { changed(): void } | null): { onStoredUpdate?: () => void } {
+    const counted = this.options.onStoredUpdate;
+    if (updates === null) return counted ? { onStoredUpdate: counted } : {};
+    if (!counted) return { onStoredUpdate: () => updates.changed() };
+    return {
+      onStoredUpdate: () => {
+        updates.changed();
+        counted();
+      },
+    };
   }
 
   /**

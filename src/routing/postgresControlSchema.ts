@@ -109,6 +109,18 @@ export const postgresControlMigrations: readonly Migration[] = [
     name: 'webhooks: endpoints and a durable outbox of events and their deliveries',
     statements: postgresOutboxStatements,
   },
+  {
+    version: 5,
+    name: 'admin: the server admin key, never an app key',
+    statements: [
+      // One row per key version; the newest signs and verifies admin tokens (rotation adds a row).
+      `CREATE TABLE admin_keys (
+        key_version bigint PRIMARY KEY,
+        secret text NOT NULL,
+        created_at bigint NOT NULL
+      )`,
+    ],
+  },
 ];
 
 /** The control store's version table; the board storage (same database or not) keeps its own. */

@@ -103,6 +103,18 @@ export const migrations: readonly Migration[] = [
     name: 'webhooks: endpoints and a durable outbox of events and their deliveries',
     statements: libsqlOutboxStatements,
   },
+  {
+    version: 6,
+    name: 'admin: the server admin key, never an app key',
+    statements: [
+      // One row per key version; the newest signs and verifies admin tokens (rotation adds a row).
+      `CREATE TABLE admin_keys (
+        key_version INTEGER PRIMARY KEY,
+        secret TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      )`,
+    ],
+  },
 ];
 
 /** The control store's version table; another schema sharing the file (boards) names its own. */

@@ -107,7 +107,14 @@ export class DocumentApi {
   /** Ends the session now, everywhere, and drops the archived state; false when there was nothing. */
   async delete(principal: Principal, name: string): Promise<boolean> {
     if (principal.access === 'read-only') throw new WiresocketError('READ_ONLY', 'deleting needs a read-write token');
-    const key = keyOf(principal, name);
+    return this.deleteKey(keyOf(principal, name));
+  }
+
+  /**
+   * The delete's work on a document key, for the document API and the admin API alike: a
+   * document of another region is that region's (421); else the session ends everywhere (4410).
+   */
+  async deleteKey(key: string): Promise<boolean> {
     const route = await this.store(() => this.options.routing.getRoute(key));
     if (route !== null) await this.checkRegion(route);
     const wasLive = await this.options.documents.deleteDocument(key);

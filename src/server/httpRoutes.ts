@@ -3,6 +3,8 @@ import { grantsDocument, type Principal, type TokenVerifier } from '../auth/inde
 import { boardIdFromUrl, isBoardPath } from '../boards/index.js';
 import { WiresocketError } from '../errors.js';
 import { documentNameFromUrl } from '../tenancy/index.js';
+import { handleAdminRequest, isAdminApiPath, type AdminRoutesDependencies } from './adminRoutes.js';
+import type { WebRoutes } from '../web/index.js';
 import { authenticateRequest } from './bearerRequest.js';
 import { handleDocumentRequest, isDocumentApiPath, type DocumentApi } from './documentRoutes.js';
 import type { RouteAnswer } from './routeLookup.js';
@@ -21,6 +23,10 @@ export interface HttpRouteDependencies {
   route(principal: Principal, documentName: string): Promise<RouteAnswer>;
   /** The document HTTP API (`/v1/documents`). */
   documentApi: DocumentApi;
+  /** The admin API (`/v1/admin/`); null: the server has no admin stores, and the paths are unknown. */
+  admin: AdminRoutesDependencies | null;
+  /** The browser pages (`/`, `/admin`), their assets and the demo's token. */
+  web: WebRoutes;
 }
 
 const routePrefix = '/v1/route/';
@@ -29,6 +35,7 @@ const routePrefix = '/v1/route/';
 export async function handleHttpRequest(request: IncomingMessage, response: ServerResponse, deps: HttpRouteDependencies): Promise<void> {
   const path = (request.url ?? '/').split('?')[0];
   if (isDocumentApiPath(path)) return handleDocumentRequest(request, response, path, deps.documentApi);
+  if (deps.admin && isAdminApiPath(path)) return handleAdminRequest(request, response, path, deps.admin);
   if (request.method !== 'GET' && request.method !== 'HEAD') return sendJson(response, 405, { error: 'method not allowed' });
   try {
     if (path === '/healthz') return sendJson(response, 200, { status: 'ok' });
@@ -37,6 +44,7 @@ export async function handleHttpRequest(request: IncomingMessage, response: Serv
     if (isBoardPath(path)) return await boardState(request, response, path, deps);
     if (path.startsWith(routePrefix)) return await routeLookup(request, response, path, deps);
     if (path === '/v1/stats') return sendJson(response, 200, deps.stats(await authenticate(request, deps.verifier)));
+    if (await deps.web.handle(request, response, path)) return;
   } catch (error) {
     if (!(error instanceof WiresocketError)) throw error;
     return sendJson(response, error.httpStatus, { error: error.code, message: error.message });

@@ -60,6 +60,9 @@ export class ServerMetrics {
   private readonly registry = new Registry();
   private readonly limitHits: Counter<'limit'>;
   private readonly hopRefusals: Counter<'reason'>;
+  /** Running totals the admin sampler reads each tick: plain numbers, no label lookup on the hot path. */
+  private updates = 0;
+  private limitHitCount = 0;
   private readonly webhookAttempts: Counter<'outcome' | 'type'>;
   private readonly webhookAttemptSeconds: Histogram;
 
@@ -106,6 +109,16 @@ export class ServerMetrics {
         this.inc({ direction: 'to-client' }, bytes.toClient);
       },
     });
+    const totals = this;
+    new Counter({
+      name: 'wiresocket_document_updates_total',
+      help: 'Updates (clients\' and the HTTP API\'s) this node stored in the sync layer',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(totals.updates);
+      },
+    });
     this.webhookAttempts = new Counter({
       name: 'wiresocket_webhook_attempts_total',
       help: 'Webhook delivery attempts this node made, by outcome (delivered, retry, failed for good, gone: 410 disabled the endpoint) and event type',
@@ -138,7 +151,23 @@ export class ServerMetrics {
 
   /** Counts one refusal or cut-off by the limit that caused it. */
   limitHit(limit: LimitName): void {
+    this.limitHitCount++;
     this.limitHits.inc({ limit });
+  }
+
+  /** Counts one client update stored in the sync layer. */
+  updateStored(): void {
+    this.updates++;
+  }
+
+  /** Client updates stored since the server started. */
+  get updatesTotal(): number {
+    return this.updates;
+  }
+
+  /** Limit hits since the server started, every limit together. */
+  get limitHitsTotal(): number {
+    return this.limitHitCount;
   }
 
   /** Counts one hop that did not become a served socket. */

@@ -2,11 +2,12 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { AdminApi, AdminVerifier, MetricsSampler, type AdminStores } from '../admin/index.js';
 import { DocumentArchiving, type DocumentArchive } from '../archive/index.js';
 import { bearerSubprotocol, parseBearerSubprotocol, TokenVerifier, type Principal } from '../auth/index.js';
 import { BoardRooms, CollaborationService, isBoardPath, type BoardBus } from '../boards/index.js';
 import { systemClock, type Clock } from '../clock.js';
-import { defaultNodeId, type ServeConfig } from '../config.js';
+import { defaultNodeId, isLoopbackHost, type ServeConfig } from '../config.js';
 import { DocumentSessions } from '../documents/index.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { RoutingTable } from '../routing/index.js';
@@ -17,6 +18,7 @@ import type { SyncLayer } from '../sync/index.js';
 import { documentKey, type TenantRegistry } from '../tenancy/index.js';
 import { BoardPlacement } from './boardPlacement.js';
 import { WebhookService, type WebhookStore } from '../webhooks/index.js';
+import { defaultWebRoot, DevDemo, webPages, WebRoutes } from '../web/index.js';
 import { handleBoardUpgrade, type BoardUpgradeDependencies } from './boardUpgrade.js';
 import { ClusterMembership } from './clusterMembership.js';
 import { handleDocumentUpgrade, type DocumentUpgradeDependencies } from './documentUpgrade.js';
@@ -49,7 +51,14 @@ export interface WiresocketServerOptions {
   webhooks?: WebhookStore;
   /** Keeps documents beyond their sessions (`--archive-url`); none: nothing is kept (the spec's default). The caller opens and closes it. */
   archive?: DocumentArchive;
+  /** The admin key and the cluster overview (on the control store's database); none: no admin API. */
+  admin?: AdminStores;
+  /** Where the built pages are (one folder per page); default dist/web beside the server's code. */
+  webRoot?: string;
 }
+
+/** Samples the charts keep: 180 at the default 2 s are the last 6 minutes. */
+const adminSampleCapacity = 180;
 
 /** How long /readyz waits for the stores before it answers 503. */
 const readinessTimeoutMs = 2_000;
@@ -87,6 +96,11 @@ export class WiresocketServer {
   private boardDeps: BoardUpgradeDependencies | null = null;
   private hocuspocusDeps: HocuspocusUpgradeDependencies | null = null;
   private readonly documentApi: DocumentApi;
+  /** The node's own figures over the last minutes, for the dashboard (sampled whether or not anyone looks). */
+  private readonly sampler: MetricsSampler;
+  private readonly admin: { work: AdminApi; verifier: AdminVerifier } | null;
+  private readonly web: WebRoutes;
+  private readonly demo: DevDemo;
 
   private constructor(
     private readonly options: WiresocketServerOptions,
@@ -170,6 +184,7 @@ export class WiresocketServer {
       nodeTimeoutMs: config.nodeTimeoutMs,
       regionHasLiveNode: async (region) => (await this.directory.liveNodeOf(region)) !== null,
       ...(this.webhooks === null ? {} : { webhooks: this.webhooks.announcer }),
+      onStoredUpdate: () => this.metrics.updateStored(),
     });
     this.boards = new CollaborationService({
       storage: options.boardStorage,
@@ -206,6 +221,16 @@ export class WiresocketServer {
       directory: this.directory,
       region: config.region,
     });
+    this.sampler = new MetricsSampler({
+      clock,
+      intervalMs: config.adminSampleIntervalMs,
+      capacity: adminSampleCapacity,
+      source: { openSockets: () => this.webSocketServer.clients.size, updatesTotal: () => this.metrics.updatesTotal, limitHitsTotal: () => this.metrics.limitHitsTotal },
+    });
+    this.admin = options.admin ? this.adminApi(options.admin, nodeId, clock) : null;
+    const demo = new DevDemo({ enabled: config.demo && isLoopbackHost(config.host), tenants: options.tenants });
+    this.demo = demo;
+    this.web = new WebRoutes({ pages: webPages({ demo, admin: this.admin !== null }), demo, root: options.webRoot ?? defaultWebRoot, ownHost: this.url.slice('ws://'.length), logger: this.logger });
     this.regionProxy =
       config.clusterSecret === undefined
         ? null
@@ -217,6 +242,24 @@ export class WiresocketServer {
       // Browsers drop a socket whose offered subprotocol is not echoed; never echo the token.
       handleProtocols: (offered) => (offered.has(bearerSubprotocol) ? bearerSubprotocol : false),
     });
+  }
+
+  private adminApi(stores: AdminStores, nodeId: string, clock: Clock): { work: AdminApi; verifier: AdminVerifier } {
+    const work = new AdminApi({
+      tenants: this.options.tenants,
+      overview: stores.overview,
+      webhooks: this.options.webhooks ?? null,
+      sampler: this.sampler,
+      samplerIntervalMs: this.options.config.adminSampleIntervalMs,
+      lastChangeHere: (docKey) => this.documents.getSession(docKey)?.lastChangeAt ?? null,
+      // The very code of DELETE /v1/documents/<name>: 4410 on every node, 421 for another region's.
+      endDocument: (docKey) => this.documentApi.deleteKey(docKey),
+      nodeId,
+      nodeTimeoutMs: this.options.config.nodeTimeoutMs,
+      clock,
+      logger: this.logger,
+    });
+    return { work, verifier: new AdminVerifier({ keys: stores.keys, clock }) };
   }
 
   /** Listens, registers the node, and serves until `close()`. */
@@ -264,6 +307,11 @@ export class WiresocketServer {
     return this.options.config.advertiseUrl ?? this.url;
   }
 
+  /** Whether the demo page is served at `/` now (`--demo`, a loopback host, the `dev/demo` app). */
+  demoAvailable(): Promise<boolean> {
+    return this.demo.available();
+  }
+
   /** Graceful shutdown: stop accepting, close sockets with 1012, end sessions, close stores. */
   close(): Promise<void> {
     this.closing ??= this.shutdown().finally(this.detachHousekeepingErrors);
@@ -304,6 +352,7 @@ export class WiresocketServer {
     await this.membership.start();
     await this.keyRotations.start();
     await this.webhooks?.start();
+    this.sampler.start();
     await this.warnWithoutClusterSecret();
   }
 
@@ -344,6 +393,7 @@ export class WiresocketServer {
     void this.webhooks?.stop();
     this.supervisor.stop();
     this.gate.stop();
+    this.sampler.stop();
     this.detachHousekeepingErrors();
   }
 
@@ -456,7 +506,9 @@ export class WiresocketServer {
       boardState: async (principal: Principal, boardId: string) => ({ boardId, ...(await this.boards.getBoardState(keyOf(principal, boardId))) }),
       metrics: async () => ({ contentType: this.metrics.contentType, text: await this.metrics.render() }),
       route: (principal: Principal, name: string) => routeAnswer(name, keyOf(principal, name), this.options.routing, this.directory),
+      web: this.web,
       documentApi: { work: this.documentApi, verifier: this.verifier, maxBodyBytes: this.options.config.maxMessageBytes, logger: this.logger },
+      admin: this.admin === null ? null : { ...this.admin, logger: this.logger },
       stats: (principal: Principal) => {
         const tenantPrefix = `${principal.tenantId}::`;
         return { tenantId: principal.tenantId, boards: this.boards.statsOf((key) => key.startsWith(tenantPrefix)), documents: this.documents.statsOf(tenantPrefix) };
@@ -469,6 +521,7 @@ export class WiresocketServer {
     this.logger.info({ nodeId: this.nodeId }, 'shutting down');
     this.keyRotations.stop();
     this.gate.stop();
+    this.sampler.stop();
     const stopListening = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeIdleConnections();
     await this.documents.shutdown();

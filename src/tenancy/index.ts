@@ -10,3 +10,4 @@ export {
   type ParsedDocumentKey,
 } from './documentKey.js';
 export { appIdSchema, isValidIdentifier, tenantIdSchema } from './identifiers.js';
+export { devAppId, devTenantId } from './devApp.js';

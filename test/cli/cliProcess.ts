@@ -77,7 +77,7 @@ export interface ServeProcess {
   stop(signal?: NodeJS.Signals): Promise<Exit & { elapsedMs: number }>;
 }
 
-const bannerFirstLine = /^wiresocket serving (ws:\/\/\S+)$/;
+const bannerServingLine = /^wiresocket serving (ws:\/\/\S+)$/;
 const bannerLastLine = /^Get a token: /;
 
 /**
@@ -105,7 +105,8 @@ export async function startServe(args: readonly string[], env: Record<string, st
     throw error;
   }
   const banner = lines.filter((line) => !line.startsWith('{'));
-  const url = bannerFirstLine.exec(banner[0] ?? '')?.[1];
+  // The demo's address may come before it (issue 18).
+  const url = banner.map((line) => bannerServingLine.exec(line)?.[1]).find((found) => found !== undefined);
   if (url === undefined) throw new Error(`no URL in the banner: ${banner.join('\n')}`);
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     const started = Date.now();

@@ -17,6 +17,7 @@ import type { EventLogStorage } from '../../src/storage/eventLogStorage.js';
 import { MemorySyncHub, MemorySyncLayer } from '../../src/sync/memorySyncLayer.js';
 import type { SyncLayer } from '../../src/sync/syncLayer.js';
 import { webhookStoreOf } from '../../src/webhooks/index.js';
+import { adminStoresOf } from '../../src/admin/index.js';
 
 export interface TestApp {
   tenantId: string;
@@ -101,6 +102,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       logger: options.logger,
       ...(options.webhooks ? { webhooks: webhookStoreOf(stores) } : {}),
       archive: options.archive,
+      admin: adminStoresOf(stores),
     });
   } catch (error) {
     await Promise.all([stores.close(), boardStorage.close()]);

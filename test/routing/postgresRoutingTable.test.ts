@@ -152,7 +152,7 @@ function postgresRoutingTests(url: string): void {
           "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name NOT LIKE 'board%' ORDER BY table_name",
           [schema],
         );
-        const expected = ['active_sessions', 'apps', postgresControlVersionTable, 'document_epochs', 'document_routing', 'key_rotations', 'nodes', 'tenants', 'webhook_deliveries', 'webhook_endpoints', 'webhook_events'];
+        const expected = ['active_sessions', 'admin_keys', 'apps', postgresControlVersionTable, 'document_epochs', 'document_routing', 'key_rotations', 'nodes', 'tenants', 'webhook_deliveries', 'webhook_endpoints', 'webhook_events'];
         assert.deepEqual(tables.rows.map((row) => row.table_name), expected);
       } finally {
         await Promise.all([a.close(), b.close(), boards.close()]);
