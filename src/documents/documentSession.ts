@@ -54,6 +54,13 @@ export interface DocumentSessionOptions {
   onStoredUpdate?: () => void;
   /** Another node deleted the document (the sync layer's `onDocumentEnded`). */
   onEndedElsewhere: (session: DocumentSession) => void;
+  /**
+   * The sync layer had lost the document's state (a resync found none): true when this session
+   * still serves the document's pin, so writing its copy back is right (Redis restarted empty).
+   * False when the document ended for the cluster meanwhile (a DELETE, a takeover): the manager
+   * ends the session then, and its copy must not come back. None: always true.
+   */
+  mayRestoreVanishedState?: (session: DocumentSession) => Promise<boolean>;
 }
 
 /**
@@ -540,7 +547,7 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
    */
   private async exchangeWithSyncLayer(): Promise<void> {
     const { syncLayer } = this.options;
-    await syncLayer.initDocument(this.docKey);
+    if ((await syncLayer.initDocument(this.docKey)) && !(await this.mayRestore())) return;
     const fresh = await syncLayer.attach(this.docKey, this);
     if (this.disposed) return fresh.detach();
     const previous = this.attachment;
@@ -551,6 +558,25 @@ export class DocumentSession implements ConnectionHandler, SyncListener {
       if (!isEmptyUpdate(lackedByLayer)) await syncLayer.append(this.docKey, lackedByLayer);
     } finally {
       await previous?.detach();
+    }
+  }
+
+  /**
+   * This resync just created the document's state anew. A DELETE drops the state after its unpin,
+   * and this node may hear of it (onDocumentEnded) only after its own append failed on the missing
+   * state and asked for this resync: the pin decides. Not restoring, or not knowing yet (the
+   * store failed: the retry asks again), the state just created goes again, so nothing of the
+   * deleted document is left in the layer.
+   */
+  private async mayRestore(): Promise<boolean> {
+    const ask = this.options.mayRestoreVanishedState;
+    if (!ask) return true;
+    let restoring = false;
+    try {
+      restoring = await ask(this);
+      return restoring;
+    } finally {
+      if (!restoring) await this.options.syncLayer.deleteDocument(this.docKey);
     }
   }
 

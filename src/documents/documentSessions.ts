@@ -727,8 +727,22 @@ export class DocumentSessions {
       onConnectionClosed: (closedSession, connection) => void this.participantLeft(closedSession, connection.id),
       ...this.storedUpdateHook(updates),
       onEndedElsewhere: (endedSession) => this.endDeleted(endedSession),
+      mayRestoreVanishedState: (vanished) => this.mayRestoreVanishedState(vanished),
     });
     return session;
+  }
+
+  /**
+   * A session's resync found the layer's state gone: its copy goes back only while its pin is
+   * the one it was created under. No pin: the document was deleted (4410). Another pin: it ended
+   * and started anew, or was taken over (1012, the clients reconnect to that one).
+   */
+  private async mayRestoreVanishedState(session: DocumentSession): Promise<boolean> {
+    const route = await this.store(() => this.options.routing.getRoute(session.docKey));
+    if (route !== null && route.pinnedAt === session.pinnedAt && route.epoch === session.epoch) return true;
+    if (route === null) this.endDeleted(session);
+    else this.retireStale(session);
+    return false;
   }
 
   /** What a session calls per stored client update: the webhooks' watch and the metrics, whichever exist. */

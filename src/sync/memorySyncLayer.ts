@@ -39,8 +39,10 @@ export class MemorySyncHub {
     private readonly merger: CompactionMerger = sharedMerger(),
   ) {}
 
-  init(docKey: string): void {
-    if (!this.documents.has(docKey)) this.documents.set(docKey, { updates: [], listeners: new Map(), compacting: false, pendingBytes: 0 });
+  init(docKey: string): boolean {
+    if (this.documents.has(docKey)) return false;
+    this.documents.set(docKey, { updates: [], listeners: new Map(), compacting: false, pendingBytes: 0 });
+    return true;
   }
 
   append(docKey: string, update: Uint8Array, fromNode: string): void {
@@ -178,8 +180,8 @@ export class MemorySyncLayer implements SyncLayer {
     private readonly hub: MemorySyncHub = new MemorySyncHub(),
   ) {}
 
-  async initDocument(docKey: string): Promise<void> {
-    this.hub.init(docKey);
+  async initDocument(docKey: string): Promise<boolean> {
+    return this.hub.init(docKey);
   }
 
   async holdsDocument(docKey: string): Promise<boolean> {

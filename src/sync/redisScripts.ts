@@ -25,16 +25,18 @@ const refreshTtl = `
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[1])`;
 
-/** ARGV: ttl seconds, empty state, epoch. Creates the state if absent; refreshes the TTL. */
+/** ARGV: ttl seconds, empty state, epoch. Creates the state if absent; refreshes the TTL. Returns 1 when it created it, else 0. */
 export const initScript = new RedisScript(
   'init',
   `
+local created = 0
 if redis.call('EXISTS', KEYS[1]) == 0 then
   -- A stream without its state is a leftover (deleted or expired state): start clean.
   redis.call('DEL', KEYS[2])
   redis.call('HSET', KEYS[1], 's', ARGV[2], 'id', '0-0', 'last', '0-0', 'cut', '0-0', 'pn', 0, 'pb', 0, 'ep', ARGV[3])
+  created = 1
 end${refreshTtl}
-return 1`,
+return created`,
 );
 
 /**

@@ -113,11 +113,12 @@ export class RedisSyncLayer implements SyncLayer {
     this.resyncTimer.unref();
   }
 
-  async initDocument(docKey: string): Promise<void> {
+  async initDocument(docKey: string): Promise<boolean> {
     const keys = this.keys(docKey);
     const client = await this.client();
-    await initScript.run(client, [keys.state, keys.stream], [this.ttlSeconds, emptyState, randomUUID()]);
+    const created = await initScript.run(client, [keys.state, keys.stream], [this.ttlSeconds, emptyState, randomUUID()]);
     this.merger.prewarm();
+    return Number(created) === 1;
   }
 
   async holdsDocument(docKey: string): Promise<boolean> {

@@ -15,8 +15,11 @@
  * - updates entering the sync layer have been validated by the caller (never unchecked bytes).
  */
 export interface SyncLayer {
-  /** Creates an empty state for the document if it has none (idempotent). */
-  initDocument(docKey: string): Promise<void>;
+  /**
+   * Creates an empty state for the document if it has none (idempotent): true when this call
+   * created it, false when a state was there already.
+   */
+  initDocument(docKey: string): Promise<boolean>;
   /**
    * Whether the layer holds a state for the document (no state is created). A node of a region
    * learns by it, without the global routing store, that the document is live in its region

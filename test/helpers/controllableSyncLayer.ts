@@ -29,7 +29,7 @@ export class ControllableSyncLayer implements SyncLayer {
     for (const resume of waiting) resume();
   }
 
-  async initDocument(docKey: string): Promise<void> {
+  async initDocument(docKey: string): Promise<boolean> {
     this.calls.push(`init ${docKey}`);
     await this.onInit(docKey);
     return this.inner.initDocument(docKey);

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import * as Y from 'yjs';
 import { connectHocuspocus, destroyHocuspocus, hocuspocusSocket, waitForHocuspocusSync } from '../helpers/hocuspocusClient.js';
 import { documentRequest, postUpdate, textInsert, textOfState } from '../helpers/documentHttp.js';
+import { MemorySyncLayer } from '../../src/sync/memorySyncLayer.js';
 import { startTestServer, type TestServer } from '../helpers/testServer.js';
 import { connectClient, destroyAll, eventually, nextClose, waitForSync } from '../helpers/yjsClient.js';
 import type { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
@@ -227,6 +228,32 @@ describe('the document HTTP API (issue 17)', () => {
     assert.equal(neighbourEdit.status, 204);
     await eventually(() => other.doc.getText('t').toString() === 'still here', 5000, 'the neighbour to keep syncing');
     assert.equal((await documentRequest(server.url, '/v1/documents/api-delete', await server.token(), { method: 'DELETE' })).status, 404);
+  });
+
+  it('API-9: a node that finds the state dropped before it heard of the DELETE ends its session (4410) and does not write its copy back', async () => {
+    const name = 'deleted-unheard';
+    const key = server.key(name);
+    const token = await server.token();
+    const writer = connectClient(server.url, name, { token });
+    const watcher = connectClient(server.url, name, { token });
+    providers.push(writer.provider, watcher.provider);
+    await Promise.all([waitForSync(writer.provider), waitForSync(watcher.provider)]);
+    writer.doc.getText('t').insert(0, 'before the delete');
+    await eventually(() => watcher.doc.getText('t').toString() === 'before the delete', 5000, 'relayed');
+    // What another node's DELETE does before its word arrives here: the unpin, then the state dropped.
+    assert.equal(await server.stores.routing.unpinDocument(key), true);
+    await new MemorySyncLayer('deleting-node', server.hub).deleteDocument(key);
+    const writerClosed = nextClose(writer.provider);
+    const watcherClosed = nextClose(watcher.provider);
+    writer.doc.getText('t').insert(0, 'after it, unheard ');
+    // The append finds no state: the writer is closed (4503; it would resend after reconnecting) and the
+    // session resyncs for the watcher, which finds no pin.
+    assert.equal((await writerClosed).code, 4503);
+    writer.provider.destroy();
+    assert.equal((await watcherClosed).code, 4410);
+    await eventually(() => server.server.documents.getSession(key) === null, 5000, 'the session to end');
+    assert.equal(await new MemorySyncLayer('observer', server.hub).holdsDocument(key), false, 'no state came back');
+    assert.equal(await server.stores.routing.getRoute(key), null);
   });
 
   it('API-1: other methods get 405 with a JSON error', async () => {
