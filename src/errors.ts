@@ -80,3 +80,17 @@ export class WiresocketError extends Error {
 export function isWiresocketError(error: unknown): error is WiresocketError {
   return error instanceof WiresocketError;
 }
+
+/**
+ * Runs a call to a store (routing, registry, archive, sync layer) and turns what it throws into
+ * STORE_UNAVAILABLE (4503 / 503), keeping a WiresocketError as it is: a request that failed on
+ * a store gets the catalog's answer, with the store's error as its cause.
+ */
+export async function fromStore<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof WiresocketError) throw error;
+    throw new WiresocketError('STORE_UNAVAILABLE', error instanceof Error ? error.message : String(error), { cause: error });
+  }
+}

@@ -1,6 +1,6 @@
 import { appKeyFromPublicKeyPem, generateHs256Secret, issueToken, type Access } from '../auth/index.js';
 import type { Clock } from '../clock.js';
-import { WiresocketError } from '../errors.js';
+import { fromStore, WiresocketError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { checkDocumentName, documentKey, parseDocumentKey, type AppKey, type AppRecord, type TenantRegistry } from '../tenancy/index.js';
 import type { DeliveryRecord, WebhookStore } from '../webhooks/index.js';
@@ -105,7 +105,7 @@ export class AdminApi {
   constructor(private readonly options: AdminApiOptions) {}
 
   async tenants(): Promise<TenantView[]> {
-    const [tenants, live] = await this.store(() => Promise.all([this.options.tenants.listTenants(), this.options.overview.liveDocumentsPerTenant()]));
+    const [tenants, live] = await fromStore(() => Promise.all([this.options.tenants.listTenants(), this.options.overview.liveDocumentsPerTenant()]));
     return tenants.map((tenant) => ({
       tenantId: tenant.tenantId,
       maxDocuments: tenant.maxDocuments,
@@ -115,19 +115,19 @@ export class AdminApi {
   }
 
   async apps(): Promise<AppView[]> {
-    return (await this.store(() => this.options.tenants.listApps())).map(appView);
+    return (await fromStore(() => this.options.tenants.listApps())).map(appView);
   }
 
   /** Documents (rows with a tenant) or boards (`board#` rows): never one as the other. */
   async sessions(kind: SessionKind): Promise<SessionView[]> {
-    const rows = await this.store(() => this.options.overview.sessions(kind, maxListedSessions));
+    const rows = await fromStore(() => this.options.overview.sessions(kind, maxListedSessions));
     const now = this.options.clock.now();
     return rows.map((row) => this.sessionView(kind, row, now));
   }
 
   async nodes(): Promise<NodeView[]> {
     const now = this.options.clock.now();
-    return (await this.store(() => this.options.overview.nodes())).map((node) => ({
+    return (await fromStore(() => this.options.overview.nodes())).map((node) => ({
       nodeId: node.nodeId,
       region: node.region,
       url: node.url,
@@ -146,8 +146,8 @@ export class AdminApi {
   async deliveries(options: { failedOnly: boolean; limit: number }): Promise<{ enabled: boolean; deliveries: DeliveryView[] }> {
     const store = this.options.webhooks;
     if (store === null) return { enabled: false, deliveries: [] };
-    const endpoints = await this.store(() => store.listEndpoints());
-    const lists = await this.store(() => Promise.all(endpoints.map((endpoint) => store.listDeliveries(endpoint.endpointId, options))));
+    const endpoints = await fromStore(() => store.listEndpoints());
+    const lists = await fromStore(() => Promise.all(endpoints.map((endpoint) => store.listDeliveries(endpoint.endpointId, options))));
     const deliveries = lists.flatMap((list, index) => {
       const { endpointId, url, tenantId, appId } = endpoints[index]!;
       return list.map((delivery) => ({ ...delivery, endpointId, url, tenantId, appId }));
@@ -158,7 +158,7 @@ export class AdminApi {
 
   async createTenant(admin: AdminPrincipal, request: NewTenantRequest): Promise<TenantView> {
     const { tenants } = this.options;
-    if (await this.store(() => tenants.getTenant(request.tenantId))) throw new WiresocketError('ADMIN_CONFLICT', `tenant ${JSON.stringify(request.tenantId)}`);
+    if (await fromStore(() => tenants.getTenant(request.tenantId))) throw new WiresocketError('ADMIN_CONFLICT', `tenant ${JSON.stringify(request.tenantId)}`);
     const regions = request.regions ?? null;
     await this.registry(() => tenants.createTenant({ tenantId: request.tenantId, maxDocuments: request.maxDocuments, ...(regions ? { allowedRegions: regions } : {}) }));
     this.logAction(admin, 'tenant.create', { tenantId: request.tenantId, maxDocuments: request.maxDocuments, regions });
@@ -178,11 +178,11 @@ export class AdminApi {
 
   async createApp(admin: AdminPrincipal, tenantId: string, appId: string, publicKey: string | undefined): Promise<KeyedApp> {
     const { tenants } = this.options;
-    if (!(await this.store(() => tenants.getTenant(tenantId)))) throw tenantNotFound(tenantId);
-    if (await this.store(() => tenants.getApp(tenantId, appId))) throw new WiresocketError('ADMIN_CONFLICT', `app ${tenantId}/${appId}`);
+    if (!(await fromStore(() => tenants.getTenant(tenantId)))) throw tenantNotFound(tenantId);
+    if (await fromStore(() => tenants.getApp(tenantId, appId))) throw new WiresocketError('ADMIN_CONFLICT', `app ${tenantId}/${appId}`);
     const key = keyOf(publicKey);
     await this.registry(() => tenants.createApp({ tenantId, appId, key, createdAt: this.options.clock.now() }));
-    const app = await this.store(() => tenants.getApp(tenantId, appId));
+    const app = await fromStore(() => tenants.getApp(tenantId, appId));
     if (!app) throw appNotFound(tenantId, appId);
     this.logAction(admin, 'app.create', { tenantId, appId, keyKind: key.kind });
     return keyed(app, key);
@@ -199,7 +199,7 @@ export class AdminApi {
 
   /** A token of the app, signed with its stored HS256 secret (a public-key app's private key is not the server's). */
   async mintToken(admin: AdminPrincipal, tenantId: string, appId: string, request: TokenRequest): Promise<{ token: string; expiresAt: string }> {
-    const app = await this.store(() => this.options.tenants.getApp(tenantId, appId));
+    const app = await fromStore(() => this.options.tenants.getApp(tenantId, appId));
     if (!app) throw appNotFound(tenantId, appId);
     if (app.key.kind !== 'hs256-secret') throw new WiresocketError('REQUEST_INVALID', `app ${tenantId}/${appId} verifies with a public key; sign its tokens with the private key, which the server does not hold`);
     const now = this.options.clock.now();
@@ -239,15 +239,6 @@ export class AdminApi {
       ageMs: Math.max(0, now - row.pinnedAt),
       lastActivityAt: new Date(lastActivity).toISOString(),
     };
-  }
-
-  private async store<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      if (error instanceof WiresocketError) throw error;
-      throw new WiresocketError('STORE_UNAVAILABLE', error instanceof Error ? error.message : String(error), { cause: error });
-    }
   }
 
   /** The registry refuses bad values with plain errors (`invalid ...`): those are the caller's, 400. */

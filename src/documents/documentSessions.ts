@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/index.js';
 import type { Clock, TimerHandle } from '../clock.js';
-import { WiresocketError } from '../errors.js';
+import { fromStore, WiresocketError } from '../errors.js';
 import { SessionLifecycle, type ArchiveReason } from '../lifecycle/index.js';
 import type { Logger } from '../log.js';
 import { RoutingBatcher, type CreationCheck, type DocumentRoute, type OrphanedDocument, type PinResult, type RoutingTable } from '../routing/index.js';
@@ -199,7 +199,7 @@ export class DocumentSessions {
    * removes the row again, and the connect goes the usual way with the route it read.
    */
   private async registerEarly(docKey: string, principal: Principal): Promise<EarlyRegistration | null> {
-    if (!(await this.store(() => this.options.syncLayer.holdsDocument(docKey)))) return null;
+    if (!(await fromStore(() => this.options.syncLayer.holdsDocument(docKey)))) return null;
     const connectionId = randomUUID();
     let check: CreationCheck;
     try {
@@ -241,8 +241,8 @@ export class DocumentSessions {
     this.endRetries.cancel(docKey);
     // A DELETE's document.ended (no state: nothing of a deleted document is kept) commits with the unpin.
     const ended = this.options.webhooks?.endedEvent(docKey, 'deleted', null);
-    const unpinned = await this.store(() => this.options.routing.unpinDocument(docKey, ended));
-    await this.store(() => this.options.syncLayer.endDocument(docKey));
+    const unpinned = await fromStore(() => this.options.routing.unpinDocument(docKey, ended));
+    await fromStore(() => this.options.syncLayer.endDocument(docKey));
     this.announceDeleted(docKey);
     return local !== null || unpinned;
   }
@@ -562,7 +562,7 @@ export class DocumentSessions {
     const early = claimHop ? null : await this.registerEarly(key, principal);
     const connectionId = early?.connectionId ?? null;
     try {
-      const check = early?.check ?? (await this.store(() => this.registry.checkCreation(key, principal.tenantId)));
+      const check = early?.check ?? (await fromStore(() => this.registry.checkCreation(key, principal.tenantId)));
       return { session: await this.createUnder(check, key, principal.tenantId, hop, connectionId !== null), connectionId };
     } catch (error) {
       if (connectionId !== null) void this.forgetConnection(connectionId);
@@ -578,17 +578,17 @@ export class DocumentSessions {
     if (registered && check.route !== null) {
       // Idempotent and region-local: the copy the hint saw stays, or a purge racing an older pin
       // dropped it and the session starts from an empty one, as a first connect would.
-      await this.store(() => syncLayer.initDocument(key));
+      await fromStore(() => syncLayer.initDocument(key));
       return this.openUnder(key, tenantId, { kind: 'existing', route: check.route });
     }
     if (check.route === null) {
       if (check.maxDocuments === null) throw new WiresocketError('TENANT_UNKNOWN', tenantId);
       if (check.liveDocuments >= check.maxDocuments) throw this.quotaExceeded(key, check.maxDocuments);
     }
-    await this.store(() => syncLayer.initDocument(key));
-    const pin = await this.store(() => (goneRegion ? this.takeOver(goneRegion) : this.claim(key, tenantId)));
+    await fromStore(() => syncLayer.initDocument(key));
+    const pin = await fromStore(() => (goneRegion ? this.takeOver(goneRegion) : this.claim(key, tenantId)));
     if (pin.kind === 'quota-exceeded' || pin.kind === 'unknown-tenant') {
-      await this.store(() => syncLayer.deleteDocument(key));
+      await fromStore(() => syncLayer.deleteDocument(key));
       throw pin.kind === 'unknown-tenant'
         ? new WiresocketError('TENANT_UNKNOWN', tenantId)
         : this.quotaExceeded(key, pin.maxDocuments);
@@ -596,14 +596,14 @@ export class DocumentSessions {
     if (hop && !claimHop && pin.kind === 'pinned') {
       // Purged between the check and the pin: a proxied connect must not claim (one hop, no claim).
       // Nothing was served under this claim: nothing to announce or keep.
-      await this.store(async () => {
+      await fromStore(async () => {
         if (await this.options.routing.unpinIfUnused(key)) await syncLayer.deleteDocument(key);
       });
       throw new WiresocketError('HOP_NOT_OWNER', 'the document was purged meanwhile');
     }
     if (pin.route.region !== this.options.region) {
       // Another region won the claim race: nothing of the document may stay in this region's layer.
-      await this.store(() => syncLayer.deleteDocument(key));
+      await fromStore(() => syncLayer.deleteDocument(key));
       // A proxied connect is never proxied again, whatever happened since the edge's read.
       throw hop ? new WiresocketError('HOP_NOT_OWNER', `pinned to region ${pin.route.region} meanwhile`) : new PinnedElsewhereError(pin.route);
     }
@@ -613,9 +613,9 @@ export class DocumentSessions {
   /** Loads a session pinned to this region (claimed now, or found so), and prepares it. */
   private async openUnder(key: string, tenantId: string, pin: Extract<PinResult, { route: DocumentRoute }>): Promise<DocumentSession> {
     const session = this.newSession(key, tenantId, pin.route);
-    await this.store(() => session.load());
+    await fromStore(() => session.load());
     try {
-      await this.store(() => this.prepare(session, pin.kind === 'pinned'));
+      await fromStore(() => this.prepare(session, pin.kind === 'pinned'));
     } catch (error) {
       await session.dispose();
       throw error;
@@ -663,14 +663,14 @@ export class DocumentSessions {
     const { route, allowedRegions } = check;
     const { region } = this.options;
     if (route !== null && route.region === region) return null;
-    if (route !== null && (await this.store(() => this.options.regionHasLiveNode(route.region)))) {
+    if (route !== null && (await fromStore(() => this.options.regionHasLiveNode(route.region)))) {
       if (viaHop) throw new WiresocketError('HOP_NOT_OWNER', `pinned to region ${route.region} at epoch ${route.epoch}`);
       this.dropLeftover(docKey);
       throw new PinnedElsewhereError(route);
     }
     if (allowedRegions === null || allowedRegions.includes(region)) return route;
     if (viaHop) throw new WiresocketError('HOP_NOT_OWNER', `the tenant's documents may not be pinned to region ${region}`);
-    throw new PinnedElsewhereError(await this.store(() => residencyTarget(docKey, tenantId, allowedRegions, this.options.regionHasLiveNode)));
+    throw new PinnedElsewhereError(await fromStore(() => residencyTarget(docKey, tenantId, allowedRegions, this.options.regionHasLiveNode)));
   }
 
   /**
@@ -738,7 +738,7 @@ export class DocumentSessions {
    * and started anew, or was taken over (1012, the clients reconnect to that one).
    */
   private async mayRestoreVanishedState(session: DocumentSession): Promise<boolean> {
-    const route = await this.store(() => this.options.routing.getRoute(session.docKey));
+    const route = await fromStore(() => this.options.routing.getRoute(session.docKey));
     if (route !== null && route.pinnedAt === session.pinnedAt && route.epoch === session.epoch) return true;
     if (route === null) this.endDeleted(session);
     else this.retireStale(session);
@@ -832,12 +832,4 @@ export class DocumentSessions {
   }
 
   /** Runs a store call; a store failure becomes 4503 (retry), never a crash. */
-  private async store<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      if (error instanceof WiresocketError) throw error;
-      throw new WiresocketError('STORE_UNAVAILABLE', error instanceof Error ? error.message : String(error), { cause: error });
-    }
-  }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { WiresocketError } from '../errors.js';
+import { fromStore, WiresocketError } from '../errors.js';
 import { claimHopEpoch, fenceVerdict, residencyTarget, type HopClaim, type SuspendedDocument } from '../documents/index.js';
 import type { Logger } from '../log.js';
 import { RoutingBatcher, type CreationCheck, type DocumentRoute, type RoutingTable } from '../routing/index.js';
@@ -57,14 +57,14 @@ export class BoardPlacement {
     this.checkServing();
     const routeKey = boardRouteKey(boardKey);
     const { region } = this.options;
-    const check = await this.store(() => this.registry.checkCreation(routeKey, tenantId));
+    const check = await fromStore(() => this.registry.checkCreation(routeKey, tenantId));
     const route = check.route;
     if (hop && hop.epoch !== claimHopEpoch) {
       if (route === null || route.region !== region || route.epoch !== hop.epoch) throw new WiresocketError('HOP_NOT_OWNER', `board pinned to ${route?.region ?? 'no region'}`);
       return this.here(routeKey, route);
     }
     if (route !== null && route.region === region) return this.here(routeKey, route);
-    if (route !== null && (await this.store(() => this.options.regionHasLiveNode(route.region)))) {
+    if (route !== null && (await fromStore(() => this.options.regionHasLiveNode(route.region)))) {
       if (hop) throw new WiresocketError('HOP_NOT_OWNER', `board pinned to ${route.region}`);
       return { kind: 'elsewhere', route };
     }
@@ -77,9 +77,9 @@ export class BoardPlacement {
     const { allowedRegions } = check;
     if (allowedRegions !== null && !allowedRegions.includes(region)) {
       if (viaHop) throw new WiresocketError('HOP_NOT_OWNER', `the tenant's boards may not be pinned to region ${region}`);
-      return { kind: 'elsewhere', route: await this.store(() => residencyTarget(routeKey, tenantId, allowedRegions, this.options.regionHasLiveNode)) };
+      return { kind: 'elsewhere', route: await fromStore(() => residencyTarget(routeKey, tenantId, allowedRegions, this.options.regionHasLiveNode)) };
     }
-    const route = check.route === null ? await this.store(() => routing.pinBoard({ docKey: routeKey, region, nodeId })) : await this.takeOver(check.route);
+    const route = check.route === null ? await fromStore(() => routing.pinBoard({ docKey: routeKey, region, nodeId })) : await this.takeOver(check.route);
     return route.region === region ? this.here(routeKey, route) : { kind: 'elsewhere', route };
   }
 
@@ -91,7 +91,7 @@ export class BoardPlacement {
   /** Registers a board socket served here; returns its connection id. */
   async register(routeKey: string, userId: string): Promise<string> {
     const connectionId = randomUUID();
-    await this.store(() => this.registry.addConnection({ connectionId, docKey: routeKey, nodeId: this.options.nodeId, userId }));
+    await fromStore(() => this.registry.addConnection({ connectionId, docKey: routeKey, nodeId: this.options.nodeId, userId }));
     if (this.routingLost) {
       // Placed just before the outage began: it goes the way of the others (suspendAll).
       this.unregister(connectionId);
@@ -172,17 +172,9 @@ export class BoardPlacement {
 
   private async takeOver(gone: DocumentRoute): Promise<DocumentRoute> {
     const { region, nodeId, nodeTimeoutMs, routing, logger } = this.options;
-    const result = await this.store(() => routing.takeOverRoute({ docKey: gone.docKey, fromEpoch: gone.epoch, region, nodeId, nodeTimeoutMs }));
+    const result = await fromStore(() => routing.takeOverRoute({ docKey: gone.docKey, fromEpoch: gone.epoch, region, nodeId, nodeTimeoutMs }));
     if (result.kind === 'taken') logger.warn({ docKey: gone.docKey, fromRegion: gone.region, region, epoch: result.route.epoch }, 'board taken over from a region with no live node');
-    return result.route ?? (await this.store(() => routing.pinBoard({ docKey: gone.docKey, region, nodeId })));
+    return result.route ?? (await fromStore(() => routing.pinBoard({ docKey: gone.docKey, region, nodeId })));
   }
 
-  private async store<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      if (error instanceof WiresocketError) throw error;
-      throw new WiresocketError('STORE_UNAVAILABLE', error instanceof Error ? error.message : String(error), { cause: error });
-    }
-  }
 }

@@ -1,7 +1,7 @@
 import type { DocumentArchive } from '../archive/index.js';
 import type { Principal } from '../auth/index.js';
 import { DocumentSessions, PinnedElsewhereError, validateUpdate } from '../documents/index.js';
-import { WiresocketError } from '../errors.js';
+import { fromStore, WiresocketError } from '../errors.js';
 import type { RegionDirectory } from '../regions/index.js';
 import type { DocumentRoute, RoutingTable } from '../routing/index.js';
 import { readDocumentState, type SyncLayer } from '../sync/index.js';
@@ -64,13 +64,13 @@ export class DocumentApi {
     const key = keyOf(principal, name);
     const session = this.options.documents.getSession(key);
     if (session) return { state: session.encodeState(), source: 'session' };
-    const route = await this.store(() => this.options.routing.getRoute(key));
+    const route = await fromStore(() => this.options.routing.getRoute(key));
     if (route !== null) {
       await this.checkRegion(route);
       const state = await this.layerState(key);
       if (state) return { state, source: 'sync-layer' };
     }
-    const archived = this.options.archive ? await this.store(() => this.options.archive!.get(key)) : null;
+    const archived = this.options.archive ? await fromStore(() => this.options.archive!.get(key)) : null;
     if (archived) return { state: archived, source: 'archive' };
     throw new WiresocketError('DOCUMENT_NOT_FOUND', name);
   }
@@ -95,7 +95,7 @@ export class DocumentApi {
   async list(principal: Principal, cursor: string | null, limit: number, grants: (name: string) => boolean): Promise<DocumentPage> {
     const prefix = keyOf(principal, '');
     const afterKey = cursor === null ? null : prefix + decodeCursor(cursor);
-    const rows = await this.store(() => this.options.routing.listDocuments(prefix, afterKey, limit));
+    const rows = await fromStore(() => this.options.routing.listDocuments(prefix, afterKey, limit));
     const documents = rows
       .map((row) => ({ row, documentName: row.docKey.slice(prefix.length) }))
       .filter(({ documentName }) => grants(documentName))
@@ -115,10 +115,10 @@ export class DocumentApi {
    * document of another region is that region's (421); else the session ends everywhere (4410).
    */
   async deleteKey(key: string): Promise<boolean> {
-    const route = await this.store(() => this.options.routing.getRoute(key));
+    const route = await fromStore(() => this.options.routing.getRoute(key));
     if (route !== null) await this.checkRegion(route);
     const wasLive = await this.options.documents.deleteDocument(key);
-    const wasArchived = this.options.archive ? await this.store(() => this.options.archive!.delete(key)) : false;
+    const wasArchived = this.options.archive ? await fromStore(() => this.options.archive!.delete(key)) : false;
     return wasLive || wasArchived;
   }
 
@@ -150,14 +150,6 @@ export class DocumentApi {
     }
   }
 
-  private async store<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      if (error instanceof WiresocketError) throw error;
-      throw new WiresocketError('STORE_UNAVAILABLE', error instanceof Error ? error.message : String(error), { cause: error });
-    }
-  }
 }
 
 function keyOf(principal: Principal, name: string): string {
