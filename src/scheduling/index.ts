@@ -2,3 +2,4 @@ export { HousekeepingQueue, defaultBudgetMs, type HousekeepingErrorReporter, typ
 export { jitteredDelay } from './jitter.js';
 export { housekeeping } from './processQueue.js';
 export { repeatJittered, type RepeatJitteredOptions } from './repeatJittered.js';
+export { defaultThresholdSpread, dueWithinSpread } from './spreadThreshold.js';

@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import { dueWithinSpread } from '../scheduling/index.js';
 import { WorkerCompactionMerger, type CompactionMerger } from './compactionMerger.js';
 import type { SyncAttachment, SyncLayer, SyncListener } from './syncLayer.js';
 
@@ -37,6 +38,8 @@ export class MemorySyncHub {
     private readonly onBackgroundError: (error: unknown) => void = () => undefined,
     /** Merges on the housekeeping queue (small) or the worker (large); shared by every hub by default. */
     private readonly merger: CompactionMerger = sharedMerger(),
+    /** Draws where in its spread a document's next compaction comes (see `due`); tests fix it. */
+    private readonly random: () => number = Math.random,
   ) {}
 
   init(docKey: string): boolean {
@@ -117,10 +120,12 @@ export class MemorySyncHub {
    * A compaction re-reads the whole state, so compacting a large document every 256 small
    * updates costs quadratic time as it grows: wait until the updates are a fair share of the
    * state (amortised linear work), but never past `compactAtMost` updates (memory, attach cost).
+   * The count is spread over the last quarter before `compactEvery` (dueWithinSpread), so the
+   * documents of one connect storm, written at one rate, do not all compact in the same second.
    */
   private due(document: MemoryDocument): boolean {
     const count = document.updates.length;
-    if (document.compacting || count < this.compactEvery) return false;
+    if (document.compacting || !dueWithinSpread(count, this.compactEvery, this.random)) return false;
     const stateBytes = document.updates[0].byteLength;
     return document.pendingBytes * 4 >= stateBytes || count >= compactAtMost;
   }

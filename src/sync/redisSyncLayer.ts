@@ -147,7 +147,7 @@ export class RedisSyncLayer implements SyncLayer {
       throw this.documentError(docKey, 'append to', error);
     }
     if (!Array.isArray(reply)) throw new Error('unexpected append reply from Redis');
-    if (this.compactor.due(Number(reply[1]), Number(reply[2]))) this.compactor.request(docKey);
+    if (this.compactor.dueAfterAppend(Number(reply[1]), Number(reply[2]))) this.compactor.request(docKey);
     const epoch: unknown = reply[3];
     if (Buffer.isBuffer(epoch)) this.feeds.get(docKey)?.feed.noteEpoch(epoch.toString('latin1'));
   }

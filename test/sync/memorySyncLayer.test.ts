@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { WorkerCompactionMerger } from '../../src/sync/compactionMerger.js';
+import { WorkerCompactionMerger, type CompactionMerger } from '../../src/sync/compactionMerger.js';
+import { integrateUpdates } from '../../src/sync/integrateUpdates.js';
 import { MemorySyncHub, MemorySyncLayer } from '../../src/sync/memorySyncLayer.js';
 import { SteppedQueue } from '../helpers/steppedQueue.js';
 import { docFrom, freshDocKey, idsOnce, insertedIds, RecordingListener, TextWriter, textOf } from './syncFixtures.js';
@@ -53,11 +54,42 @@ describe('MemorySyncLayer', () => {
     });
   }
 
+  it('PERF-6: 100 documents written in step compact at counts spread over the last quarter before the threshold', async () => {
+    const mergedAt: number[] = [];
+    const merger: CompactionMerger = {
+      merge: async (updates) => {
+        mergedAt.push(updates.length);
+        return integrateUpdates(updates);
+      },
+      prewarm: () => undefined,
+      close: async () => undefined,
+    };
+    const hub = new MemorySyncHub(64, (error) => assert.fail(String(error)), merger);
+    const layer = new MemorySyncLayer('node-a', hub);
+    const docKeys = Array.from({ length: 100 }, (_, index) => freshDocKey(`in-step-${index}`));
+    const writers = docKeys.map(() => new TextWriter());
+    for (const docKey of docKeys) await layer.initDocument(docKey);
+    const streams = writers.map((writer) => writer.typeEach('x'.repeat(64)));
+    for (let round = 0; round < 64; round++) {
+      for (const [index, docKey] of docKeys.entries()) await layer.append(docKey, streams[index][round]);
+    }
+    assert.equal(mergedAt.length, 100, 'every document compacted once');
+    assert.ok(Math.min(...mergedAt) >= 48, `the earliest at ${Math.min(...mergedAt)} updates`);
+    assert.ok(new Set(mergedAt).size >= 8, `compacted at ${new Set(mergedAt).size} distinct counts: ${mergedAt.join(',')}`);
+    assert.ok(mergedAt.filter((count) => count === 64).length < 30, 'not most of them at the threshold');
+    for (const [index, docKey] of docKeys.entries()) {
+      const attachment = await layer.attach(docKey, new RecordingListener());
+      assert.equal(textOf(docFrom(attachment.state)), writers[index].text);
+      await attachment.detach();
+    }
+  });
+
   it('SYNC-1/PERF-6: 1,000 documents due for compaction at once merge over many turns of the housekeeping queue, none lost', async () => {
     // Each merge "takes" 1 ms of the fake clock; the budget is 3 ms a turn.
     const stepped = new SteppedQueue(3, 1);
     const merger = new WorkerCompactionMerger(undefined, stepped.queue);
-    const hub = new MemorySyncHub(4, (error) => assert.fail(String(error)), merger);
+    // Draws that put every document's compaction at the threshold itself: all 1,000 due at once.
+    const hub = new MemorySyncHub(4, (error) => assert.fail(String(error)), merger, () => 0.999_999);
     const layer = new MemorySyncLayer('node-a', hub);
     const docKeys = Array.from({ length: 1000 }, (_, index) => freshDocKey(`burst-${index}`));
     const writers = docKeys.map(() => new TextWriter());
@@ -86,7 +118,8 @@ describe('MemorySyncLayer', () => {
   it('SYNC-1: a document deleted while its merge waits in the queue stays deleted; one appended meanwhile keeps every update', async () => {
     const stepped = new SteppedQueue();
     const merger = new WorkerCompactionMerger(undefined, stepped.queue);
-    const hub = new MemorySyncHub(4, (error) => assert.fail(String(error)), merger);
+    // Draws that put the compaction at the threshold itself (the 4th append), not before it.
+    const hub = new MemorySyncHub(4, (error) => assert.fail(String(error)), merger, () => 0.999_999);
     const layer = new MemorySyncLayer('node-a', hub);
     const [gone, busy] = [freshDocKey('queued-delete'), freshDocKey('queued-append')];
     const writer = new TextWriter();

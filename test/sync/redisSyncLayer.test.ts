@@ -77,6 +77,27 @@ function standaloneTests(): void {
       await assertStateIs(b, docKey, writer.updates);
     });
 
+    it('PERF-6: 40 documents written in step compact at counts spread over the last quarter before the threshold', async () => {
+      const writerLayer = layer({ compactEveryUpdates: 40 });
+      const docKeys = Array.from({ length: 40 }, (_, index) => freshDocKey(`in-step-${index}`));
+      const writers = docKeys.map(() => new TextWriter());
+      for (const docKey of docKeys) await writerLayer.initDocument(docKey);
+      const streams = writers.map((writer) => writer.typeEach('y'.repeat(40)));
+      // The layer's compactor is internal; waiting for it after each round makes each one read
+      // exactly the appends of the rounds so far.
+      const compactor = (writerLayer as unknown as { compactor: RedisCompactor }).compactor;
+      for (let round = 0; round < 40; round++) {
+        await Promise.all(docKeys.map((docKey, index) => writerLayer.append(docKey, streams[index][round])));
+        await compactor.idle();
+      }
+      // Each compaction takes what the stream holds when it reads; what came after stays pending.
+      // All at the threshold, every document would be left with none or nearly none.
+      const pending = await Promise.all(docKeys.map((docKey) => admin.hget(documentRedisKeys(prefix, docKey).state, 'pn').then(Number)));
+      assert.ok(Math.max(...pending) <= 10, `at most ${Math.max(...pending)} pending`);
+      assert.ok(new Set(pending).size >= 4, `pending counts ${pending.join(',')}`);
+      for (const [index, docKey] of docKeys.entries()) await assertStateIs(layer(), docKey, writers[index].updates);
+    });
+
     it('SYNC-1/CLUSTER-8: two nodes compacting the same document at once, between batches of concurrent writes from both, lose nothing', async () => {
       // The layers' own compactors are kept out of it, so every round below is a real race.
       const [a, b, reader] = [layer({ compactEveryUpdates: 1_000_000 }), layer({ compactEveryUpdates: 1_000_000 }), layer()];
