@@ -242,6 +242,16 @@ describe('TokenVerifier: reusing a verified token', () => {
     await assert.rejects(reuser.verify(short), (error: { code?: string }) => error.code === 'TOKEN_EXPIRED');
   });
 
+  it('PERF-8: verifies a token that 100 connects bring at once one time: all get the one principal', async () => {
+    const shared = await token(600);
+    const fresh = new TokenVerifier({ lookupApp: apps.lookupApp, clock: local });
+    const principals = await Promise.all(Array.from({ length: 100 }, () => fresh.verify(shared)));
+    // Each verification builds (and freezes) its own principal: one object means one check.
+    assert.equal(new Set(principals).size, 1);
+    const refused = await Promise.allSettled(Array.from({ length: 20 }, () => fresh.verify(`${shared.slice(0, -2)}xx`)));
+    assert.ok(refused.every((outcome) => outcome.status === 'rejected' && (outcome.reason as { code?: string }).code === 'TOKEN_INVALID'), 'a bad token is refused for every sharer');
+  });
+
   it('stops reusing a token once its app key was rotated, and a token of the old key is refused', async () => {
     const old = await token(600);
     await reuser.verify(old);
