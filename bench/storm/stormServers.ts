@@ -40,7 +40,7 @@ export async function startStormServer(options: StormServerOptions): Promise<Sto
     return { url, token: null, pid: child.pid ?? -1, stop: () => stop(child) };
   }
   const dataDir = await mkdtemp(path.join(tmpdir(), 'wiresocket-storm-'));
-  const args = ['--max-semi-space-size=8', ...flags, path.join(repoRoot, 'bin/wiresocket.js'), 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--grace-ms', '1000'];
+  const args = ['--max-semi-space-size=16', ...flags, path.join(repoRoot, 'bin/wiresocket.js'), 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--grace-ms', '1000'];
   if (options.redisUrl) args.push('--redis-url', options.redisUrl, '--redis-key-prefix', `storm-${process.pid}-${Date.now()}`);
   const env = { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('WIRESOCKET_'))), ...wiresocketBenchEnv };
   const child = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'inherit'] });

@@ -9,7 +9,7 @@ import { withTimeout } from '../helpers/yjsClient.js';
 import { childEnv, repoRoot } from './cliProcess.js';
 
 const launcher = path.join(repoRoot, 'bin', 'wiresocket.js');
-const flag = '--max-semi-space-size=8';
+const flag = '--max-semi-space-size=16';
 
 describe('cli: the node flags the server ships with', () => {
   const cleanups: Array<() => Promise<void>> = [];
