@@ -1,18 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { dueWithinSpread } from '../../src/scheduling/index.js';
-
-/** A seeded generator (mulberry32): the spread is checked on fixed draws, never on luck. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../helpers/randomEditors.js';
 
 /** The count at which each of `documents` counters, stepped together, first comes due. */
 function firstDueCounts(documents: number, threshold: number, random: () => number): number[] {
@@ -33,7 +22,7 @@ describe('PERF-6: dueWithinSpread', () => {
   });
 
   it('PERF-6: 1,000 documents counting in step come due spread evenly over the last quarter, not at one count', () => {
-    const counts = firstDueCounts(1000, 256, seeded(14));
+    const counts = firstDueCounts(1000, 256, seededRandom(14));
     assert.ok(Math.min(...counts) >= 192 && Math.max(...counts) <= 256, `from ${Math.min(...counts)} to ${Math.max(...counts)}`);
     const perCount = new Map<number, number>();
     for (const count of counts) perCount.set(count, (perCount.get(count) ?? 0) + 1);
