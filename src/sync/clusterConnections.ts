@@ -7,8 +7,9 @@ import {
   type RedisConnections,
   type RedisTimeouts,
 } from './redisConnections.js';
-import type { RedisScript } from './redisScript.js';
+import type { RedisCommandClient, RedisScript } from './redisScript.js';
 import type { RedisTarget } from './redisUrl.js';
+import { corkedCommands, TurnCork } from './turnCork.js';
 
 type ClusterTarget = Extract<RedisTarget, { kind: 'cluster' }>;
 
@@ -23,7 +24,10 @@ type ClusterTarget = Extract<RedisTarget, { kind: 'cluster' }>;
  */
 export class ClusterConnections implements RedisConnections {
   readonly publishCommand = 'SPUBLISH';
-  readonly commands: Cluster;
+  /** Commands and scripts; a turn's commands share one write per node (turnCork.ts). */
+  readonly commands: RedisCommandClient;
+  private readonly cluster: Cluster;
+  private readonly cork = new TurnCork(() => this.cluster.nodes('master').map((node) => node.stream));
   private scriptsLoaded: Promise<void> = Promise.resolve();
   private readonly lateResync = new Set<NodeJS.Timeout>();
 
@@ -34,7 +38,7 @@ export class ClusterConnections implements RedisConnections {
     private readonly timeouts: RedisTimeouts,
     private readonly events: RedisConnectionEvents,
   ) {
-    this.commands = new Cluster(target.nodes, {
+    this.cluster = new Cluster(target.nodes, {
       shardedSubscribers: true,
       // Kept on: with it off, ioredis refuses commands to a node that is still connecting (its
       // own ready check included), so a fresh or re-formed pool fails at random. Unbounded
@@ -58,48 +62,50 @@ export class ClusterConnections implements RedisConnections {
         connectTimeout: Math.max(timeouts.readyTimeoutMs, 1000),
       },
     });
-    this.commands.on('error', (error: unknown) => events.onError(error, 'redis cluster'));
-    this.commands.on('smessageBuffer', (channel: Buffer, message: Buffer) => events.onMessage(channel.toString('latin1'), message));
-    this.commands.on('ready', () => {
-      this.scriptsLoaded = this.loadScripts(this.commands.nodes('master'));
+    this.commands = corkedCommands(this.cluster, this.cork);
+    this.cluster.on('error', (error: unknown) => events.onError(error, 'redis cluster'));
+    this.cluster.on('smessageBuffer', (channel: Buffer, message: Buffer) => events.onMessage(channel.toString('latin1'), message));
+    this.cluster.on('ready', () => {
+      this.scriptsLoaded = this.loadScripts(this.cluster.nodes('master'));
     });
-    this.commands.on('+node', (node: Redis) => {
+    this.cluster.on('+node', (node: Redis) => {
       void this.loadScripts([node]);
     });
-    this.commands.on('subscribersReady', () => this.onSubscribersReady());
+    this.cluster.on('subscribersReady', () => this.onSubscribersReady());
   }
 
   get reachable(): boolean {
-    return this.commands.status === 'ready';
+    return this.cluster.status === 'ready';
   }
 
   async ready(): Promise<void> {
-    await whenReady(this.commands, this.timeouts.readyTimeoutMs, 'the Redis cluster');
+    await whenReady(this.cluster, this.timeouts.readyTimeoutMs, 'the Redis cluster');
     await this.scriptsLoaded;
   }
 
   async subscribe(channel: string): Promise<void> {
     await this.ready();
-    await this.commands.ssubscribe(channel);
+    await this.cluster.ssubscribe(channel);
   }
 
   async unsubscribe(channel: string): Promise<void> {
-    if (this.commands.status === 'ready') await this.commands.sunsubscribe(channel);
+    if (this.cluster.status === 'ready') await this.cluster.sunsubscribe(channel);
   }
 
   async publish(channel: string, message: Buffer): Promise<void> {
     await this.ready();
-    await this.commands.spublish(channel, message);
+    this.cork.hold();
+    await this.cluster.spublish(channel, message);
   }
 
   async ping(): Promise<void> {
     await this.ready();
-    await this.commands.ping();
+    await this.cluster.ping();
   }
 
   async close(): Promise<void> {
     for (const timer of this.lateResync) clearTimeout(timer);
-    await quitWithin(this.commands, 1000);
+    await quitWithin(this.cluster, 1000);
   }
 
   private async loadScripts(nodes: readonly Redis[]): Promise<void> {

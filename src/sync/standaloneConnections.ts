@@ -7,8 +7,9 @@ import {
   type RedisConnections,
   type RedisTimeouts,
 } from './redisConnections.js';
-import type { RedisScript } from './redisScript.js';
+import type { RedisCommandClient, RedisScript } from './redisScript.js';
 import type { RedisTarget } from './redisUrl.js';
+import { corkedCommands, TurnCork } from './turnCork.js';
 
 type StandaloneTarget = Extract<RedisTarget, { kind: 'standalone' }>;
 
@@ -23,7 +24,10 @@ const subscribeBatch = 500;
  */
 export class StandaloneConnections implements RedisConnections {
   readonly publishCommand = 'PUBLISH';
-  readonly commands: Redis;
+  /** Commands and scripts; a turn's commands share one socket write (turnCork.ts). */
+  readonly commands: RedisCommandClient;
+  private readonly client: Redis;
+  private readonly cork = new TurnCork(() => [this.client.stream]);
   private readonly subscriber: Redis;
   private readonly channels = new Set<string>();
   private scriptsLoaded: Promise<void> = Promise.resolve();
@@ -36,23 +40,24 @@ export class StandaloneConnections implements RedisConnections {
     private readonly timeouts: RedisTimeouts,
     private readonly events: RedisConnectionEvents,
   ) {
-    this.commands = new Redis(connectionOptions(target, `wiresocket:${nodeId}:commands`, timeouts));
+    this.client = new Redis(connectionOptions(target, `wiresocket:${nodeId}:commands`, timeouts));
+    this.commands = corkedCommands(this.client, this.cork);
     this.subscriber = new Redis({ ...connectionOptions(target, `wiresocket:${nodeId}:subscriber`, timeouts), autoResubscribe: false });
-    this.commands.on('ready', () => {
+    this.client.on('ready', () => {
       this.scriptsLoaded = this.loadScripts();
     });
-    this.commands.on('error', (error: unknown) => events.onError(error, 'redis command connection'));
+    this.client.on('error', (error: unknown) => events.onError(error, 'redis command connection'));
     this.subscriber.on('error', (error: unknown) => events.onError(error, 'redis subscriber connection'));
     this.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => events.onMessage(channel.toString('latin1'), message));
     this.subscriber.on('ready', () => this.onSubscriberReady());
   }
 
   get reachable(): boolean {
-    return this.commands.status === 'ready';
+    return this.client.status === 'ready';
   }
 
   async ready(): Promise<void> {
-    await whenReady(this.commands, this.timeouts.readyTimeoutMs, 'Redis');
+    await whenReady(this.client, this.timeouts.readyTimeoutMs, 'Redis');
     await this.scriptsLoaded;
   }
 
@@ -70,21 +75,22 @@ export class StandaloneConnections implements RedisConnections {
 
   async publish(channel: string, message: Buffer): Promise<void> {
     await this.ready();
-    await this.commands.publish(channel, message);
+    this.cork.hold();
+    await this.client.publish(channel, message);
   }
 
   async ping(): Promise<void> {
     await this.ready();
-    await this.commands.ping();
+    await this.client.ping();
   }
 
   async close(): Promise<void> {
-    await Promise.all([quitWithin(this.commands, 1000), quitWithin(this.subscriber, 1000)]);
+    await Promise.all([quitWithin(this.client, 1000), quitWithin(this.subscriber, 1000)]);
   }
 
   private async loadScripts(): Promise<void> {
     try {
-      await Promise.all(this.scripts.map((script) => this.commands.script('LOAD', script.source)));
+      await Promise.all(this.scripts.map((script) => this.client.script('LOAD', script.source)));
     } catch (error) {
       // EVALSHA falls back to EVAL; a failed preload costs order only in a rare race.
       this.events.onError(error, 'redis script preload');
