@@ -13,6 +13,7 @@ import { proxyToRegion } from './proxiedDocumentUpgrade.js';
 import { rejectUpgrade } from './rejectUpgrade.js';
 import type { HopRefusal } from './serverMetrics.js';
 import type { SocketSupervisor } from './socketSupervisor.js';
+import { whileCorked } from './whileCorked.js';
 import { WsDocumentSocket } from './wsDocumentSocket.js';
 
 export interface DocumentUpgradeDependencies {
@@ -86,16 +87,6 @@ export function completeUpgrade(request: IncomingMessage, socket: Duplex, head: 
       if (!connection.isClosed) deps.supervisor.watch(ws, connection, outcome.principal);
     }),
   );
-}
-
-/** Writes made by `write` leave in one syscall (a writev) when it returns. */
-function whileCorked(socket: Duplex, write: () => void): void {
-  socket.cork();
-  try {
-    write();
-  } finally {
-    socket.uncork();
-  }
 }
 
 async function admit(request: IncomingMessage, token: string | null, deps: DocumentUpgradeDependencies): Promise<Outcome> {

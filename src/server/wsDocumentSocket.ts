@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import * as wsModule from 'ws';
 import type { WebSocket } from 'ws';
 import type { MinimalSocket, SharedMessage } from '../documents/index.js';
+import { whileCorked } from './whileCorked.js';
 
 /** ws's own frame builder (public in ws, missing from @types/ws). */
 interface WsSender {
@@ -34,6 +35,10 @@ export class WsDocumentSocket implements MinimalSocket {
   sendShared(message: SharedMessage): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     this.tcp.write(message.frame(binaryFrame));
+  }
+
+  corked(write: () => void): void {
+    whileCorked(this.tcp, write);
   }
 
   close(code: number, reason: string): void {

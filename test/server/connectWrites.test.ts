@@ -3,6 +3,7 @@ import { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { awarenessFrame } from '../helpers/frames.js';
 import { RawClient } from '../helpers/rawClient.js';
+import { authFrame, hocuspocusSyncFrame, RawHocuspocusClient } from '../helpers/rawHocuspocusClient.js';
 import { startTestServer, type TestServer } from '../helpers/testServer.js';
 
 interface SocketWrites {
@@ -39,10 +40,24 @@ function recordServerWrites(serverPort: number): { byClientPort: Map<number, Soc
   return { byClientPort, stop: () => Object.assign(prototype, { _write: write, _writev: writev }) };
 }
 
-function localPortOf(client: RawClient): number {
-  const port = (client.ws as unknown as { _socket: Socket | null })._socket?.localPort;
+function tcpOf(client: { ws: unknown }): Socket {
+  const socket = (client.ws as { _socket: Socket | null })._socket;
+  assert.ok(socket, 'the client is connected');
+  return socket;
+}
+
+function localPortOf(client: { ws: unknown }): number {
+  const port = tcpOf(client).localPort;
   assert.ok(port !== undefined, 'the client socket has a local port');
   return port;
+}
+
+/** The client's frames go out in one TCP write, so the server reads them in one turn. */
+function whileClientCorked(client: { ws: unknown }, send: () => void): void {
+  const socket = tcpOf(client);
+  socket.cork();
+  send();
+  socket.uncork();
 }
 
 describe('the writes of a document connect', () => {
@@ -74,6 +89,35 @@ describe('the writes of a document connect', () => {
     } finally {
       recording.stop();
       joiner?.close();
+      present.close();
+    }
+  });
+  it("PERF-9: a Hocuspocus document's Authenticated, step 2, step 1 and the room's awareness leave in one writev", async () => {
+    const token = await server.token();
+    const present = RawClient.connect(server.url, 'corked-hocuspocus', ['Bearer', token]);
+    await present.outcome();
+    present.send(awarenessFrame([{ clientId: 8, clock: 1, state: { user: 'present' } }]));
+    await present.waitForFrame((frame) => frame.type === 1);
+
+    const provider = RawHocuspocusClient.connect(server.url);
+    await provider.opened;
+    const recording = recordServerWrites(server.server.port);
+    try {
+      // The provider's Auth and its step 1 arrive together, as HocuspocusProvider sends them.
+      whileClientCorked(provider, () => {
+        provider.send(authFrame('corked-hocuspocus', token));
+        provider.send(hocuspocusSyncFrame('corked-hocuspocus', 0, new Uint8Array([0])));
+      });
+      await provider.waitForFrame((frame) => frame.type === 0 && frame.subType === 0);
+      await provider.waitForFrame((frame) => frame.type === 1);
+      const types = provider.framesOf('corked-hocuspocus').map((frame) => `${frame.type}/${frame.subType ?? '-'}`);
+      assert.deepEqual(types.slice(0, 4).sort(), ['0/0', '0/1', '1/-', '2/2'], `frames ${types.join(' ')}`);
+      const writes = recording.byClientPort.get(localPortOf(provider));
+      assert.ok(writes, 'the server wrote to the provider');
+      assert.equal(writes.syscalls, 1, `${writes.syscalls} write syscalls for ${writes.chunks} chunks`);
+    } finally {
+      recording.stop();
+      provider.close();
       present.close();
     }
   });

@@ -201,7 +201,18 @@ export class HocuspocusSocket {
       .catch((error: unknown) => this.fail(error));
   }
 
-  private authorized(name: string, pending: Authenticating, { principal, admission }: AuthorizedDocument): void {
+  /**
+   * The answer to an Auth: Authenticated, then the session's attach and the queued step 1 and
+   * awareness, whose replies (step 2, our step 1, the room's awareness) are sent at once: corked,
+   * all of it leaves in one write.
+   */
+  private authorized(name: string, pending: Authenticating, authorized: AuthorizedDocument): void {
+    const { transport } = this.options;
+    if (transport.corked) transport.corked(() => this.attachAuthorized(name, pending, authorized));
+    else this.attachAuthorized(name, pending, authorized);
+  }
+
+  private attachAuthorized(name: string, pending: Authenticating, { principal, admission }: AuthorizedDocument): void {
     // The socket closed or the client detached the document while its token was checked.
     if (this.closed || this.documents.get(name) !== pending) return admission.release();
     const prefix = encodeNamePrefix(name);
