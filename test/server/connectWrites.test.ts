@@ -1,43 +1,15 @@
 import assert from 'node:assert/strict';
-import { Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { awarenessFrame } from '../helpers/frames.js';
 import { RawClient } from '../helpers/rawClient.js';
 import { authFrame, hocuspocusSyncFrame, RawHocuspocusClient } from '../helpers/rawHocuspocusClient.js';
+import { recordSocketWrites, type SocketWriteRecording } from '../helpers/socketWrites.js';
 import { startTestServer, type TestServer } from '../helpers/testServer.js';
 
-interface SocketWrites {
-  /** Write syscalls: one per `_write` or `_writev`. */
-  syscalls: number;
-  chunks: number;
-}
-
-type WriteMethod = (this: Socket, ...args: unknown[]) => void;
-
-/**
- * Counts the write syscalls node makes on the server's side of each connection, by the client's
- * port. Spies on the real sockets (net.Socket's own `_write` and `_writev`); restored by `stop`.
- */
-function recordServerWrites(serverPort: number): { byClientPort: Map<number, SocketWrites>; stop: () => void } {
-  const prototype = Socket.prototype as unknown as { _write: WriteMethod; _writev: WriteMethod };
-  const { _write: write, _writev: writev } = prototype;
-  const byClientPort = new Map<number, SocketWrites>();
-  const count = (socket: Socket, chunks: number) => {
-    if (socket.localPort !== serverPort || socket.remotePort === undefined) return;
-    const writes = byClientPort.get(socket.remotePort) ?? { syscalls: 0, chunks: 0 };
-    writes.syscalls++;
-    writes.chunks += chunks;
-    byClientPort.set(socket.remotePort, writes);
-  };
-  prototype._write = function (this: Socket, ...args: unknown[]) {
-    count(this, 1);
-    write.apply(this, args);
-  };
-  prototype._writev = function (this: Socket, ...args: unknown[]) {
-    count(this, (args[0] as unknown[]).length);
-    writev.apply(this, args);
-  };
-  return { byClientPort, stop: () => Object.assign(prototype, { _write: write, _writev: writev }) };
+/** Counts the server's writes to each connection, by the client's port. */
+function recordServerWrites(serverPort: number): SocketWriteRecording<number> {
+  return recordSocketWrites((socket) => (socket.localPort === serverPort ? socket.remotePort : undefined));
 }
 
 function tcpOf(client: { ws: unknown }): Socket {
@@ -60,6 +32,15 @@ function whileClientCorked(client: { ws: unknown }, send: () => void): void {
   socket.uncork();
 }
 
+/** A y-websocket client in `name` whose awareness the server holds, so a joiner is sent the room's awareness. */
+async function presentIn(server: TestServer, name: string, token: string, clientId: number): Promise<RawClient> {
+  const present = RawClient.connect(server.url, name, ['Bearer', token]);
+  await present.outcome();
+  present.send(awarenessFrame([{ clientId, clock: 1, state: { user: 'present' } }]));
+  await present.waitForFrame((frame) => frame.type === 1);
+  return present;
+}
+
 describe('the writes of a document connect', () => {
   let server: TestServer;
 
@@ -70,10 +51,7 @@ describe('the writes of a document connect', () => {
 
   it("PERF-9: the 101, the session's step 1 and the room's awareness leave in one writev", async () => {
     const token = await server.token();
-    const present = RawClient.connect(server.url, 'corked-room', ['Bearer', token]);
-    await present.outcome();
-    present.send(awarenessFrame([{ clientId: 7, clock: 1, state: { user: 'present' } }]));
-    await present.waitForFrame((frame) => frame.type === 1);
+    const present = await presentIn(server, 'corked-room', token, 7);
 
     const recording = recordServerWrites(server.server.port);
     let joiner: RawClient | null = null;
@@ -81,7 +59,7 @@ describe('the writes of a document connect', () => {
       joiner = RawClient.connect(server.url, 'corked-room', ['Bearer', token]);
       await joiner.waitForFrame((frame) => frame.type === 0 && frame.subType === 0);
       await joiner.waitForFrame((frame) => frame.type === 1);
-      const writes = recording.byClientPort.get(localPortOf(joiner));
+      const writes = recording.writesOf(localPortOf(joiner));
       // Uncorked: the 101 is one write, each ws frame (header + payload) one writev.
       assert.ok(writes, 'the server wrote to the joiner');
       assert.equal(writes.syscalls, 1, `${writes.syscalls} write syscalls for ${writes.chunks} chunks`);
@@ -92,12 +70,10 @@ describe('the writes of a document connect', () => {
       present.close();
     }
   });
+
   it("PERF-9: a Hocuspocus document's Authenticated, step 2, step 1 and the room's awareness leave in one writev", async () => {
     const token = await server.token();
-    const present = RawClient.connect(server.url, 'corked-hocuspocus', ['Bearer', token]);
-    await present.outcome();
-    present.send(awarenessFrame([{ clientId: 8, clock: 1, state: { user: 'present' } }]));
-    await present.waitForFrame((frame) => frame.type === 1);
+    const present = await presentIn(server, 'corked-hocuspocus', token, 8);
 
     const provider = RawHocuspocusClient.connect(server.url);
     await provider.opened;
@@ -112,7 +88,7 @@ describe('the writes of a document connect', () => {
       await provider.waitForFrame((frame) => frame.type === 1);
       const types = provider.framesOf('corked-hocuspocus').map((frame) => `${frame.type}/${frame.subType ?? '-'}`);
       assert.deepEqual(types.slice(0, 4).sort(), ['0/0', '0/1', '1/-', '2/2'], `frames ${types.join(' ')}`);
-      const writes = recording.byClientPort.get(localPortOf(provider));
+      const writes = recording.writesOf(localPortOf(provider));
       assert.ok(writes, 'the server wrote to the provider');
       assert.equal(writes.syscalls, 1, `${writes.syscalls} write syscalls for ${writes.chunks} chunks`);
     } finally {

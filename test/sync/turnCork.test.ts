@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import type { Socket } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { corkedCommands, TurnCork } from '../../src/sync/turnCork.js';
+import { recordSocketWrites, type SocketWriteRecording } from '../helpers/socketWrites.js';
 import { redisAnswers } from './redisTestSupport.js';
 
 /** The only place this test reads the environment: in CI a missing Redis is a failure. */
@@ -17,23 +17,9 @@ else {
   it('TurnCork tests (skipped: no Redis)', { skip: 'no Redis at 127.0.0.1:6379' }, () => undefined);
 }
 
-/** Counts the write syscalls node makes on a socket: one `_write` or one `_writev` each. */
-function countWrites(socket: Socket): { writes: number; chunks: number } {
-  const counts = { writes: 0, chunks: 0 };
-  const target = socket as unknown as { _write: (...args: unknown[]) => void; _writev: (chunks: unknown[], ...rest: unknown[]) => void };
-  const write = target._write.bind(socket);
-  const writev = target._writev.bind(socket);
-  target._write = (...args) => {
-    counts.writes++;
-    counts.chunks++;
-    write(...args);
-  };
-  target._writev = (chunks, ...rest) => {
-    counts.writes++;
-    counts.chunks += chunks.length;
-    writev(chunks, ...rest);
-  };
-  return counts;
+/** Counts the write syscalls on the client's command socket. */
+function recordRedisWrites(client: Redis): SocketWriteRecording<'redis'> {
+  return recordSocketWrites((socket) => (socket === client.stream ? 'redis' : undefined));
 }
 
 function corkTests(): void {
@@ -45,40 +31,44 @@ function corkTests(): void {
   });
   after(() => client.quit());
 
+  let recording: SocketWriteRecording<'redis'> | null = null;
+  const writes = () => recording?.writesOf('redis');
+  afterEach(() => recording?.stop());
+
   it('PERF-9: sends the commands of one turn in one write, each answered in order', async () => {
     const commands = corkedCommands(client, new TurnCork(() => [client.stream]));
-    const counts = countWrites(client.stream as Socket);
+    recording = recordRedisWrites(client);
     const replies = await Promise.all(Array.from({ length: 50 }, (_, index) => commands.callBuffer('ECHO', `message ${index}`)));
     assert.deepEqual(
       replies.map((reply) => String(reply)),
       Array.from({ length: 50 }, (_, index) => `message ${index}`),
     );
-    assert.deepEqual(counts, { writes: 1, chunks: 50 });
+    assert.deepEqual(writes(), { syscalls: 1, chunks: 50 });
   });
 
   it('without it every command is a write of its own (what the cork saves)', async () => {
-    const counts = countWrites(client.stream as Socket);
+    recording = recordRedisWrites(client);
     await Promise.all(Array.from({ length: 50 }, (_, index) => client.callBuffer('ECHO', `message ${index}`)));
-    assert.equal(counts.writes, 50);
+    assert.equal(writes()?.syscalls, 50);
   });
 
   it('PERF-9: holds a turn only: the next turn writes again, and a lone command still goes out', async () => {
     const commands = corkedCommands(client, new TurnCork(() => [client.stream]));
-    const counts = countWrites(client.stream as Socket);
+    recording = recordRedisWrites(client);
     const first = commands.callBuffer('ECHO', 'first turn');
     await nextTurn();
-    assert.equal(counts.writes, 1, 'the first turn was written when it ended, before any reply');
+    assert.equal(writes()?.syscalls, 1, 'the first turn was written when it ended, before any reply');
     const second = commands.callBuffer('ECHO', 'second turn');
     assert.deepEqual([String(await first), String(await second)], ['first turn', 'second turn']);
-    assert.equal(counts.writes, 2);
+    assert.equal(writes()?.syscalls, 2);
   });
 
   it('skips a socket that is gone (a reconnect in between), and corks the one there', async () => {
     const cork = new TurnCork(() => [undefined, client.stream]);
     const commands = corkedCommands(client, cork);
-    const counts = countWrites(client.stream as Socket);
+    recording = recordRedisWrites(client);
     const replies = await Promise.all([commands.callBuffer('ECHO', 'one'), commands.callBuffer('ECHO', 'two')]);
     assert.deepEqual(replies.map(String), ['one', 'two']);
-    assert.deepEqual(counts, { writes: 1, chunks: 2 });
+    assert.deepEqual(writes(), { syscalls: 1, chunks: 2 });
   });
 }
